@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from config import api
+from marketplace import views as marketplace_views
+
+admin.site.site_header = "Touchstone administration"
+admin.site.site_title = "Touchstone admin"
+
+urlpatterns = [
+    path("", marketplace_views.HomeView.as_view(), name="home"),
+    path("accounts/", include("marketplace.account_urls")),
+    path("", include("marketplace.urls")),
+    path("api/", include((api.urlpatterns, "api"))),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

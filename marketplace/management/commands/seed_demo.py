@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from marketplace import demo as accounts_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts and content. Safe to run again: nothing is duplicated."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DJANGO_DEBUG off (the demo accounts share a public password).",
+        )
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates accounts with a published password; it refuses to run "
+                "with DJANGO_DEBUG off. Pass --force if you really mean it."
+            )
+        with transaction.atomic():
+            users = accounts_demo.seed_accounts()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(users)} accounts, password "
+                f"'{accounts_demo.DEMO_PASSWORD}'."
+            )
+        )
