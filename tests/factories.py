@@ -33,3 +33,53 @@ class VerifierFactory(UserFactory):
         if create:
             group, _ = Group.objects.get_or_create(name=VERIFIERS_GROUP)
             obj.groups.add(group)
+
+
+class TechniqueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "artisans.Technique"
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Technique {n}")
+    slug = factory.Sequence(lambda n: f"technique-{n}")
+
+
+class TraditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "artisans.Tradition"
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Tradition {n}")
+    slug = factory.Sequence(lambda n: f"tradition-{n}")
+
+
+class ArtisanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "artisans.Artisan"
+
+    user = factory.SubFactory(UserFactory)
+    public_name = factory.Faker("name")
+    slug = factory.Sequence(lambda n: f"artisan-{n}")
+    story = factory.Faker("paragraph")
+    workshop_name = factory.LazyAttribute(lambda a: f"{a.public_name} Studio")
+    city = factory.Faker("city")
+    country = "GB"
+    years_of_practice = 12
+    commission_status = "open"
+
+
+class MakerMarkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "artisans.MakerMark"
+
+    artisan = factory.SubFactory(ArtisanFactory)
+    text = factory.Sequence(lambda n: f"M{n}")
+    registration_system = "uk_sponsor"
+    registry_reference = factory.Sequence(lambda n: f"LON-{1000 + n}")
+
+
+def verified(record):
+    """Mark a claim verified directly (test set-up only; the service is tested on its own)."""
+    type(record).objects.filter(pk=record.pk).update(verification_status="verified")
+    record.refresh_from_db()
+    return record

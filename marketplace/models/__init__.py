@@ -1,0 +1,1 @@
+"""Marketplace models: listings and the catalogue (listings.py), commissions (commissions.py)."""
