@@ -1,6 +1,9 @@
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from provenance.permissions import VERIFIERS_GROUP
 
@@ -83,3 +86,60 @@ def verified(record):
     type(record).objects.filter(pk=record.pk).update(verification_status="verified")
     record.refresh_from_db()
     return record
+
+
+class ListingFactory(factory.django.DjangoModelFactory):
+    """A draft listing; use ``published=True`` for one that is live in the catalogue."""
+
+    class Meta:
+        model = "marketplace.Listing"
+
+    class Params:
+        published = factory.Trait(
+            status="published",
+            published_at=factory.LazyFunction(timezone.now),
+        )
+
+    artisan = factory.SubFactory(ArtisanFactory)
+    title = factory.Sequence(lambda n: f"Hammered silver ring {n}")
+    slug = factory.Sequence(lambda n: f"piece-{n}")
+    description = factory.Faker("paragraph")
+    category = "ring"
+    price = Decimal("180.00")
+    currency = "GBP"
+    kind = "one_of_a_kind"
+
+
+class MetalComponentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.MetalComponent"
+
+    listing = factory.SubFactory(ListingFactory)
+    metal = "silver"
+    fineness = 925
+    construction = "solid"
+    weight_grams = Decimal("8.500")
+
+
+class GemstoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.Gemstone"
+
+    listing = factory.SubFactory(ListingFactory)
+    species = "sapphire"
+    nature = "natural"
+    treatment = "heat"
+    carat = Decimal("0.450")
+    origin_country = "LK"
+
+
+class HallmarkRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.HallmarkRecord"
+
+    listing = factory.SubFactory(ListingFactory)
+    system = "uk"
+    metal = "silver"
+    fineness_mark = 925
+    assay_office = "London"
+    date_letter = "a"
