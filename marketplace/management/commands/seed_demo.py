@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from artisans import demo as artisans_demo
 from marketplace import demo as accounts_demo
 
 
@@ -23,9 +24,10 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             users = accounts_demo.seed_accounts()
+            artisans = artisans_demo.seed(users)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(users)} accounts, password "
+                f"Demo data ready: {len(users)} accounts, {len(artisans)} artisans, password "
                 f"'{accounts_demo.DEMO_PASSWORD}'."
             )
         )
