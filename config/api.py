@@ -6,7 +6,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from artisans.api import routes as artisans_routes
+from marketplace.api import routes as marketplace_routes
 from marketplace.api.views import AuthTokenView
+from provenance.api import routes as provenance_routes
 
 
 class TouchstoneRouter(DefaultRouter):
@@ -28,6 +31,8 @@ class TouchstoneRouter(DefaultRouter):
 
 
 router = TouchstoneRouter()
+for routes in (artisans_routes, marketplace_routes, provenance_routes):
+    routes.register(router)
 
 urlpatterns = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),

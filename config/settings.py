@@ -314,3 +314,5 @@ LOGGING = {
 
 # --- Touchstone -----------------------------------------------------------------------
 SITE_NAME = "Touchstone"
+# Benchmarks mount a constant-JSON floor view at /bench/floor/ (bench/README.md).
+BENCHMARK = env_bool("TOUCHSTONE_BENCH")

@@ -13,9 +13,16 @@ urlpatterns = [
     path("", marketplace_views.HomeView.as_view(), name="home"),
     path("accounts/", include("marketplace.account_urls")),
     path("", include("marketplace.urls")),
+    path("", include("artisans.urls")),
+    path("", include("provenance.urls")),
     path("api/", include((api.urlpatterns, "api"))),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCHMARK:
+    from config.bench_views import floor
+
+    urlpatterns.append(path("bench/floor/", floor, name="bench-floor"))
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
