@@ -1,1 +1,1 @@
-# Create your views here.
+"""Artisan HTML views."""

@@ -4,13 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import api
-from marketplace import views as marketplace_views
+from marketplace.views import accounts as account_views
 
 admin.site.site_header = "Touchstone administration"
 admin.site.site_title = "Touchstone admin"
 
 urlpatterns = [
-    path("", marketplace_views.HomeView.as_view(), name="home"),
+    path("", account_views.HomeView.as_view(), name="home"),
     path("accounts/", include("marketplace.account_urls")),
     path("", include("marketplace.urls")),
     path("", include("artisans.urls")),

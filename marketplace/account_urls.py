@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from marketplace.views import accounts as views
 
 urlpatterns = [
     path("signup/", views.SignUpView.as_view(), name="signup"),

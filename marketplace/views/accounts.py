@@ -5,10 +5,9 @@ from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
 
 from artisans.permissions import is_artisan
+from marketplace.forms.accounts import SignUpForm
+from marketplace.services.accounts import user_sign_up
 from provenance.permissions import is_verifier
-
-from .forms import SignUpForm
-from .services import user_sign_up
 
 
 class HomeView(TemplateView):

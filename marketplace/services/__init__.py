@@ -1,0 +1,1 @@
+"""Marketplace writes, one module per area: accounts, listings, commissions."""

@@ -1,0 +1,1 @@
+"""Marketplace HTML views, one module per area: accounts, catalogue, commissions."""

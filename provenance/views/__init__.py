@@ -1,0 +1,1 @@
+"""Provenance HTML views, one module per area: review queue, chain workspace, certificates."""
