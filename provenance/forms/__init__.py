@@ -1,0 +1,1 @@
+"""Provenance forms, one module per area: review queue, chain workspace."""
