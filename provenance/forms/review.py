@@ -33,9 +33,16 @@ class ReviewFilterForm(forms.Form):
 
 
 class ReviewActionForm(forms.Form):
+    """The reason for a decision; the service says when one is required."""
+
     reason = forms.CharField(
-        label="Reason (the artisan will see it)",
+        label="Note for the artisan (optional)",
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args, reason_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if reason_required:
+            self.fields["reason"].label = "Reason (required; the artisan will see it)"

@@ -10,6 +10,7 @@ from functools import cache
 
 from django.apps import apps
 from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.db import models
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.template import TemplateDoesNotExist
@@ -107,6 +108,7 @@ def review_get(*, user, pk: int) -> Review:
     if review.content_object is None:
         raise Http404("The claim under review no longer exists.")
     attach_claims([review], prefetched=True)
+    review.claim_rows = claim_fields(review.claim)
     return review
 
 
@@ -140,7 +142,6 @@ def attach_claims(reviews, *, prefetched: bool = False, events: bool = False) ->
         review.claim = review.content_object
         review.evidence_items = evidence[(review.content_type_id, review.object_id)]
         review.claim_template = claim_template(review.content_type.model)
-        review.claim_rows = claim_fields(review.claim) if review.claim else []
     return reviews
 
 
@@ -176,11 +177,8 @@ def claim_fields(claim) -> list[tuple[str, object, str]]:
             rows.append((label, value if value is not None else "—", "text"))
             continue
         value = getattr(claim, field.attname)
-        if hasattr(value, "url") or field.get_internal_type() in (
-            "FileField",
-            "ImageField",
-        ):
-            rows.append((label, value, "file" if value else "text"))
+        if isinstance(field, models.FileField):
+            rows.append((label, value if value else "—", "file" if value else "text"))
             continue
         if field.choices:
             value = getattr(claim, f"get_{field.name}_display")()

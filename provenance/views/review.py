@@ -42,7 +42,7 @@ class ReviewListView(VerifierRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        attach_claims(context["reviews"])
+        context["reviews"] = attach_claims(context["reviews"])
         query = self.request.GET.copy()
         query.pop("page", None)
         context["filter_form"] = self.filter_form
@@ -67,7 +67,10 @@ def review_detail_context(request, review, **forms) -> dict:
                 "slug": name.replace("_", "-"),
                 "label": TRANSITIONS[name].label,
                 "reason_required": TRANSITIONS[name].reason_required,
-                "form": forms.get(name) or ReviewActionForm(prefix=name),
+                "form": forms.get(name)
+                or ReviewActionForm(
+                    prefix=name, reason_required=TRANSITIONS[name].reason_required
+                ),
                 "danger": name in ("reject", "suspend", "revoke"),
             }
             for name in actions
@@ -95,7 +98,11 @@ class ReviewActionView(VerifierRequiredMixin, View):
         if name not in VERIFIER_ACTIONS:
             raise Http404("No such action.")
         review = review_get(user=request.user, pk=pk)
-        form = ReviewActionForm(request.POST, prefix=name)
+        form = ReviewActionForm(
+            request.POST,
+            prefix=name,
+            reason_required=TRANSITIONS[name].reason_required,
+        )
         if form.is_valid():
             try:
                 claim_transition(
