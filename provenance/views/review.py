@@ -121,7 +121,11 @@ class ReviewActionView(VerifierRequiredMixin, View):
                 form.add_error(None, str(error))
         if form.errors:
             context = review_detail_context(request, review, **{name: form})
-            context["failed_action"] = name
+            shown = {a["name"] for a in context["actions"]}
+            if name not in shown:
+                context["action_errors"] = [
+                    message for errors in form.errors.values() for message in errors
+                ]
             return TemplateResponse(
                 request, ReviewDetailView.template_name, context, status=400
             )
