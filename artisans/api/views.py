@@ -54,7 +54,8 @@ class ArtisanViewSet(
     serializer_class = ArtisanSerializer
     filterset_class = ArtisanFilter
     lookup_field = "slug"
-    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    # Any path segment reaches the view, so a malformed key is a JSON 404 too.
+    lookup_value_regex = "[^/]+"
     http_method_names = ["get", "patch", "post", "head", "options"]
 
     def get_queryset(self):
@@ -138,6 +139,8 @@ class MakerMarkViewSet(
     """My maker's marks: declare, correct while not verified, submit, answer, add evidence."""
 
     serializer_class = MakerMarkSerializer
+    # Any path segment reaches the view, so a malformed key is a JSON 404 too.
+    lookup_value_regex = "[^/]+"
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     http_method_names = ["get", "post", "patch", "head", "options"]

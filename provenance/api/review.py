@@ -201,6 +201,8 @@ class ReviewViewSet(
     """The verifiers' queue, oldest first. Anyone else sees nothing."""
 
     permission_classes = [IsVerifierOrNotFound]
+    # Any path segment reaches the view, so a malformed key is a JSON 404 too.
+    lookup_value_regex = "[^/]+"
     filterset_class = ReviewFilter
     serializer_class = ReviewSerializer
 
