@@ -165,3 +165,8 @@ class ResubmitForm(forms.Form):
         if not (data.get("message") or "").strip() and not data.get("files"):
             raise forms.ValidationError("Write an answer or attach new evidence.")
         return data
+
+
+class ArtisanLinkForm(forms.Form):
+    label = forms.CharField(max_length=60, help_text="e.g. “Instagram” or “My shop”.")
+    url = forms.URLField(label="Address", max_length=300, assume_scheme="https")

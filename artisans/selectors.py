@@ -1,14 +1,13 @@
 """Reads of artisans and maker's marks, scoped by who asks."""
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from artisans.models import Artisan, MakerMark
 from provenance.models import Review, VerificationStatus
 
 
-def artisan_list(*, user=None, filters: dict | None = None) -> QuerySet[Artisan]:
+def artisan_list(*, user=None) -> QuerySet[Artisan]:
     """Public directory: every profile (unverified ones carry a badge), with tags prefetched.
 
     Profiles that a verifier suspended or revoked leave the directory.
@@ -26,7 +25,7 @@ def artisan_list(*, user=None, filters: dict | None = None) -> QuerySet[Artisan]
 
 
 def artisan_get(*, slug: str, user=None) -> Artisan:
-    """One public artisan page with its photos, links and verified marks; 404 if hidden."""
+    """One public artisan page with its photos, links and verified marks."""
     queryset = Artisan.objects.prefetch_related(
         "traditions",
         "techniques",
@@ -38,14 +37,9 @@ def artisan_get(*, slug: str, user=None) -> Artisan:
             to_attr="verified_marks",
         ),
     )
-    artisan = get_object_or_404(queryset, slug=slug)
-    hidden = artisan.verification_status in (
-        VerificationStatus.SUSPENDED,
-        VerificationStatus.REVOKED,
-    )
-    if hidden and not (user and user.is_authenticated and artisan.user_id == user.pk):
-        raise Http404("No such artisan.")
-    return artisan
+    # A suspended or revoked profile leaves the directory but its page stays reachable
+    # (certificates and past buyers link to it), with its badge saying so.
+    return get_object_or_404(queryset, slug=slug)
 
 
 def artisan_pieces(*, artisan: Artisan, limit: int = 24):

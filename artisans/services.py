@@ -13,6 +13,7 @@ from config.images import make_thumbnail, process_image_upload
 from provenance.services.verification import evidence_add, prepare_evidence_file
 
 MAX_WORKSHOP_PHOTOS = 12
+MAX_LINKS = 8
 
 PROFILE_FIELDS = (
     "public_name",
@@ -177,6 +178,8 @@ def artisan_link_add(*, artisan: Artisan, actor, label: str, url: str) -> Artisa
     """Add a link (shop, social, press) to the owner's profile."""
     if not can_edit_artisan(actor, artisan):
         raise PermissionDenied("You can only edit your own profile.")
+    if artisan.links.count() >= MAX_LINKS:
+        raise ValidationError({"url": f"A profile holds at most {MAX_LINKS} links."})
     link = ArtisanLink(artisan=artisan, label=label, url=url)
     link.full_clean()
     link.save()
@@ -259,3 +262,13 @@ def maker_mark_update(*, mark: MakerMark, actor, data: dict, image=None) -> Make
             raise ValidationError({"image": error.messages}) from error
     mark.save()
     return mark
+
+
+@transaction.atomic
+def artisan_link_remove(*, artisan: Artisan, actor, link_id: int) -> None:
+    """Remove one of the owner's links (someone else's link is simply not found)."""
+    if not can_edit_artisan(actor, artisan):
+        raise PermissionDenied("You can only edit your own profile.")
+    deleted, _ = artisan.links.filter(pk=link_id).delete()
+    if not deleted:
+        raise ValidationError("No such link on your profile.")

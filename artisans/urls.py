@@ -20,6 +20,16 @@ urlpatterns = [
         views.StudioProfileResubmitView.as_view(),
         name="studio-profile-resubmit",
     ),
+    path(
+        "studio/profile/links/",
+        views.StudioLinkAddView.as_view(),
+        name="studio-link-add",
+    ),
+    path(
+        "studio/profile/links/<int:pk>/remove/",
+        views.StudioLinkRemoveView.as_view(),
+        name="studio-link-remove",
+    ),
     path("studio/marks/", views.MakerMarkListView.as_view(), name="studio-mark-list"),
     path(
         "studio/marks/new/",

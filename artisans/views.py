@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from artisans import selectors, services
 from artisans.filters import ArtisanFilter
 from artisans.forms import (
+    ArtisanLinkForm,
     ArtisanProfileForm,
     EvidenceForm,
     MakerMarkForm,
@@ -146,6 +148,7 @@ class StudioProfileView(StudioMixin, FormView):
         context["submit_url"] = reverse("artisans:studio-profile-submit")
         context["resubmit_url"] = reverse("artisans:studio-profile-resubmit")
         context["resubmit_form"] = ResubmitForm()
+        context["link_form"] = kwargs.get("link_form") or ArtisanLinkForm()
         return context
 
     def form_valid(self, form):
@@ -168,6 +171,45 @@ class StudioProfileView(StudioMixin, FormView):
             add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, "Your profile is saved.")
+        return redirect("artisans:studio-profile")
+
+
+class StudioLinkAddView(StudioMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = ArtisanLinkForm(request.POST)
+        if form.is_valid():
+            try:
+                services.artisan_link_add(
+                    artisan=self.artisan, actor=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+        if form.errors:
+            view = StudioProfileView(request=request, kwargs={})
+            view.artisan = self.artisan
+            return view.render_to_response(
+                view.get_context_data(
+                    link_form=form, form=ArtisanProfileForm(instance=self.artisan)
+                ),
+                status=400,
+            )
+        messages.success(request, "The link is added.")
+        return redirect("artisans:studio-profile")
+
+
+class StudioLinkRemoveView(StudioMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        try:
+            services.artisan_link_remove(
+                artisan=self.artisan, actor=request.user, link_id=pk
+            )
+        except ValidationError as error:
+            raise Http404("No such link.") from error
+        messages.success(request, "The link is removed.")
         return redirect("artisans:studio-profile")
 
 

@@ -59,11 +59,15 @@ class TestDirectory:
         assert response.status_code == 200
         assert "Select a valid choice" in response.content.decode()
 
-    def test_suspended_artisans_leave_the_directory(self, client):
+    def test_suspended_artisans_leave_the_directory_but_keep_a_badged_page(
+        self, client
+    ):
         artisan = factories.ArtisanFactory(public_name="Gone Gina")
         Artisan.objects.filter(pk=artisan.pk).update(verification_status="suspended")
         assert "Gone Gina" not in client.get(reverse("artisans:list")).content.decode()
-        assert client.get(artisan.get_absolute_url()).status_code == 404
+        page = client.get(artisan.get_absolute_url())
+        assert page.status_code == 200
+        assert "badge--suspended" in page.content.decode()
 
     def test_paginates_with_a_flat_query_count(
         self, client, django_assert_max_num_queries
@@ -409,3 +413,40 @@ class TestMakerMarks:
         client.force_login(mine.artisan.user)
         page = client.get(reverse("artisans:studio-mark-list")).content.decode()
         assert "MINE" in page and "YOURS" not in page
+
+
+class TestLinks:
+    def test_add_and_remove_a_link(self, client):
+        artisan = factories.ArtisanFactory()
+        client.force_login(artisan.user)
+        response = client.post(
+            reverse("artisans:studio-link-add"),
+            {"label": "Instagram", "url": "https://instagram.com/nia"},
+        )
+        assert response.status_code == 302
+        link = artisan.links.get()
+        assert (
+            "instagram.com/nia"
+            in client.get(artisan.get_absolute_url()).content.decode()
+        )
+        client.post(reverse("artisans:studio-link-remove", args=[link.pk]))
+        assert not artisan.links.exists()
+
+    def test_a_bad_address_is_a_form_error(self, client):
+        artisan = factories.ArtisanFactory()
+        client.force_login(artisan.user)
+        response = client.post(
+            reverse("artisans:studio-link-add"), {"label": "Shop", "url": "not a url"}
+        )
+        assert response.status_code == 400
+        assert response.context["link_form"].errors["url"]
+        assert not response.context["form"].errors
+        assert not artisan.links.exists()
+
+    def test_another_artisans_link_is_404(self, client):
+        link = factories.ArtisanLinkFactory()
+        intruder = factories.ArtisanFactory()
+        client.force_login(intruder.user)
+        response = client.post(reverse("artisans:studio-link-remove", args=[link.pk]))
+        assert response.status_code == 404
+        assert link.artisan.links.exists()
