@@ -72,7 +72,7 @@ class TestQueue:
             )
             factories.submitted(factories.ArtisanFactory())
         client.force_login(verifier)
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(14):
             response = client.get(reverse("provenance:review-list"))
         assert len(response.context["reviews"]) == 30
         assert response.context["page_obj"].has_next()
