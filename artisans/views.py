@@ -20,6 +20,7 @@ from artisans.forms import (
     ResubmitForm,
 )
 from artisans.permissions import can_edit_maker_mark, is_artisan
+from provenance.selectors.review import attach_claims
 from provenance.services.verification import (
     allowed_actions,
     claim_resubmit,
@@ -126,7 +127,9 @@ class StudioView(StudioMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["marks"] = selectors.maker_mark_list(user=self.request.user)
-        context["awaiting"] = selectors.records_awaiting_review(artisan=self.artisan)
+        context["awaiting"] = attach_claims(
+            selectors.records_awaiting_review(artisan=self.artisan)
+        )
         context["profile_actions"] = allowed_actions(self.artisan, by="owner")
         return context
 
@@ -392,7 +395,11 @@ class MakerMarkEvidenceView(MarkMixin, View):
     def post(self, request, pk):
         mark = self.get_mark()
         form = EvidenceForm(request.POST, request.FILES)
-        if form.is_valid():
+        if not mark.is_editable:
+            form.add_error(
+                None, "A verified, suspended or revoked mark takes no new evidence."
+            )
+        elif form.is_valid():
             try:
                 evidence_add(
                     record=mark,

@@ -450,3 +450,14 @@ class TestLinks:
         response = client.post(reverse("artisans:studio-link-remove", args=[link.pk]))
         assert response.status_code == 404
         assert link.artisan.links.exists()
+
+
+def test_a_verified_mark_takes_no_new_evidence(client):
+    mark = factories.verified(factories.MakerMarkFactory())
+    client.force_login(mark.artisan.user)
+    response = client.post(
+        reverse("artisans:studio-mark-evidence", args=[mark.pk]),
+        {"file": factories.pdf_upload()},
+    )
+    assert response.status_code == 400
+    assert not Evidence.objects.exists()
