@@ -298,6 +298,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the metal choices, whichever field (metal, plating metal) uses them.
+    "ENUM_NAME_OVERRIDES": {"MetalEnum": "marketplace.models.listings.Metal"},
 }
 
 # --- Logging --------------------------------------------------------------------------

@@ -226,6 +226,8 @@ class ListingFilter(django_filters.FilterSet):
         }
 
     def filter_queryset(self, queryset, *, exclude: str | None = None):
+        if not self.is_valid():
+            return queryset
         for name, value in self.form.cleaned_data.items():
             if name == exclude:
                 continue

@@ -36,9 +36,8 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     q = request.GET.get("q", "").strip()[:200]
     ordering = request.GET.get("ordering", "")
     base = listing_search(listing_list(user=request.user), q)
-    filterset = ListingFilter(request.GET or None, queryset=base)
-    filterset.is_valid()
-    if filterset.is_bound and filterset.form.errors:
+    filterset = ListingFilter(request.GET, queryset=base)
+    if not filterset.is_valid():
         filtered = base.none()
     else:
         filtered = filterset.filter_queryset(base)
