@@ -210,12 +210,19 @@ class TestGemstoneRules:
         [("lab_grown", "Lab-grown diamond"), ("imitation", "Imitation diamond")],
     )
     def test_lab_grown_and_imitation_stones_are_labelled_as_such(self, nature, label):
-        stone = self.add(f.ListingFactory(description="A plain piece."), species="diamond", nature=nature)
+        stone = self.add(
+            f.ListingFactory(description="A plain piece."),
+            species="diamond",
+            nature=nature,
+        )
         assert stone.label == label
         assert str(stone) == label
 
     def test_a_natural_stone_says_natural(self):
-        assert self.add(f.ListingFactory(description="A plain piece.")).label == "Natural sapphire"
+        assert (
+            self.add(f.ListingFactory(description="A plain piece.")).label
+            == "Natural sapphire"
+        )
 
     def test_the_text_may_not_call_a_lab_grown_stone_natural(self):
         listing = f.ListingFactory(
@@ -233,15 +240,21 @@ class TestGemstoneRules:
 
     def test_a_lab_report_needs_issuer_and_number(self):
         with pytest.raises(ValidationError) as error:
-            self.add(f.ListingFactory(description="A plain piece."), lab_report_issuer="GIA")
+            self.add(
+                f.ListingFactory(description="A plain piece."), lab_report_issuer="GIA"
+            )
         assert "lab_report_number" in error.value.message_dict
         stone = self.add(
-            f.ListingFactory(description="A plain piece."), lab_report_issuer="GIA", lab_report_number="12345"
+            f.ListingFactory(description="A plain piece."),
+            lab_report_issuer="GIA",
+            lab_report_number="12345",
         )
         assert stone.lab_report_number == "12345"
 
     def test_treatment_is_recorded(self):
-        stone = self.add(f.ListingFactory(description="A plain piece."), treatment="heat")
+        stone = self.add(
+            f.ListingFactory(description="A plain piece."), treatment="heat"
+        )
         assert stone.get_treatment_display() == "Heat"
 
 
