@@ -69,6 +69,17 @@ class ListingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["quantity_available"].required = False
 
+    def _get_validation_exclusions(self):
+        # The service checks the edition rules with field-level errors; excluding
+        # these fields here keeps the model's constraints from answering first with
+        # a message about a constraint name.
+        return {
+            *super()._get_validation_exclusions(),
+            "kind",
+            "edition_size",
+            "quantity_available",
+        }
+
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("techniques", None)
