@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models import F, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
@@ -914,9 +914,9 @@ def listing_search_rebuild(*, queryset=None) -> int:
     )
     vector = (
         SearchVector("title", weight="A", config="english")
-        + SearchVector(Coalesce(artisan_name, Value("")), weight="B", config="english")
-        + SearchVector(Coalesce(metals, Value("")), weight="B", config="english")
-        + SearchVector(Coalesce(stones, Value("")), weight="B", config="english")
+        + SearchVector(Coalesce(artisan_name, Value(""), output_field=TextField()), weight="B", config="english")
+        + SearchVector(Coalesce(metals, Value(""), output_field=TextField()), weight="B", config="english")
+        + SearchVector(Coalesce(stones, Value(""), output_field=TextField()), weight="B", config="english")
         + SearchVector("description", weight="C", config="english")
     )
     return Listing.objects.filter(pk__in=queryset.values("pk")).update(

@@ -326,6 +326,7 @@ class TestQueryBudgets:
         for n in range(60):
             listing = f.catalogue_listing(artisan=artisans[n % 3])
             f.GemstoneFactory(listing=listing)
+        listing_search_rebuild()
         client.force_login(f.UserFactory())  # logged in: never served from the cache
         # session, user, count, page, photos, favourites, 10 facets, technique choices
         with django_assert_max_num_queries(17):
