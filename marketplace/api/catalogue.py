@@ -3,7 +3,6 @@ favourites and reference metal prices. Each write calls the same service as the 
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -15,6 +14,7 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
+from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -38,6 +38,9 @@ from marketplace.selectors import (
 from marketplace.services import favourites as favourite_services
 from marketplace.services import listings as services
 
+# Any segment reaches the view, so that a malformed id or slug is a JSON 404 from the
+# API rather than the site's HTML "page not found".
+LOOKUP = r"[^/]+"
 READ_ERRORS = {404: DETAIL_ERROR}
 WRITE_ERRORS = {400: VALIDATION_ERROR, 401: DETAIL_ERROR, 403: DETAIL_ERROR}
 OBJECT_WRITE_ERRORS = {**WRITE_ERRORS, 404: DETAIL_ERROR}
@@ -108,7 +111,7 @@ class ListingViewSet(
     """Published pieces for everyone; an artisan writes only their own pieces."""
 
     lookup_field = "slug"
-    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    lookup_value_regex = LOOKUP
     http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends = [DjangoFilterBackend]
     filterset_class = ListingFilter
@@ -285,10 +288,11 @@ class ListingChildViewSet(
     """Base for /api/listings/{slug}/<things>/: readable where the piece is visible,
     writable by its artisan only; anyone else's draft is a 404."""
 
+    lookup_value_regex = LOOKUP
+
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     related_name = ""
     pagination_class = None
-    lookup_value_regex = r"[0-9]+"
 
     def get_listing(self):
         if not hasattr(self, "_listing"):
@@ -503,9 +507,10 @@ class FavouriteViewSet(
 ):
     """The signed-in user's favourite pieces and artisans."""
 
+    lookup_value_regex = LOOKUP
+
     serializer_class = s.FavouriteSerializer
     permission_classes = [permissions.IsAuthenticated]
-    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         if (
@@ -547,10 +552,11 @@ class MetalPriceViewSet(
 ):
     """Reference prices per gram of fine metal: read by all, set by verifiers and admins."""
 
+    lookup_value_regex = LOOKUP
+
     serializer_class = s.MetalPriceSerializer
     permission_classes = [MetalPricePermission]
     queryset = metal_price_list().select_related("set_by")
-    lookup_value_regex = r"[0-9]+"
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -7,22 +7,22 @@ def register(router) -> None:
     """Register this app's viewsets on the shared router."""
     # Sub-resources first: their prefixes are longer than the listing detail route.
     router.register(
-        r"listings/(?P<listing_slug>[-a-zA-Z0-9_]+)/photos",
+        r"listings/(?P<listing_slug>[^/]+)/photos",
         catalogue.ListingPhotoViewSet,
         basename="listing-photo",
     )
     router.register(
-        r"listings/(?P<listing_slug>[-a-zA-Z0-9_]+)/metals",
+        r"listings/(?P<listing_slug>[^/]+)/metals",
         catalogue.MetalComponentViewSet,
         basename="listing-metal",
     )
     router.register(
-        r"listings/(?P<listing_slug>[-a-zA-Z0-9_]+)/gemstones",
+        r"listings/(?P<listing_slug>[^/]+)/gemstones",
         catalogue.GemstoneViewSet,
         basename="listing-gemstone",
     )
     router.register(
-        r"listings/(?P<listing_slug>[-a-zA-Z0-9_]+)/hallmarks",
+        r"listings/(?P<listing_slug>[^/]+)/hallmarks",
         catalogue.HallmarkRecordViewSet,
         basename="listing-hallmark",
     )

@@ -914,9 +914,21 @@ def listing_search_rebuild(*, queryset=None) -> int:
     )
     vector = (
         SearchVector("title", weight="A", config="english")
-        + SearchVector(Coalesce(artisan_name, Value(""), output_field=TextField()), weight="B", config="english")
-        + SearchVector(Coalesce(metals, Value(""), output_field=TextField()), weight="B", config="english")
-        + SearchVector(Coalesce(stones, Value(""), output_field=TextField()), weight="B", config="english")
+        + SearchVector(
+            Coalesce(artisan_name, Value(""), output_field=TextField()),
+            weight="B",
+            config="english",
+        )
+        + SearchVector(
+            Coalesce(metals, Value(""), output_field=TextField()),
+            weight="B",
+            config="english",
+        )
+        + SearchVector(
+            Coalesce(stones, Value(""), output_field=TextField()),
+            weight="B",
+            config="english",
+        )
         + SearchVector("description", weight="C", config="english")
     )
     return Listing.objects.filter(pk__in=queryset.values("pk")).update(
