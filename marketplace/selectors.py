@@ -16,6 +16,7 @@ from marketplace.models import (
     HallmarkRecord,
     Listing,
     ListingPhoto,
+    Metal,
     MetalComponent,
     MetalPrice,
 )
@@ -260,8 +261,6 @@ def listing_value_panel(*, listing: Listing) -> ValuePanel:
 
 
 def component_label(metal: str) -> str:
-    from marketplace.models import Metal
-
     return Metal(metal).label
 
 

@@ -6,6 +6,7 @@ so two concurrent requests can never both move the same piece: a one-of-a-kind p
 is reserved or sold exactly once.
 """
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -724,8 +725,6 @@ HUID_PATTERN = r"^[A-Z0-9]{6}$"
 
 def _validate_hallmark(*, listing: Listing, record: HallmarkRecord) -> None:
     """DOMAIN.md hallmark rules 1-4 for one record on one listing."""
-    import re
-
     errors: dict[str, str] = {}
     metal, mark = record.metal, record.fineness_mark
     if metal not in PRECIOUS_METALS:
