@@ -328,8 +328,9 @@ class TestQueryBudgets:
             f.GemstoneFactory(listing=listing)
         listing_search_rebuild()
         client.force_login(f.UserFactory())  # logged in: never served from the cache
-        # session, user, count, page, photos, favourites, 10 facets, technique choices
-        with django_assert_max_num_queries(17):
+        # session, user, count, page, photos, favourites, 10 facets, technique choices,
+        # and the header's two role checks (artisan profile, verifier)
+        with django_assert_max_num_queries(19):
             response = client.get(PIECES, {"q": "ring", "metal": "silver"})
         assert len(response.context["listings"]) == 24
 
