@@ -81,7 +81,9 @@ class Party(TimeStampedModel):
 
     @property
     def location(self) -> str:
-        return ", ".join(p for p in (self.place, self.country.name if self.country else "") if p)
+        return ", ".join(
+            p for p in (self.place, self.country.name if self.country else "") if p
+        )
 
     @property
     def gln_uri(self) -> str:
@@ -157,7 +159,9 @@ class Certification(TimeStampedModel, Verifiable):
         return self.artisan
 
     def is_valid_on(self, day) -> bool:
-        return self.issued_on <= day and (self.valid_until is None or day <= self.valid_until)
+        return self.issued_on <= day and (
+            self.valid_until is None or day <= self.valid_until
+        )
 
 
 class MaterialLotQuerySet(models.QuerySet):
@@ -221,7 +225,8 @@ class MaterialLot(TimeStampedModel, Verifiable):
                 condition=Q(mass_grams__gt=0), name="lot_mass_positive"
             ),
             models.CheckConstraint(
-                condition=Q(material="stone") | (~Q(metal="") & Q(fineness__isnull=False)),
+                condition=Q(material="stone")
+                | (~Q(metal="") & Q(fineness__isnull=False)),
                 name="metal_lot_has_metal_and_fineness",
             ),
         ]
@@ -374,7 +379,9 @@ class EventItem(models.Model):
         OUTPUT = "output", "Output"
         SUBJECT = "subject", "Subject"
 
-    event = models.ForeignKey(TraceEvent, on_delete=models.PROTECT, related_name="items")
+    event = models.ForeignKey(
+        TraceEvent, on_delete=models.PROTECT, related_name="items"
+    )
     role = models.CharField(max_length=8, choices=Role.choices)
     lot = models.ForeignKey(
         MaterialLot, null=True, on_delete=models.PROTECT, related_name="items"
@@ -420,7 +427,9 @@ class EventLink(models.Model):
     class Meta:
         ordering = ["event", "parent"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "parent"], name="unique_event_link"),
+            models.UniqueConstraint(
+                fields=["event", "parent"], name="unique_event_link"
+            ),
             models.CheckConstraint(
                 condition=~Q(event=models.F("parent")), name="event_link_not_self"
             ),
@@ -434,7 +443,9 @@ class ChainMembership(models.Model):
     """Which events make up a piece's chain, so it is read in one query at any length."""
 
     listing = models.ForeignKey(
-        "marketplace.Listing", on_delete=models.CASCADE, related_name="chain_memberships"
+        "marketplace.Listing",
+        on_delete=models.CASCADE,
+        related_name="chain_memberships",
     )
     event = models.ForeignKey(
         TraceEvent, on_delete=models.PROTECT, related_name="memberships"

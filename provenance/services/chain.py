@@ -52,7 +52,9 @@ GRAM = Decimal("0.001")
 
 def mass_tolerance(input_grams: Decimal) -> Decimal:
     """The allowed slack of a mass balance over ``input_grams`` of input."""
-    return max(MASS_TOLERANCE_GRAMS, (input_grams * MASS_TOLERANCE_SHARE).quantize(GRAM))
+    return max(
+        MASS_TOLERANCE_GRAMS, (input_grams * MASS_TOLERANCE_SHARE).quantize(GRAM)
+    )
 
 
 # --- Canonical content and hashes -------------------------------------------------------
@@ -65,8 +67,8 @@ def _grams(value) -> str | None:
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace(
-        "+00:00", "Z"
+    return (
+        moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     )
 
 
@@ -509,7 +511,9 @@ def _check_mass_balance(listing, inputs, loss_grams: Decimal) -> None:
     components = list(listing.metals.all())
     if not components:
         raise ValidationError(
-            {"listing": "Add the piece's metals (with their weights) before recording it."}
+            {
+                "listing": "Add the piece's metals (with their weights) before recording it."
+            }
         )
     fine_in: dict[str, Decimal] = defaultdict(Decimal)
     metal_in = Decimal("0")
@@ -568,13 +572,19 @@ def piece_fabricate(
         raise ValidationError({"listing": "Choose one of your pieces."})
     occurred_at = _now_or(occurred_at)
     if not inputs:
-        raise ValidationError({"inputs": "Choose at least one lot the piece is made from."})
+        raise ValidationError(
+            {"inputs": "Choose at least one lot the piece is made from."}
+        )
     loss_grams = Decimal(loss_grams if loss_grams is not None else "-1")
     if loss_grams < 0:
         raise ValidationError({"loss_grams": "The loss cannot be negative."})
-    if TraceEvent.objects.for_chain(listing).filter(
-        kind=Kind.TRANSFORMATION, items__listing=listing, items__role=Role.OUTPUT
-    ).exists():
+    if (
+        TraceEvent.objects.for_chain(listing)
+        .filter(
+            kind=Kind.TRANSFORMATION, items__listing=listing, items__role=Role.OUTPUT
+        )
+        .exists()
+    ):
         raise ValidationError(
             {
                 "listing": (
@@ -731,7 +741,9 @@ def certification_create(
         holder=holder,
     )
     if valid_until and issued_on and valid_until < issued_on:
-        raise ValidationError({"valid_until": "The end of validity is before the issue date."})
+        raise ValidationError(
+            {"valid_until": "The end of validity is before the issue date."}
+        )
     certification.full_clean()
     certification.save()
     if evidence_file is not None:
@@ -755,7 +767,9 @@ def certification_attach(
     artisan = _artisan_of(actor)
     occurred_at = _now_or(occurred_at)
     if (lot is None) == (listing is None):
-        raise ValidationError({"lot": "Attach the certification to one lot or one piece."})
+        raise ValidationError(
+            {"lot": "Attach the certification to one lot or one piece."}
+        )
     _check_certification(certification, occurred_at, artisan)
     if lot is not None:
         if lot.artisan_id != artisan.pk:
@@ -854,7 +868,10 @@ def verify_events(events: list[TraceEvent]) -> ChainVerification:
             parent = by_id.get(parent_id)
             if parent is None:
                 return ChainVerification(
-                    False, len(events), event, "it follows an event missing from the chain"
+                    False,
+                    len(events),
+                    event,
+                    "it follows an event missing from the chain",
                 )
             if parent_id >= event.pk or parent.occurred_at > event.occurred_at:
                 return ChainVerification(
@@ -895,7 +912,9 @@ class MetalShare:
     def recycled_percent(self) -> int:
         if not self.fine_grams:
             return 0
-        return int((self.recycled_fine_grams * 100 / self.fine_grams).to_integral_value())
+        return int(
+            (self.recycled_fine_grams * 100 / self.fine_grams).to_integral_value()
+        )
 
     @property
     def fully_recycled(self) -> bool:
