@@ -170,11 +170,17 @@ class MaterialLotQuerySet(models.QuerySet):
 
     def with_remaining(self):
         """Annotate ``allocated_grams`` and ``remaining_grams`` from the consuming events."""
+        grams = models.DecimalField(**GRAMS)
         allocated = models.Sum(
-            "items__grams", filter=Q(items__role=EventItem.Role.INPUT), default=0
+            "items__grams",
+            filter=Q(items__role=EventItem.Role.INPUT),
+            default=Decimal("0"),
+            output_field=grams,
         )
         return self.annotate(allocated_grams=allocated).annotate(
-            remaining_grams=models.F("mass_grams") - models.F("allocated_grams")
+            remaining_grams=models.ExpressionWrapper(
+                models.F("mass_grams") - models.F("allocated_grams"), output_field=grams
+            )
         )
 
 

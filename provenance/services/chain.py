@@ -449,7 +449,7 @@ def _remaining(lot: MaterialLot) -> Decimal:
     allocated = EventItem.objects.filter(lot=lot, role=Role.INPUT).aggregate(
         total=Sum("grams")
     )["total"] or Decimal("0")
-    return lot.mass_grams - allocated
+    return (lot.mass_grams - Decimal(allocated)).quantize(GRAM)
 
 
 @transaction.atomic
