@@ -24,7 +24,8 @@ def _raw_update(table: str, column: str, value, pk: int) -> None:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE id = %s", [value, pk]
+            f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE id = %s",  # noqa: S608
+            [value, pk],
         )
 
 

@@ -213,7 +213,7 @@ def test_events_cannot_be_in_the_future(artisan):
 
 
 def test_the_graph_is_acyclic_every_link_points_to_an_earlier_event(piece):
-    listing, _lot = piece
+    _listing, _lot = piece
     for link in EventLink.objects.select_related("event", "parent"):
         assert link.parent_id < link.event_id
         assert link.parent.occurred_at <= link.event.occurred_at
@@ -321,7 +321,7 @@ def test_a_correction_references_the_event_and_joins_the_pieces_chain(artisan, p
 
 
 def test_a_correction_needs_a_note_and_my_own_event(artisan, other_artisan, piece):
-    _listing_, lot = piece
+    _listing, lot = piece
     origin = TraceEvent.objects.get(items__lot=lot, kind="origin")
     with pytest.raises(ValidationError):
         services.event_correct(actor=artisan.user, event=origin, note="  ")
@@ -362,7 +362,7 @@ def test_hallmarking_needs_an_assay_office_and_a_made_piece(artisan):
 def test_lots_and_events_go_through_the_shared_verification_workflow(
     artisan, verifier, piece
 ):
-    _listing_, lot = piece
+    _listing, lot = piece
     services.claim_submit(record=lot, actor=artisan.user)
     services.claim_transition(record=lot, actor=verifier, action="verify")
     lot.refresh_from_db()
