@@ -338,13 +338,13 @@ class CreateReadViewSet(
 
 
 class SubmitMixin:
-    @extend_schema(request=None, responses={200: None, **SUBMIT_ERRORS})
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, **SUBMIT_ERRORS})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Send the claim to Touchstone's verifiers."""
         record = self.get_object()
         claim_submit(record=record, actor=request.user)
-        record.refresh_from_db()
+        record = self.get_queryset().get(pk=record.pk)
         return Response(self.read_serializer(record).data)
 
 

@@ -40,7 +40,7 @@ class DateInput(forms.DateInput):
 
 class LotChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, lot):
-        return f"{lot.reference}: {lot.describe()} ({lot.remaining_grams} g left)"
+        return f"{lot.reference}: {lot.describe()} ({lot.remaining_grams.quantize(Decimal('0.001'))} g left)"
 
 
 class PurchaseForm(forms.Form):

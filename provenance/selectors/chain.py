@@ -27,6 +27,8 @@ def lot_list(*, user) -> QuerySet[MaterialLot]:
         .with_remaining()
         .select_related("custodian", "origin_party")
         .prefetch_related("certifications")
+        # Meta.ordering does not apply to aggregating queries: order explicitly.
+        .order_by("-created_at", "-id")
     )
 
 
