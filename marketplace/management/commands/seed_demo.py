@@ -4,6 +4,7 @@ from django.db import transaction
 
 from artisans import demo as artisans_demo
 from marketplace import demo as accounts_demo
+from provenance import demo as provenance_demo
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = accounts_demo.seed_accounts()
             artisans = artisans_demo.seed(users)
+            provenance_demo.seed(users, artisans)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} accounts, {len(artisans)} artisans, password "
