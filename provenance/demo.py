@@ -46,58 +46,58 @@ LOSS_SHARE = Decimal("0.06")  # sprue, filings and melt loss of a typical castin
 GRAM = Decimal("0.001")
 
 PARTIES = {
-    "refiner": dict(
-        kind=Party.Kind.REFINER,
-        name="Umicore Precious Metals Refining",
-        country="BE",
-        place="Hoboken",
-        registry_identifier="LBMA-GD-UMI",
-    ),
-    "recycler": dict(
-        kind=Party.Kind.RECYCLER,
-        name="Jewellers' Scrap Recovery Ltd",
-        country="GB",
-        place="Birmingham",
-    ),
-    "supplier": dict(
-        kind=Party.Kind.SUPPLIER,
-        name="Cookson Precious Metals",
-        country="GB",
-        place="Birmingham",
-        registry_identifier="GB-CH-00185765",
-    ),
-    "mine": dict(
-        kind=Party.Kind.ARTISANAL_MINE,
-        name="Cooperativa Minera Iquira",
-        country="CO",
-        place="Iquira, Huila",
-        registry_identifier="FAIRMINED-CO-0019",
-    ),
-    "gold_supplier": dict(
-        kind=Party.Kind.SUPPLIER,
-        name="Fairmined Gold Traders",
-        country="GB",
-        place="London",
-    ),
-    "gem_supplier": dict(
-        kind=Party.Kind.SUPPLIER,
-        name="Ratnapura Gem Traders",
-        country="LK",
-        place="Ratnapura",
-    ),
-    "gem_lab": dict(
-        kind=Party.Kind.GEM_LAB,
-        name="Gemmological Institute of Colombo",
-        country="LK",
-        place="Colombo",
-    ),
-    "assay": dict(
-        kind=Party.Kind.ASSAY_OFFICE,
-        name="The London Assay Office",
-        country="GB",
-        place="Goldsmiths' Hall, London",
-        registry_identifier="UK-AO-LON",
-    ),
+    "refiner": {
+        "kind": Party.Kind.REFINER,
+        "name": "Umicore Precious Metals Refining",
+        "country": "BE",
+        "place": "Hoboken",
+        "registry_identifier": "LBMA-GD-UMI",
+    },
+    "recycler": {
+        "kind": Party.Kind.RECYCLER,
+        "name": "Jewellers' Scrap Recovery Ltd",
+        "country": "GB",
+        "place": "Birmingham",
+    },
+    "supplier": {
+        "kind": Party.Kind.SUPPLIER,
+        "name": "Cookson Precious Metals",
+        "country": "GB",
+        "place": "Birmingham",
+        "registry_identifier": "GB-CH-00185765",
+    },
+    "mine": {
+        "kind": Party.Kind.ARTISANAL_MINE,
+        "name": "Cooperativa Minera Iquira",
+        "country": "CO",
+        "place": "Iquira, Huila",
+        "registry_identifier": "FAIRMINED-CO-0019",
+    },
+    "gold_supplier": {
+        "kind": Party.Kind.SUPPLIER,
+        "name": "Fairmined Gold Traders",
+        "country": "GB",
+        "place": "London",
+    },
+    "gem_supplier": {
+        "kind": Party.Kind.SUPPLIER,
+        "name": "Ratnapura Gem Traders",
+        "country": "LK",
+        "place": "Ratnapura",
+    },
+    "gem_lab": {
+        "kind": Party.Kind.GEM_LAB,
+        "name": "Gemmological Institute of Colombo",
+        "country": "LK",
+        "place": "Colombo",
+    },
+    "assay": {
+        "kind": Party.Kind.ASSAY_OFFICE,
+        "name": "The London Assay Office",
+        "country": "GB",
+        "place": "Goldsmiths' Hall, London",
+        "registry_identifier": "UK-AO-LON",
+    },
 }
 
 # Per metal: (origin type, origin party, seller, certification scheme, issuer).
