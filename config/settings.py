@@ -319,7 +319,9 @@ BENCHMARK = env_bool("TOUCHSTONE_BENCH")
 
 # Ed25519 key that signs exported certificates (provenance/signing.py). In development and
 # tests a key is generated once into the git-ignored .local/ folder, like the secret key.
-TOUCHSTONE_SIGNING_KEY = os.environ.get("TOUCHSTONE_SIGNING_KEY", "").replace("\\n", "\n")
+TOUCHSTONE_SIGNING_KEY = os.environ.get("TOUCHSTONE_SIGNING_KEY", "").replace(
+    "\\n", "\n"
+)
 if not TOUCHSTONE_SIGNING_KEY and (DEBUG or TESTING):
     _signing_key_file = LOCAL_DIR / "signing_key.pem"
     if not _signing_key_file.exists():
