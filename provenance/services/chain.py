@@ -917,6 +917,12 @@ class MetalShare:
         )
 
     @property
+    def country_names(self) -> list[str]:
+        from django_countries import countries
+
+        return sorted(countries.name(code) or code for code in self.countries)
+
+    @property
     def fully_recycled(self) -> bool:
         return self.fine_grams > 0 and self.recycled_fine_grams == self.fine_grams
 
