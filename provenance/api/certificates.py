@@ -54,7 +54,7 @@ class CertificateViewSet(viewsets.GenericViewSet):
     """Anyone may read a certificate; only its owner may hand the piece over."""
 
     lookup_field = "code"
-    lookup_value_regex = "[A-Za-z0-9]{4,16}"
+    lookup_value_regex = "[^/]+"
     permission_classes = [permissions.AllowAny]
     serializer_class = CertificateSummarySerializer
     queryset = Certificate.objects.none()
