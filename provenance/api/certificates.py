@@ -1,9 +1,9 @@
 """Public certificate endpoints: signed JSON, EPCIS 2.0 events, the public key, hand-over."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -27,6 +27,16 @@ SIGNED_CERTIFICATE = OpenApiResponse(
 EPCIS_DOCUMENT = OpenApiResponse(
     OpenApiTypes.OBJECT, description="An EPCIS 2.0 JSON-LD `EPCISDocument`."
 )
+
+
+CODE_PARAM = OpenApiParameter(
+    "code",
+    str,
+    OpenApiParameter.PATH,
+    pattern="^[A-Za-z0-9]{1,16}$",
+    description="The certificate's code, as printed on its card.",
+)
+SIGNING_UNAVAILABLE = {"detail": "Certificate signing is not configured on this site."}
 
 
 class PublicKeySerializer(serializers.Serializer):
@@ -65,22 +75,38 @@ class CertificateViewSet(viewsets.GenericViewSet):
         except Certificate.DoesNotExist as missing:
             raise Http404 from missing
 
-    @extend_schema(responses={200: SIGNED_CERTIFICATE, 404: DETAIL_ERROR}, auth=[])
+    @extend_schema(
+        parameters=[CODE_PARAM],
+        responses={200: SIGNED_CERTIFICATE, 404: DETAIL_ERROR, 503: DETAIL_ERROR},
+        auth=[],
+    )
     def retrieve(self, request, code=None):
         """The certificate as JSON, signed with Touchstone's Ed25519 key."""
-        return Response(certificate_signed(certificate_view(self.get_object())))
+        view = certificate_view(self.get_object())
+        try:
+            return Response(certificate_signed(view))
+        except ImproperlyConfigured:
+            return Response(SIGNING_UNAVAILABLE, status=503)
 
-    @extend_schema(responses={200: EPCIS_DOCUMENT, 404: DETAIL_ERROR}, auth=[])
+    @extend_schema(
+        parameters=[CODE_PARAM],
+        responses={200: EPCIS_DOCUMENT, 404: DETAIL_ERROR},
+        auth=[],
+    )
     @action(detail=True, methods=["get"])
     def epcis(self, request, code=None):
         """The piece's events as an EPCIS 2.0 JSON-LD document."""
         view = certificate_view(self.get_object())
         return Response(epcis_document(view.events))
 
-    @extend_schema(responses={200: PublicKeySerializer}, auth=[])
+    @extend_schema(responses={200: PublicKeySerializer, 503: DETAIL_ERROR}, auth=[])
     @action(detail=False, methods=["get"], url_path="public-key")
     def public_key(self, request):
         """The public half of the signing key, to verify exports offline."""
+        try:
+            signing.private_key()
+        except ImproperlyConfigured:
+            return Response(SIGNING_UNAVAILABLE, status=503)
         return Response(
             {
                 "algorithm": signing.ALGORITHM,
@@ -91,6 +117,7 @@ class CertificateViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=None,
+        parameters=[CODE_PARAM],
         responses={
             201: ClaimCodeSerializer,
             401: DETAIL_ERROR,

@@ -9,7 +9,12 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -311,6 +316,9 @@ def event_create_from(actor, data) -> TraceEvent:
 
 # --- Viewsets -----------------------------------------------------------------------
 
+ID_PARAM = OpenApiParameter(
+    "id", int, OpenApiParameter.PATH, description="The record's id."
+)
 READ_ERRORS = {401: DETAIL_ERROR, 404: DETAIL_ERROR}
 WRITE_ERRORS = {400: VALIDATION_ERROR, 401: DETAIL_ERROR, 403: DETAIL_ERROR}
 SUBMIT_ERRORS = {**WRITE_ERRORS, 404: DETAIL_ERROR}
@@ -324,6 +332,8 @@ class CreateReadViewSet(
 ):
     permission_classes = [permissions.IsAuthenticated]
     http_method_names = ["get", "post", "head", "options"]
+    # Any path segment reaches the view, so a malformed id is a JSON 404, not a page.
+    lookup_value_regex = "[^/]+"
     read_serializer = None
 
     def create(self, request, *args, **kwargs):
@@ -338,7 +348,11 @@ class CreateReadViewSet(
 
 
 class SubmitMixin:
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, **SUBMIT_ERRORS})
+    @extend_schema(
+        request=None,
+        parameters=[ID_PARAM],
+        responses={200: OpenApiTypes.OBJECT, **SUBMIT_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Send the claim to Touchstone's verifiers."""
@@ -350,13 +364,17 @@ class SubmitMixin:
 
 @extend_schema_view(
     list=extend_schema(responses={200: PartySerializer(many=True), 401: DETAIL_ERROR}),
-    retrieve=extend_schema(responses={200: PartySerializer, **READ_ERRORS}),
+    retrieve=extend_schema(
+        parameters=[ID_PARAM], responses={200: PartySerializer, **READ_ERRORS}
+    ),
     create=extend_schema(
         request=PartySerializer, responses={201: PartySerializer, **WRITE_ERRORS}
     ),
 )
 class PartyViewSet(CreateReadViewSet):
     """Outside organisations in chains, and your own workshop."""
+
+    queryset = Party.objects.none()  # the model, for the schema; see get_queryset
 
     serializer_class = PartySerializer
     read_serializer = PartySerializer
@@ -372,7 +390,9 @@ class PartyViewSet(CreateReadViewSet):
     list=extend_schema(
         responses={200: MaterialLotSerializer(many=True), 401: DETAIL_ERROR}
     ),
-    retrieve=extend_schema(responses={200: MaterialLotSerializer, **READ_ERRORS}),
+    retrieve=extend_schema(
+        parameters=[ID_PARAM], responses={200: MaterialLotSerializer, **READ_ERRORS}
+    ),
     create=extend_schema(
         request=LotPurchaseSerializer,
         responses={201: MaterialLotSerializer, **WRITE_ERRORS},
@@ -380,6 +400,8 @@ class PartyViewSet(CreateReadViewSet):
 )
 class MaterialLotViewSet(SubmitMixin, CreateReadViewSet):
     """Your lots with their remaining mass; POST records a purchase."""
+
+    queryset = MaterialLot.objects.none()  # the model, for the schema; see get_queryset
 
     serializer_class = LotPurchaseSerializer
     read_serializer = MaterialLotSerializer
@@ -400,7 +422,9 @@ class MaterialLotViewSet(SubmitMixin, CreateReadViewSet):
     list=extend_schema(
         responses={200: TraceEventSerializer(many=True), 401: DETAIL_ERROR}
     ),
-    retrieve=extend_schema(responses={200: TraceEventSerializer, **READ_ERRORS}),
+    retrieve=extend_schema(
+        parameters=[ID_PARAM], responses={200: TraceEventSerializer, **READ_ERRORS}
+    ),
     create=extend_schema(
         request=TraceEventCreateSerializer,
         responses={201: TraceEventSerializer, **WRITE_ERRORS},
@@ -408,6 +432,8 @@ class MaterialLotViewSet(SubmitMixin, CreateReadViewSet):
 )
 class TraceEventViewSet(SubmitMixin, CreateReadViewSet):
     """Your events; POST appends one (there is no update or delete: correct instead)."""
+
+    queryset = TraceEvent.objects.none()  # the model, for the schema; see get_queryset
 
     serializer_class = TraceEventCreateSerializer
     read_serializer = TraceEventSerializer
@@ -428,7 +454,9 @@ class TraceEventViewSet(SubmitMixin, CreateReadViewSet):
     list=extend_schema(
         responses={200: CertificationSerializer(many=True), 401: DETAIL_ERROR}
     ),
-    retrieve=extend_schema(responses={200: CertificationSerializer, **READ_ERRORS}),
+    retrieve=extend_schema(
+        parameters=[ID_PARAM], responses={200: CertificationSerializer, **READ_ERRORS}
+    ),
     create=extend_schema(
         request=CertificationSerializer,
         responses={201: CertificationSerializer, **WRITE_ERRORS},
@@ -436,6 +464,10 @@ class TraceEventViewSet(SubmitMixin, CreateReadViewSet):
 )
 class CertificationViewSet(SubmitMixin, CreateReadViewSet):
     """Your certifications and lab reports."""
+
+    queryset = (
+        Certification.objects.none()
+    )  # the model, for the schema; see get_queryset
 
     serializer_class = CertificationSerializer
     read_serializer = CertificationSerializer
