@@ -61,6 +61,19 @@ class PartyAdmin(admin.ModelAdmin):
     list_select_related = ["artisan"]
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Hashed events carry a party's name, kind, country and registry number.
+        if obj is not None:
+            return [
+                "kind",
+                "name",
+                "country",
+                "registry_identifier",
+                "artisan",
+                *self.readonly_fields,
+            ]
+        return self.readonly_fields
+
     def has_delete_permission(self, request, obj=None):
         # Parties are named in hashed events; removing one would break chains.
         return False

@@ -338,6 +338,9 @@ class TraceEvent(Verifiable):
     corrects = models.ForeignKey(
         "self", null=True, on_delete=models.PROTECT, related_name="corrections"
     )
+    # Facts copied from records that may still be edited elsewhere (a hallmark record),
+    # as they were when the event was written: the hash covers this copy.
+    details = models.JSONField(default=dict, blank=True)
     # Pseudonymous owner after an ownership event ("Owner #a3f9"), never a username.
     owner_pseudonym = models.CharField(max_length=20, blank=True)
     hash = models.CharField(max_length=64, unique=True)

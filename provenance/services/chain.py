@@ -115,13 +115,25 @@ def _certification(certification: Certification | None) -> dict | None:
     }
 
 
+def hallmark_snapshot(hallmark) -> dict:
+    """A hallmark record as struck, kept in the event (the record itself may change)."""
+    return {
+        "id": hallmark.pk,
+        "system": hallmark.system,
+        "metal": hallmark.metal,
+        "fineness_mark": hallmark.fineness_mark,
+        "assay_office": hallmark.assay_office,
+        "date_letter": hallmark.date_letter,
+        "huid": hallmark.huid,
+    }
+
+
 def event_content(event: TraceEvent, items, parent_hashes) -> dict:
     """What an event's hash covers: everything it says, and the hashes it follows.
 
     Works from rows already loaded (``items`` with their lots, parties, certification), so
     verifying a chain costs a fixed number of queries.
     """
-    hallmark = event.hallmark
     return {
         "id": event.pk,
         "kind": event.kind,
@@ -135,17 +147,8 @@ def event_content(event: TraceEvent, items, parent_hashes) -> dict:
         "loss_grams": _grams(event.loss_grams),
         "note": event.note,
         "certification": _certification(event.certification),
-        "hallmark": None
-        if hallmark is None
-        else {
-            "id": hallmark.pk,
-            "system": hallmark.system,
-            "metal": hallmark.metal,
-            "fineness_mark": hallmark.fineness_mark,
-            "assay_office": hallmark.assay_office,
-            "date_letter": hallmark.date_letter,
-            "huid": hallmark.huid,
-        },
+        "hallmark": event.hallmark_id,
+        "details": event.details,
         "corrects": event.corrects_id,
         "owner": event.owner_pseudonym,
         "items": sorted(
@@ -687,6 +690,7 @@ def piece_hallmark(
         pieces=[listing],
         location=assay_office,
         hallmark=hallmark,
+        details={"hallmark": hallmark_snapshot(hallmark)} if hallmark else {},
         note=note,
     )
 
@@ -838,9 +842,7 @@ def chain_events(listing) -> list[TraceEvent]:
     """A piece's events in recording order with items, lots and links: three queries."""
     events = list(
         TraceEvent.objects.for_chain(listing)
-        .select_related(
-            "location", "from_party", "to_party", "certification", "hallmark"
-        )
+        .select_related("location", "from_party", "to_party", "certification")
         .order_by("id")
     )
     ids = [e.pk for e in events]

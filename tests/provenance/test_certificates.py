@@ -439,6 +439,8 @@ def test_decimal_masses_are_hashed_with_fixed_formatting(artisan):
 def test_without_a_signing_key_the_export_is_a_503_not_a_500(client, piece, settings):
     listing, _lot = piece
     settings.TOUCHSTONE_SIGNING_KEY = ""
-    response = client.get(reverse("api:certificate-detail", args=[listing.certificate.code]))
+    response = client.get(
+        reverse("api:certificate-detail", args=[listing.certificate.code])
+    )
     assert response.status_code == 503 and "not configured" in response.json()["detail"]
     assert client.get(reverse("api:certificate-public-key")).status_code == 503

@@ -371,3 +371,16 @@ def test_lots_and_events_go_through_the_shared_verification_workflow(
     services.claim_submit(record=event, actor=artisan.user)
     with pytest.raises(PermissionDenied):
         services.claim_transition(record=event, actor=artisan.user, action="verify")
+
+
+def test_editing_a_hallmark_record_later_does_not_break_the_chain(artisan, piece):
+    listing, _lot = piece
+    office = factories.PartyFactory(kind="assay_office")
+    hallmark = factories.HallmarkRecordFactory(listing=listing, date_letter="a")
+    event = services.piece_hallmark(
+        actor=artisan.user, listing=listing, assay_office=office, hallmark=hallmark
+    )
+    hallmark.date_letter = "b"
+    hallmark.save()
+    assert services.provenance_verify(listing).ok
+    assert event.details["hallmark"]["date_letter"] == "a"

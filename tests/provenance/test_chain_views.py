@@ -286,3 +286,34 @@ def test_party_create_page(studio):
         reverse("provenance:studio-party-create"), {"kind": "workshop", "name": "Mine"}
     )
     assert bad.status_code == 200 and not Party.objects.filter(name="Mine").exists()
+
+
+def test_admin_offers_no_change_or_delete_of_events(client, piece):
+    _listing, lot = piece
+    admin_user = factories.UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    event = TraceEvent.objects.filter(items__lot=lot).first()
+    change = reverse("admin:provenance_traceevent_change", args=[event.pk])
+    page = client.get(change)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    client.post(change, {"note": "rewritten"})
+    delete = reverse("admin:provenance_traceevent_delete", args=[event.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    event.refresh_from_db()
+    assert event.note == "" and TraceEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_lot_detail_query_budget(studio, artisan, piece, django_assert_max_num_queries):
+    _listing, lot = piece
+    from provenance.services import certification_attach
+
+    for _n in range(25):
+        certification_attach(
+            actor=artisan.user,
+            certification=factories.CertificationFactory(artisan=artisan),
+            lot=lot,
+        )
+    with django_assert_max_num_queries(16):
+        response = studio.get(lot.get_absolute_url())
+    assert response.status_code == 200
+    assert response.content.decode().count("Certification</a>") == 25
