@@ -36,7 +36,9 @@ from provenance.services import (
     ownership_handover_start,
     piece_fabricate,
     piece_hallmark,
+    provenance_verify,
 )
+from provenance.services.certificates import certificate_record_verification
 from provenance.validators import STANDARD_FINENESS
 
 logger = logging.getLogger(__name__)
@@ -364,6 +366,11 @@ def _tamper_one() -> None:
         cursor.execute(
             f"UPDATE {table} SET note = %s, loss_grams = %s WHERE id = %s",  # noqa: S608
             [TAMPER_NOTE, "0.010", event.pk],
+        )
+    for listing in Listing.objects.filter(chain_memberships__event=event):
+        certificate_record_verification(
+            certificate=certificate_issue(listing=listing),
+            ok=provenance_verify(listing).ok,
         )
 
 

@@ -28,6 +28,10 @@ class Certificate(TimeStampedModel):
         related_name="owned_certificates",
         editable=False,
     )
+    # The last verification's verdict, for catalogue filters; refreshed whenever the chain
+    # is recomputed (certificate page, export, ``manage.py verify_chains``).
+    chain_verified = models.BooleanField(default=False, editable=False, db_index=True)
+    chain_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -50,6 +50,17 @@ def certificate_issue(*, listing, owner=None) -> Certificate:
     raise RuntimeError("Could not draw a unique certificate code.")
 
 
+def certificate_record_verification(*, certificate, ok: bool) -> None:
+    """Remember a chain's verdict for filtering; writes only when it changed."""
+    if certificate.chain_verified == ok and certificate.chain_checked_at is not None:
+        return
+    now = timezone.now()
+    Certificate.objects.filter(pk=certificate.pk).update(
+        chain_verified=ok, chain_checked_at=now
+    )
+    certificate.chain_verified, certificate.chain_checked_at = ok, now
+
+
 def _hash_code(code: str) -> str:
     normalised = "".join((code or "").split()).upper().replace("-", "")
     return hashlib.sha256(f"handover:{normalised}".encode()).hexdigest()

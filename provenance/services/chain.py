@@ -641,9 +641,15 @@ def piece_fabricate(
         loss_grams=loss_grams.quantize(GRAM),
         note=note,
     )
-    from provenance.services.certificates import certificate_issue
+    from provenance.services.certificates import (
+        certificate_issue,
+        certificate_record_verification,
+    )
 
-    certificate_issue(listing=listing)
+    certificate = certificate_issue(listing=listing)
+    certificate_record_verification(
+        certificate=certificate, ok=provenance_verify(listing).ok
+    )
     return event
 
 

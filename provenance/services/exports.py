@@ -5,7 +5,10 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from provenance import signing
-from provenance.services.certificates import owner_pseudonym
+from provenance.services.certificates import (
+    certificate_record_verification,
+    owner_pseudonym,
+)
 from provenance.services.chain import (
     ChainVerification,
     chain_events,
@@ -44,6 +47,7 @@ def certificate_view(certificate) -> CertificateView:
         verification = ChainVerification(
             False, 0, None, "the piece has no recorded chain"
         )
+    certificate_record_verification(certificate=certificate, ok=verification.ok)
     return CertificateView(
         certificate=certificate,
         events=events,

@@ -444,3 +444,18 @@ def test_without_a_signing_key_the_export_is_a_503_not_a_500(client, piece, sett
     )
     assert response.status_code == 503 and "not configured" in response.json()["detail"]
     assert client.get(reverse("api:certificate-public-key")).status_code == 503
+
+
+def test_the_chain_verdict_is_recorded_for_filters(client, piece):
+    listing, _lot = piece
+    certificate = Certificate.objects.get(listing=listing)
+    assert certificate.chain_verified is True
+    fabrication = TraceEvent.objects.get(kind="transformation")
+    _raw_update("provenance_traceevent", "note", "edited", fabrication.pk)
+    call_command("verify_chains")
+    certificate.refresh_from_db()
+    assert certificate.chain_verified is False
+    _raw_update("provenance_traceevent", "note", "", fabrication.pk)
+    client.get(certificate.get_absolute_url())  # recomputed on view
+    certificate.refresh_from_db()
+    assert certificate.chain_verified is True

@@ -32,6 +32,7 @@ def test_demo_chains_are_complete_idempotent_and_show_every_case():
     results = {listing.pk: provenance_verify(listing) for listing in published}
     broken = [r for r in results.values() if not r.ok]
     assert len(broken) == 1 and broken[0].first_broken.kind == "transformation"
+    assert Certificate.objects.filter(chain_verified=False).count() == 1
     assert Certificate.objects.filter(owner=users["buyer2"]).count() == 1
     assert TraceEvent.objects.filter(kind="ownership").count() == 1
     assert set(MaterialLot.objects.values_list("origin_type", flat=True)) >= {
