@@ -196,8 +196,16 @@ def _artisan_of(actor):
 
 
 def _lot_head(lot: MaterialLot) -> TraceEvent | None:
-    """The latest event that touched a lot: the next event on it follows this one."""
-    return TraceEvent.objects.filter(items__lot=lot).order_by("-id").first()
+    """The latest event in a lot's own history (origin, transfers, certifications,
+    corrections): the next event on it follows this one. Consumption by a piece is not
+    part of the lot's history, so sibling pieces' chains stay independent."""
+    return (
+        TraceEvent.objects.filter(
+            items__lot=lot, items__role__in=(Role.OUTPUT, Role.SUBJECT)
+        )
+        .order_by("-id")
+        .first()
+    )
 
 
 def _piece_head(listing) -> TraceEvent | None:
@@ -284,14 +292,16 @@ def _record(
     EventLink.objects.bulk_create(
         [EventLink(event=event, parent=parent) for parent in parents]
     )
-    # Every piece whose chain holds a parent (a later correction of an upstream lot
-    # event, say) gains this event too, as do the pieces this event is about.
-    listing_ids = set(
-        ChainMembership.objects.filter(event__in=parents).values_list(
-            "listing_id", flat=True
+    # A correction joins every chain that holds the event it corrects (a later
+    # correction of an upstream lot event, say); other events join the pieces they
+    # are about.
+    listing_ids = {listing.pk for listing in pieces}
+    if kind == Kind.CORRECTION:
+        listing_ids |= set(
+            ChainMembership.objects.filter(event__in=parents).values_list(
+                "listing_id", flat=True
+            )
         )
-    )
-    listing_ids |= {listing.pk for listing in pieces}
     memberships = []
     for listing_id in listing_ids:
         memberships.append(ChainMembership(listing_id=listing_id, event=event))
@@ -818,7 +828,11 @@ def event_correct(
     if not (note or "").strip():
         raise ValidationError({"note": "Say what was wrong and what is right."})
     occurred_at = _now_or(occurred_at)
-    subjects = list(event.items.select_related("lot", "listing"))
+    # The corrected event's lots and pieces, but not lots it consumed: a correction of
+    # a piece's making belongs to that piece, not to every piece made from the lot.
+    subjects = list(
+        event.items.exclude(role=Role.INPUT).select_related("lot", "listing")
+    )
     return _record(
         artisan=artisan,
         actor=actor,
@@ -826,7 +840,10 @@ def event_correct(
         biz_step=TraceEvent.BizStep.OTHER,
         occurred_at=occurred_at,
         items=[(Role.SUBJECT, i.lot, i.listing, None) for i in subjects],
-        parents=[event],
+        # It follows the corrected event and the current end of each history it touches.
+        parents=[event]
+        + [_lot_head(i.lot) for i in subjects if i.lot_id]
+        + [_piece_head(i.listing) for i in subjects if i.listing_id],
         corrects=event,
         location=event.location,
         note=note,

@@ -384,3 +384,54 @@ def test_editing_a_hallmark_record_later_does_not_break_the_chain(artisan, piece
     hallmark.save()
     assert services.provenance_verify(listing).ok
     assert event.details["hallmark"]["date_letter"] == "a"
+
+
+def test_pieces_from_the_same_lot_keep_independent_chains(artisan):
+    lot = factories.recycled_silver_lot(artisan, grams="100")
+    first, second = _listing(artisan), _listing(artisan)
+    made_first = _fabricate(artisan, first, [(lot, D("8.900"))])
+    _fabricate(artisan, second, [(lot, D("8.900"))])
+    services.lot_transfer(
+        actor=artisan.user, lot=lot, to_party=factories.PartyFactory(kind="refiner")
+    )
+    assert TraceEvent.objects.for_chain(first).count() == 3
+    assert TraceEvent.objects.for_chain(second).count() == 3
+    TraceEvent.objects.filter(pk=made_first.pk).update(note="edited")
+    assert not services.provenance_verify(first).ok
+    assert services.provenance_verify(second).ok
+
+
+def test_a_correction_of_a_lot_event_joins_every_piece_made_from_it(artisan):
+    lot = factories.recycled_silver_lot(artisan, grams="100")
+    first, second = _listing(artisan), _listing(artisan)
+    _fabricate(artisan, first, [(lot, D("8.900"))])
+    _fabricate(artisan, second, [(lot, D("8.900"))])
+    origin = TraceEvent.objects.get(items__lot=lot, kind="origin")
+    correction = services.event_correct(
+        actor=artisan.user, event=origin, note="Refined in Hoboken, not Antwerp."
+    )
+    for piece in (first, second):
+        assert TraceEvent.objects.for_chain(piece).filter(pk=correction.pk).exists()
+        assert services.provenance_verify(piece).ok
+
+
+def test_a_piece_made_after_a_correction_carries_the_lots_whole_history(artisan):
+    lot = factories.recycled_silver_lot(
+        artisan, grams="100", purchased_at=timezone.now() - timedelta(days=9)
+    )
+    origin = TraceEvent.objects.get(items__lot=lot, kind="origin")
+    services.event_correct(
+        actor=artisan.user,
+        event=origin,
+        note="Refined in Hoboken.",
+        occurred_at=timezone.now() - timedelta(days=8),
+    )
+    listing = _listing(artisan)
+    _fabricate(artisan, listing, [(lot, D("8.900"))])
+    kinds = list(
+        TraceEvent.objects.for_chain(listing)
+        .order_by("id")
+        .values_list("kind", flat=True)
+    )
+    assert kinds == ["origin", "transfer", "correction", "transformation"]
+    assert services.provenance_verify(listing).ok
