@@ -937,9 +937,14 @@ class MetalShare:
     def recycled_percent(self) -> int:
         if not self.fine_grams:
             return 0
-        return int(
+        if self.fully_recycled:
+            return 100
+        share = int(
             (self.recycled_fine_grams * 100 / self.fine_grams).to_integral_value()
         )
+        # Never round up to 100 % unless every input is recycled, nor down to 0 % when
+        # some is.
+        return max(1, min(99, share)) if self.recycled_fine_grams else 0
 
     @property
     def country_names(self) -> list[str]:

@@ -435,3 +435,16 @@ def test_a_piece_made_after_a_correction_carries_the_lots_whole_history(artisan)
     )
     assert kinds == ["origin", "transfer", "correction", "transformation"]
     assert services.provenance_verify(listing).ok
+
+
+def test_a_tiny_unrecycled_input_never_shows_as_100_percent(artisan):
+    recycled = factories.recycled_silver_lot(artisan, grams="50", reference="R")
+    mined = factories.recycled_silver_lot(
+        artisan, grams="50", origin_type="mined", reference="M"
+    )
+    listing = _listing(artisan, ("silver", 925, "20.000"))
+    _fabricate(
+        artisan, listing, [(recycled, D("19.950")), (mined, D("0.050"))], loss="0"
+    )
+    silver = recycled_shares(listing, chain_events(listing))["silver"]
+    assert silver.recycled_percent == 99 and not silver.fully_recycled
