@@ -4,6 +4,7 @@ visitor without an account opens the piece's certificate and sees the chain veri
 import re
 from decimal import Decimal
 
+from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from provenance.models import MaterialLot, TraceEvent
@@ -24,6 +25,13 @@ def test_purchase_casting_verification_and_public_certificate(page, live_server)
     verifier = factories.VerifierFactory(username="vera")
     verifier.is_staff = True
     verifier.save(update_fields=["is_staff"])
+    # Granted to the Verifiers group by a data migration, which a flushed test database
+    # no longer holds.
+    verifier.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="provenance", codename="view_materiallot"
+        )
+    )
 
     # The artisan records a purchase of recycled silver.
     log_in(page, "ines", factories.PASSWORD)
