@@ -18,7 +18,7 @@ stored row breaks the recomputed chain from that event on.
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -932,6 +932,7 @@ class MetalShare:
     fine_grams: Decimal
     recycled_fine_grams: Decimal
     countries: set
+    sources: list = field(default_factory=list)  # (lot, grams) the metal came from
 
     @property
     def recycled_percent(self) -> int:
@@ -974,6 +975,7 @@ def recycled_shares(listing, events: list[TraceEvent]) -> dict[str, MetalShare]:
                 lot.metal, MetalShare(lot.metal, Decimal("0"), Decimal("0"), set())
             )
             fine = lot.fine_grams(item.grams)
+            share.sources.append((lot, item.grams))
             share.fine_grams += fine
             if lot.origin_type in RECYCLED_ORIGINS:
                 share.recycled_fine_grams += fine
