@@ -4,7 +4,6 @@ visitor without an account opens the piece's certificate and sees the chain veri
 import re
 from decimal import Decimal
 
-from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from provenance.models import MaterialLot, TraceEvent
@@ -22,16 +21,7 @@ def test_purchase_casting_verification_and_public_certificate(page, live_server)
         artisan=artisan, published=True, title="Cast sterling signet"
     )
     factories.MetalComponentFactory(listing=piece, weight_grams=Decimal("8.500"))
-    verifier = factories.VerifierFactory(username="vera")
-    verifier.is_staff = True
-    verifier.save(update_fields=["is_staff"])
-    # Granted to the Verifiers group by a data migration, which a flushed test database
-    # no longer holds.
-    verifier.user_permissions.add(
-        Permission.objects.get(
-            content_type__app_label="provenance", codename="view_materiallot"
-        )
-    )
+    factories.VerifierFactory(username="vera")
 
     # The artisan records a purchase of recycled silver.
     log_in(page, "ines", factories.PASSWORD)
@@ -65,13 +55,13 @@ def test_purchase_casting_verification_and_public_certificate(page, live_server)
     expect(page.get_by_role("cell", name="90.900 g")).to_be_visible()
     _log_out(page)
 
-    # A verifier verifies the lot.
+    # A verifier verifies the lot from the review queue, with its facts beside it.
     log_in(page, "vera", factories.PASSWORD)
-    page.goto("/admin/provenance/materiallot/")
-    page.get_by_role("row", name=re.compile("CK-2291")).get_by_role("checkbox").check()
-    page.locator("select[name=action]").select_option("verify_claims")
-    page.get_by_role("button", name="Go").click()
-    expect(page.get_by_text("Verified 1 claim")).to_be_visible()
+    page.goto("/review/")
+    page.get_by_role("link", name=re.compile("CK-2291")).click()
+    expect(page.get_by_role("main")).to_contain_text("Recycled (post-consumer)")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Verified")
     assert MaterialLot.objects.get().verification_status == "verified"
     _log_out(page)
 
