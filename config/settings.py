@@ -308,7 +308,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for the metal choices, whichever field (metal, plating metal) uses them.
-    "ENUM_NAME_OVERRIDES": {"MetalEnum": "marketplace.models.listings.Metal"},
+    "ENUM_NAME_OVERRIDES": {
+        "MetalEnum": "marketplace.models.listings.Metal",
+        "PartyKindEnum": "provenance.models.chain.Party.Kind",
+        "TraceEventKindEnum": "provenance.models.chain.TraceEvent.Kind",
+        "EventCreateKindEnum": "provenance.api.chain.EVENT_CREATE_KINDS",
+        "EventItemRoleEnum": "provenance.models.chain.EventItem.Role",
+        "ListingKindEnum": "marketplace.models.listings.Listing.Kind",
+        "PhotoRoleEnum": "marketplace.models.listings.ListingPhoto.Role",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------

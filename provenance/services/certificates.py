@@ -59,6 +59,10 @@ def certificate_record_verification(*, certificate, ok: bool) -> None:
         chain_verified=ok, chain_checked_at=now
     )
     certificate.chain_verified, certificate.chain_checked_at = ok, now
+    # The catalogue's "chain verified" filter and cached pages change with it.
+    from marketplace.caching import catalogue_changed
+
+    catalogue_changed()
 
 
 def _hash_code(code: str) -> str:
