@@ -67,7 +67,9 @@ def test_purchase_casting_verification_and_public_certificate(page, live_server)
 
     # A visitor with no account opens the certificate and sees the chain verified.
     page.goto(piece.get_absolute_url())
-    page.get_by_role("link", name="Certificate of authenticity and origin chain").click()
+    page.get_by_role(
+        "link", name="Certificate of authenticity and origin chain"
+    ).click()
     expect(page).to_have_url(re.compile(piece.certificate.get_absolute_url() + "$"))
     expect(page.get_by_role("heading", name="Chain verified")).to_be_visible()
     expect(page.get_by_text("100% recycled")).to_be_visible()
