@@ -302,6 +302,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CommissionKindEnum": "marketplace.models.commissions.Commission.Kind",
+        "CommissionStatusEnum": "marketplace.models.commissions.Commission.Status",
+        "QuoteStatusEnum": "marketplace.models.commissions.Quote.Status",
+        "PaymentKindEnum": "marketplace.models.commissions.Payment.Kind",
+        "PaymentStatusEnum": "marketplace.models.commissions.Payment.Status",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------

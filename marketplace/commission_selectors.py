@@ -56,7 +56,16 @@ def _list_queryset(queryset: QuerySet) -> QuerySet:
         queryset.select_related(
             "artisan", "artisan__user", "buyer", "base_listing", "completed_listing"
         ).prefetch_related(
-            Prefetch("quotes", queryset=current_quotes, to_attr="live_quotes")
+            Prefetch("quotes", queryset=current_quotes, to_attr="live_quotes"),
+            Prefetch("payments", queryset=Payment.objects.order_by("created_at", "id")),
+            Prefetch(
+                "progress_updates",
+                queryset=ProgressUpdate.objects.order_by("created_at", "id")
+                .select_related("author")
+                .prefetch_related(
+                    Prefetch("photos", queryset=ProgressPhoto.objects.order_by("id"))
+                ),
+            ),
         )
     )
 
@@ -92,24 +101,11 @@ def commission_visible(*, user) -> QuerySet:
 
 def commission_get(*, user, pk) -> Commission:
     """One commission with everything its page shows; DoesNotExist for non-parties."""
-    photos = ProgressPhoto.objects.order_by("id")
     return (
         commission_visible(user=user)
         .prefetch_related(
             "reference_images",
             Prefetch("quotes", queryset=Quote.objects.order_by("-version")),
-            Prefetch(
-                "progress_updates",
-                queryset=ProgressUpdate.objects.order_by("created_at", "id")
-                .select_related("author")
-                .prefetch_related(Prefetch("photos", queryset=photos)),
-            ),
-            Prefetch(
-                "payments",
-                queryset=Payment.objects.select_related("confirmed_by").order_by(
-                    "created_at", "id"
-                ),
-            ),
         )
         .get(pk=pk)
     )

@@ -71,6 +71,23 @@ class CommissionRequestForm(forms.ModelForm):
         self.fields["base_listing"].required = False
         self.fields["base_listing"].empty_label = "— none (bespoke piece) —"
 
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("budget_min"), data.get("budget_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("budget_max", "The maximum must not be below the minimum.")
+        kind, base = data.get("kind"), data.get("base_listing")
+        if kind == Commission.Kind.MODIFICATION and base is None:
+            self.add_error("base_listing", "Choose the piece you would like modified.")
+        if kind == Commission.Kind.BESPOKE and base is not None:
+            self.add_error(
+                "base_listing", "Only a modification starts from an existing piece."
+            )
+        return data
+
+    def validate_constraints(self):
+        """The service re-checks every rule; errors are attached to fields in clean()."""
+
 
 class QuoteForm(forms.ModelForm):
     class Meta:
@@ -96,6 +113,16 @@ class QuoteForm(forms.ModelForm):
         self.fields["valid_until"].initial = timezone.localdate() + timezone.timedelta(
             days=14
         )
+
+    def clean(self):
+        data = super().clean()
+        price, deposit = data.get("price"), data.get("deposit")
+        if price is not None and deposit is not None and deposit > price:
+            self.add_error("deposit", "The deposit cannot be more than the price.")
+        return data
+
+    def validate_constraints(self):
+        """The service re-checks every rule; errors are attached to fields in clean()."""
 
 
 class ReasonForm(forms.Form):

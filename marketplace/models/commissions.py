@@ -153,10 +153,12 @@ class Commission(TimeStampedModel):
                 | Q(budget_max__isnull=True)
                 | Q(budget_min__lte=models.F("budget_max")),
                 name="commission_budget_range_ordered",
+                violation_error_message="The maximum budget must not be below the minimum.",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="modification") | Q(base_listing__isnull=False),
                 name="commission_modification_has_base",
+                violation_error_message="A modification needs the piece it starts from.",
             ),
         ]
         indexes = [
@@ -270,11 +272,14 @@ class Quote(TimeStampedModel):
                 name="quote_one_current_per_commission",
             ),
             models.CheckConstraint(
-                condition=Q(price__gt=0), name="quote_price_positive"
+                condition=Q(price__gt=0),
+                name="quote_price_positive",
+                violation_error_message="The price must be more than zero.",
             ),
             models.CheckConstraint(
                 condition=Q(deposit__gte=0) & Q(deposit__lte=models.F("price")),
                 name="quote_deposit_within_price",
+                violation_error_message="The deposit cannot be more than the price.",
             ),
         ]
 

@@ -430,6 +430,7 @@ class CommissionActionView(LoginRequiredMixin, CommissionDetailMixin, View):
         commission = _commission_or_404(request.user, pk)
         context = self.detail_context(commission, bound={action: form})
         context["failed_action"] = action
+        context["failed_form"] = form
         return TemplateResponse(request, self.template_name, context, status=400)
 
 
