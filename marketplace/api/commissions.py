@@ -1,5 +1,7 @@
 """The commissions API: one POST action per move, each calling the same service as HTML."""
 
+from decimal import Decimal
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -23,6 +25,8 @@ from marketplace.models import (
     Listing,
     Message,
     MessageAttachment,
+    Metal,
+    MetalComponent,
     Notification,
     Payment,
     ProgressPhoto,
@@ -275,11 +279,25 @@ class PaymentCreateSerializer(serializers.Serializer):
     )
 
 
+class MetalInputSerializer(serializers.Serializer):
+    metal = serializers.ChoiceField(choices=Metal.choices)
+    fineness = serializers.IntegerField(
+        min_value=1, max_value=999, required=False, allow_null=True
+    )
+    construction = serializers.ChoiceField(
+        choices=MetalComponent.Construction.choices, default="solid"
+    )
+    weight_grams = serializers.DecimalField(
+        max_digits=10, decimal_places=3, min_value=Decimal("0.001")
+    )
+
+
 class CompleteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=140, required=False, allow_blank=True)
     description = serializers.CharField(
         max_length=10000, required=False, allow_blank=True
     )
+    metals = MetalInputSerializer(many=True, required=False)
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -633,6 +651,7 @@ class CommissionViewSet(
             commission=commission,
             title=data.get("title", ""),
             description=data.get("description", ""),
+            metals=[dict(metal) for metal in data.get("metals", [])],
         )
         return self._respond(commission)
 

@@ -1,9 +1,19 @@
 """Commission forms: they validate shape; the services hold the rules."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
 
-from marketplace.models import Commission, Listing, Payment, ProgressUpdate, Quote
+from marketplace.models import (
+    Commission,
+    Listing,
+    Metal,
+    MetalComponent,
+    Payment,
+    ProgressUpdate,
+    Quote,
+)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -197,6 +207,47 @@ class CompleteForm(forms.Form):
     description = forms.CharField(
         label="Description", widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    metal = forms.ChoiceField(
+        label="Metal",
+        choices=[("", "— as the base piece —"), *Metal.choices],
+        required=False,
+    )
+    fineness = forms.IntegerField(
+        label="Fineness (‰)", min_value=1, max_value=999, required=False
+    )
+    construction = forms.ChoiceField(
+        choices=MetalComponent.Construction.choices,
+        initial=MetalComponent.Construction.SOLID,
+        required=False,
+    )
+    weight_grams = forms.DecimalField(
+        label="Metal weight (g)",
+        max_digits=10,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("metal") and data.get("weight_grams") is None:
+            self.add_error("weight_grams", "Give the weight of the metal.")
+        if data.get("weight_grams") is not None and not data.get("metal"):
+            self.add_error("metal", "Choose the metal.")
+        return data
+
+    def metals(self) -> list[dict]:
+        data = self.cleaned_data
+        if not data.get("metal"):
+            return []
+        return [
+            {
+                "metal": data["metal"],
+                "fineness": data.get("fineness"),
+                "construction": data.get("construction") or "solid",
+                "weight_grams": data["weight_grams"],
+            }
+        ]
 
 
 class MessageForm(forms.Form):

@@ -27,6 +27,7 @@ from marketplace.models import (
     Listing,
     Message,
     MessageAttachment,
+    MetalComponent,
     Payment,
     ProgressPhoto,
     ProgressUpdate,
@@ -810,7 +811,31 @@ def _unique_slug(title: str, commission: Commission) -> str:
     return slug
 
 
-def _finished_listing(commission: Commission, *, title: str, description: str):
+def _metal_components(metals: Sequence[dict]) -> list[MetalComponent]:
+    components = []
+    for position, data in enumerate(metals):
+        component = MetalComponent(
+            metal=data.get("metal") or "",
+            fineness=data.get("fineness"),
+            construction=data.get("construction") or MetalComponent.Construction.SOLID,
+            weight_grams=data.get("weight_grams"),
+            position=position,
+        )
+        try:
+            component.full_clean(exclude=["listing"], validate_constraints=False)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict) from error
+        components.append(component)
+    return components
+
+
+def _finished_listing(
+    commission: Commission,
+    *,
+    title: str,
+    description: str,
+    metals: list[MetalComponent],
+):
     base = commission.base_listing
     quote = accepted_quote(commission)
     listing = Listing(
@@ -835,14 +860,18 @@ def _finished_listing(commission: Commission, *, title: str, description: str):
     listing.save()
     if base is not None:
         listing.techniques.set(base.techniques.all())
-        for metal in base.metals.all():
-            metal.pk = None
-            metal.listing = listing
-            metal.save()
+        if not metals:
+            for metal in base.metals.all():
+                metal.pk = None
+                metal.listing = listing
+                metal.save()
         for stone in base.gemstones.all():
             stone.pk = None
             stone.listing = listing
             stone.save()
+    for component in metals:
+        component.listing = listing
+        component.save()
     return listing
 
 
@@ -853,17 +882,27 @@ def commission_complete(
     commission: Commission,
     title: str = "",
     description: str = "",
+    metals: Sequence[dict] = (),
 ) -> Listing:
     """The artisan completes an approved commission: the piece becomes the buyer's.
 
     It is created as a listing private to the buyer and marked sold, derived from the
     base listing for a modification (whose category, techniques and materials it
-    copies).
+    copies). ``metals`` (metal, fineness, construction, weight_grams) describe the
+    finished piece; a bespoke piece needs them, a modification may keep its base's.
     """
     commission = _locked(commission)
     _check(commission, actor, "complete")
+    components = _metal_components(metals)
+    if not components and commission.base_listing_id is None:
+        raise ValidationError(
+            {"weight_grams": "Give the finished piece's metal, fineness and weight."}
+        )
     listing = _finished_listing(
-        commission, title=(title or "").strip(), description=(description or "").strip()
+        commission,
+        title=(title or "").strip(),
+        description=(description or "").strip(),
+        metals=components,
     )
     commission.completed_listing = listing
     _record(

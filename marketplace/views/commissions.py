@@ -262,6 +262,7 @@ def _run(action: str, *, user, commission, data):
             commission=c,
             title=data["title"],
             description=data["description"],
+            metals=data.get("metals", []),
         )
     if action == "cancel":
         return services.commission_cancel(
@@ -414,13 +415,11 @@ class CommissionActionView(LoginRequiredMixin, CommissionDetailMixin, View):
         _move, form_class, success = ACTIONS[action]
         form = form_class(request.POST, request.FILES, prefix=action)
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            if hasattr(form, "metals"):
+                data["metals"] = form.metals()
             try:
-                _run(
-                    action,
-                    user=request.user,
-                    commission=commission,
-                    data=form.cleaned_data,
-                )
+                _run(action, user=request.user, commission=commission, data=data)
             except ValidationError as error:
                 apply_errors(form, error)
             else:

@@ -14,6 +14,7 @@ from marketplace.services import commissions as services
 from tests import factories
 
 S = Commission.Status
+BESPOKE_METAL = {"metal": "gold", "fineness": 750, "weight_grams": Decimal("4.200")}
 
 
 def image_upload(name="photo.jpg", colour=(180, 140, 90), size=(64, 48), fmt="JPEG"):
@@ -103,7 +104,8 @@ def walk_to(status: str, *, buyer=None, artisan=None, deposit=Decimal("0.00"), *
     services.commission_approve(actor=buyer, commission=commission)
     if status == S.APPROVED:
         return refresh(commission)
-    services.commission_complete(actor=a, commission=commission)
+    metals = [] if commission.base_listing_id else [BESPOKE_METAL]
+    services.commission_complete(actor=a, commission=commission, metals=metals)
     return refresh(commission)
 
 

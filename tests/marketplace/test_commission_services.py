@@ -418,8 +418,33 @@ class TestCompletion:
         commission = walk_to(
             S.APPROVED, buyer=buyer, artisan=artisan, category="bracelet"
         )
-        piece = services.commission_complete(actor=artisan.user, commission=commission)
+        with pytest.raises(ValidationError) as error:
+            services.commission_complete(actor=artisan.user, commission=commission)
+        assert "weight_grams" in error.value.message_dict
+        with pytest.raises(ValidationError) as error:
+            services.commission_complete(
+                actor=artisan.user,
+                commission=commission,
+                metals=[
+                    {"metal": "gold", "fineness": 750, "weight_grams": Decimal("-1")}
+                ],
+            )
+        assert "weight_grams" in error.value.message_dict
+        assert not Listing.objects.filter(private_to=buyer).exists()
+        piece = services.commission_complete(
+            actor=artisan.user,
+            commission=commission,
+            metals=[
+                {"metal": "silver", "fineness": 925, "weight_grams": Decimal("12.5")}
+            ],
+        )
         assert piece.category == "bracelet"
+        metal = piece.metals.get()
+        assert (metal.metal, metal.fineness, metal.weight_grams) == (
+            "silver",
+            925,
+            Decimal("12.500"),
+        )
         assert piece.derived_from is None
         assert piece.title == commission.title
 
