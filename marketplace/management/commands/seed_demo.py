@@ -4,6 +4,7 @@ from django.db import transaction
 
 from artisans import demo as artisans_demo
 from marketplace import demo as accounts_demo
+from marketplace import demo_commissions
 
 
 class Command(BaseCommand):
@@ -25,9 +26,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = accounts_demo.seed_accounts()
             artisans = artisans_demo.seed(users)
+            commissions = demo_commissions.seed(users, artisans)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(users)} accounts, {len(artisans)} artisans, password "
+                f"Demo data ready: {len(users)} accounts, {len(artisans)} artisans, "
+                f"{commissions['created']} new commissions, password "
                 f"'{accounts_demo.DEMO_PASSWORD}'."
             )
         )
