@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -13,6 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -404,7 +404,7 @@ class CommissionViewSet(
     serializer_class = CommissionSerializer
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = PARSERS
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"[^/]+"
     queryset = Commission.objects.none()
 
     def get_queryset(self):
@@ -507,11 +507,13 @@ class CommissionViewSet(
         "The buyer accepts this version of the quote (current and unexpired only).",
         parameters=[VERSION],
     )
-    @action(detail=True, methods=["post"], url_path=r"quotes/(?P<version>\d+)/accept")
+    @action(
+        detail=True, methods=["post"], url_path=r"quotes/(?P<version>[^/]+)/accept"
+    )
     def accept_quote(self, request, pk=None, version=None):
         commission = self.get_object()
         services.commission_accept_quote(
-            actor=request.user, commission=commission, version=int(version)
+            actor=request.user, commission=commission, version=version
         )
         return self._respond(commission)
 
@@ -521,14 +523,16 @@ class CommissionViewSet(
         "The buyer declines this version of the quote.",
         parameters=[VERSION],
     )
-    @action(detail=True, methods=["post"], url_path=r"quotes/(?P<version>\d+)/decline")
+    @action(
+        detail=True, methods=["post"], url_path=r"quotes/(?P<version>[^/]+)/decline"
+    )
     def decline_quote(self, request, pk=None, version=None):
         commission = self.get_object()
         data = self._data(OptionalReasonSerializer)
         services.commission_decline_quote(
             actor=request.user,
             commission=commission,
-            version=int(version),
+            version=version,
             reason=data.get("reason", ""),
         )
         return self._respond(commission)
@@ -574,7 +578,7 @@ class CommissionViewSet(
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"progress-updates/(?P<update_id>\d+)/approve",
+        url_path=r"progress-updates/(?P<update_id>[^/]+)/approve",
     )
     def approve_update(self, request, pk=None, update_id=None):
         commission = self.get_object()
@@ -582,7 +586,7 @@ class CommissionViewSet(
         services.commission_approve_update(
             actor=request.user,
             commission=commission,
-            update_id=int(update_id),
+            update_id=update_id,
             note=data.get("note", ""),
         )
         return self._respond(commission)
@@ -596,7 +600,7 @@ class CommissionViewSet(
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"progress-updates/(?P<update_id>\d+)/request-changes",
+        url_path=r"progress-updates/(?P<update_id>[^/]+)/request-changes",
     )
     def request_changes(self, request, pk=None, update_id=None):
         commission = self.get_object()
@@ -604,7 +608,7 @@ class CommissionViewSet(
         services.commission_request_changes(
             actor=request.user,
             commission=commission,
-            update_id=int(update_id),
+            update_id=update_id,
             note=data["note"],
         )
         return self._respond(commission)
@@ -693,12 +697,12 @@ class CommissionViewSet(
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"payments/(?P<payment_id>\d+)/confirm",
+        url_path=r"payments/(?P<payment_id>[^/]+)/confirm",
     )
     def confirm_payment(self, request, pk=None, payment_id=None):
         commission = self.get_object()
         payment = services.payment_confirm(
-            actor=request.user, commission=commission, payment_id=int(payment_id)
+            actor=request.user, commission=commission, payment_id=payment_id
         )
         return Response(PaymentSerializer(payment).data)
 
@@ -785,7 +789,7 @@ class NotificationViewSet(
 
     serializer_class = NotificationSerializer
     permission_classes = [permissions.IsAuthenticated]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"[^/]+"
     queryset = Notification.objects.none()
 
     def get_queryset(self):
@@ -817,12 +821,12 @@ class NotificationViewSet(
 def register(router) -> None:
     router.register("commissions", CommissionViewSet, basename="commission")
     router.register(
-        r"commissions/(?P<commission_pk>\d+)/events",
+        r"commissions/(?P<commission_pk>[^/]+)/events",
         CommissionEventViewSet,
         basename="commission-event",
     )
     router.register(
-        r"commissions/(?P<commission_pk>\d+)/messages",
+        r"commissions/(?P<commission_pk>[^/]+)/messages",
         CommissionMessageViewSet,
         basename="commission-message",
     )
