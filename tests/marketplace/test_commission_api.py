@@ -143,7 +143,7 @@ class TestCreateAndList:
         for _ in range(30):
             walk_to(S.QUOTED, buyer=buyer)
         client = api_client_for(buyer)
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(8):
             response = client.get("/api/commissions/")
         assert response.json()["count"] == 30
         assert all(

@@ -88,7 +88,7 @@ class TestMyCommissions:
             if n % 3 == 1:
                 walk_to(S.ACCEPTED, buyer=buyer)
         client.force_login(buyer)
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(10):
             response = client.get(reverse("marketplace:commission-list"))
         assert response.status_code == 200
         assert len(response.context["rows"]) == 20
@@ -132,7 +132,7 @@ class TestStudioInbox:
             if n % 5 == 0:
                 walk_to(S.IN_PROGRESS, artisan=artisan)
         client.force_login(artisan.user)
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(12):
             response = client.get(reverse("marketplace:studio-commission-list"))
         assert response.status_code == 200
         assert len(response.context["rows"]) == 20
@@ -200,7 +200,7 @@ class TestCommissionPage:
         assert commission.events.count() >= 30
         assert commission.messages.count() >= 30
         client.force_login(buyer)
-        with django_assert_max_num_queries(18):
+        with django_assert_max_num_queries(15):
             response = client.get(detail(commission))
         assert response.status_code == 200
         assert len(response.context["events"]) >= 30
@@ -490,6 +490,15 @@ class TestNotificationsPages:
 
 
 class TestAccountPage:
+    def test_query_budget(self, client, buyer, django_assert_max_num_queries):
+        for _ in range(8):
+            walk_to(S.COMPLETED, buyer=buyer)
+            walk_to(S.QUOTED, buyer=buyer)
+        client.force_login(buyer)
+        with django_assert_max_num_queries(13):
+            response = client.get(reverse("marketplace:account"))
+        assert response.content.decode().count("badge--status-") == 5
+
     def test_shows_my_commissions_and_pieces(self, client, buyer, artisan):
         walk_to(S.COMPLETED, buyer=buyer, artisan=artisan, title="Moon pendant")
         client.force_login(buyer)
