@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -22,6 +23,7 @@ from marketplace import commission_selectors as selectors
 from marketplace.models import (
     Commission,
     CommissionEvent,
+    CommissionReferenceImage,
     Listing,
     Message,
     MessageAttachment,
@@ -158,6 +160,42 @@ class CommissionSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_actions(self, commission) -> list[str]:
         return services.allowed_moves(self.context["request"].user, commission)
+
+
+class ReferenceImageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CommissionReferenceImage
+        fields = ["id", "image", "thumbnail", "alt_text"]
+        read_only_fields = fields
+
+
+class CommissionDetailSerializer(CommissionSerializer):
+    """One commission with its quotes, progress, payments and reference images."""
+
+    quotes = QuoteSerializer(many=True, read_only=True)
+    progress_updates = serializers.SerializerMethodField()
+    payments = serializers.SerializerMethodField()
+    reference_images = ReferenceImageSerializer(many=True, read_only=True)
+
+    class Meta(CommissionSerializer.Meta):
+        fields = [
+            *CommissionSerializer.Meta.fields,
+            "quotes",
+            "progress_updates",
+            "payments",
+            "reference_images",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_progress_updates(self, commission):
+        return ProgressUpdateSerializer(
+            commission.progress_updates.all(), many=True, context=self.context
+        ).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_payments(self, commission):
+        return PaymentSerializer(commission.payments.all(), many=True).data
 
 
 class CommissionCreateSerializer(serializers.Serializer):
@@ -387,7 +425,7 @@ def _move(request_serializer, response, description: str, **kwargs):
     list=extend_schema(
         parameters=[ROLE], responses={200: CommissionSerializer, 401: DETAIL_ERROR}
     ),
-    retrieve=extend_schema(responses={200: CommissionSerializer, **READ_ERRORS}),
+    retrieve=extend_schema(responses={200: CommissionDetailSerializer, **READ_ERRORS}),
     create=extend_schema(
         request=CommissionCreateSerializer,
         responses={201: CommissionSerializer, **ERRORS},
@@ -407,8 +445,18 @@ class CommissionViewSet(
     lookup_value_regex = r"[^/]+"
     queryset = Commission.objects.none()
 
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return CommissionDetailSerializer
+        return CommissionSerializer
+
     def get_queryset(self):
         user = self.request.user
+        if self.action == "retrieve":
+            return selectors.commission_visible(user=user).prefetch_related(
+                "reference_images",
+                Prefetch("quotes", queryset=Quote.objects.order_by("-version")),
+            )
         role = self.request.query_params.get("role")
         if role == "buyer":
             return selectors.commission_list(user=user)
@@ -507,9 +555,7 @@ class CommissionViewSet(
         "The buyer accepts this version of the quote (current and unexpired only).",
         parameters=[VERSION],
     )
-    @action(
-        detail=True, methods=["post"], url_path=r"quotes/(?P<version>[^/]+)/accept"
-    )
+    @action(detail=True, methods=["post"], url_path=r"quotes/(?P<version>[^/]+)/accept")
     def accept_quote(self, request, pk=None, version=None):
         commission = self.get_object()
         services.commission_accept_quote(

@@ -390,3 +390,24 @@ def test_payment_over_the_quote_is_a_400(buyer, artisan):
         {"kind": "deposit", "amount": "81.00", "reference": "R"},
     )
     assert response.status_code == 400 and "amount" in response.json()
+
+
+def test_retrieve_shows_the_whole_commission_within_a_query_budget(
+    buyer, artisan, django_assert_max_num_queries
+):
+    commission = walk_to(S.IN_PROGRESS, buyer=buyer, artisan=artisan)
+    for n in range(30):
+        services.commission_post_update(
+            actor=artisan.user,
+            commission=commission,
+            stage="fabrication",
+            note=f"Step {n}",
+            photos=[image_upload()] if n < 3 else [],
+        )
+    with django_assert_max_num_queries(12):
+        response = api_client_for(buyer).get(url(commission))
+    body = response.json()
+    assert response.status_code == 200
+    assert [q["version"] for q in body["quotes"]] == [1]
+    assert len(body["progress_updates"]) == 30
+    assert body["progress_updates"][0]["photos"][0]["thumbnail"]
