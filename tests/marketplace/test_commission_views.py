@@ -434,9 +434,10 @@ class TestActionsInHtml:
     def test_third_user_gets_404_on_every_action(self, client, action):
         commission = walk_to(S.IN_PROGRESS, deposit=Decimal("0"))
         before = CommissionEvent.objects.count()
-        client.force_login(factories.UserFactory())
-        assert client.post(act(commission, action), {}).status_code == 404
-        assert client.get(detail(commission)).status_code == 404
+        for outsider in (factories.UserFactory(), factories.ArtisanFactory().user):
+            client.force_login(outsider)
+            assert client.post(act(commission, action), {}).status_code == 404
+            assert client.get(detail(commission)).status_code == 404
         assert CommissionEvent.objects.count() == before
 
     @pytest.mark.parametrize("action", list(ACTIONS))
