@@ -88,7 +88,7 @@ class TestMyCommissions:
             if n % 3 == 1:
                 walk_to(S.ACCEPTED, buyer=buyer)
         client.force_login(buyer)
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(12):
             response = client.get(reverse("marketplace:commission-list"))
         assert response.status_code == 200
         assert len(response.context["rows"]) == 20
@@ -132,7 +132,7 @@ class TestStudioInbox:
             if n % 5 == 0:
                 walk_to(S.IN_PROGRESS, artisan=artisan)
         client.force_login(artisan.user)
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(14):
             response = client.get(reverse("marketplace:studio-commission-list"))
         assert response.status_code == 200
         assert len(response.context["rows"]) == 20
@@ -200,7 +200,7 @@ class TestCommissionPage:
         assert commission.events.count() >= 30
         assert commission.messages.count() >= 30
         client.force_login(buyer)
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(17):
             response = client.get(detail(commission))
         assert response.status_code == 200
         assert len(response.context["events"]) >= 30
@@ -485,7 +485,7 @@ class TestNotificationsPages:
         for _ in range(40):
             factories.NotificationFactory(user=buyer)
         client.force_login(buyer)
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(10):
             response = client.get(reverse("marketplace:notification-list"))
         assert len(response.context["notifications"]) == 30
 
@@ -496,7 +496,7 @@ class TestAccountPage:
             walk_to(S.COMPLETED, buyer=buyer)
             walk_to(S.QUOTED, buyer=buyer)
         client.force_login(buyer)
-        with django_assert_max_num_queries(13):
+        with django_assert_max_num_queries(15):
             response = client.get(reverse("marketplace:account"))
         assert response.content.decode().count("badge--status-") == 5
 

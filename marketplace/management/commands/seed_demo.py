@@ -26,6 +26,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = accounts_demo.seed_accounts()
             artisans = artisans_demo.seed(users)
+            artisans_demo.seed_marks_and_reviews(artisans, users["verifier"])
             commissions = demo_commissions.seed(users, artisans)
         self.stdout.write(
             self.style.SUCCESS(
