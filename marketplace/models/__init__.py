@@ -13,11 +13,14 @@ from .commissions import (
     Quote,
 )
 from .listings import (
+    ALL_STANDARD_FINENESS,
     PRECIOUS_METALS,
+    STANDARD_FINENESS,
     Favourite,
     Gemstone,
     HallmarkRecord,
     Listing,
+    ListingEvent,
     ListingPhoto,
     Metal,
     MetalComponent,
@@ -25,7 +28,9 @@ from .listings import (
 )
 
 __all__ = [
+    "ALL_STANDARD_FINENESS",
     "PRECIOUS_METALS",
+    "STANDARD_FINENESS",
     "Commission",
     "CommissionEvent",
     "CommissionReferenceImage",
@@ -33,6 +38,7 @@ __all__ = [
     "Gemstone",
     "HallmarkRecord",
     "Listing",
+    "ListingEvent",
     "ListingPhoto",
     "Message",
     "MessageAttachment",

@@ -25,6 +25,7 @@ from marketplace.models import (
     CommissionEvent,
     CommissionReferenceImage,
     Listing,
+    ListingEvent,
     Message,
     MessageAttachment,
     MetalComponent,
@@ -858,6 +859,14 @@ def _finished_listing(
     listing.status = Listing.Status.SOLD
     listing.private_to = commission.buyer
     listing.save()
+    ListingEvent.objects.create(
+        listing=listing,
+        actor=commission.artisan.user,
+        action="commission_complete",
+        from_status=Listing.Status.DRAFT,
+        to_status=Listing.Status.SOLD,
+        note=f"Made to commission #{commission.pk} for its buyer.",
+    )
     if base is not None:
         listing.techniques.set(base.techniques.all())
         if not metals:

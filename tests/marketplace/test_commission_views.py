@@ -508,3 +508,34 @@ class TestAccountPage:
         assert "My commissions" in content
         assert "My commissioned pieces" in content
         assert content.count("Moon pendant") >= 2
+
+
+class TestPiecePageLink:
+    def test_commission_something_similar_from_the_piece_page(
+        self, client, buyer, artisan
+    ):
+        piece = factories.ListingFactory(artisan=artisan, published=True)
+        client.force_login(buyer)
+        page = client.get(piece.get_absolute_url())
+        assert page.status_code == 200
+        link = (
+            reverse("marketplace:commission-create")
+            + f"?artisan={artisan.slug}&amp;base={piece.slug}"
+        )
+        assert link.encode() in page.content
+        assert b"Commission something similar" in page.content
+        form = client.get(link.replace("&amp;", "&"))
+        assert form.context["form"].initial["base_listing"] == piece
+
+    def test_no_link_for_a_closed_artisan_or_their_own_piece(self, client, buyer):
+        closed = factories.ArtisanFactory(commission_status="closed")
+        piece = factories.ListingFactory(artisan=closed, published=True)
+        client.force_login(buyer)
+        page = client.get(piece.get_absolute_url())
+        assert b"Commission something similar" not in page.content
+        assert b"not taking commissions" in page.content
+        client.force_login(closed.user)
+        assert (
+            b"Commission something similar"
+            not in client.get(piece.get_absolute_url()).content
+        )
