@@ -45,14 +45,15 @@ def _context(browser, live_server, username):
 def test_modification_from_request_to_the_buyers_piece(
     browser, live_server, people, tmp_path
 ):
-    buyer, artisan, piece = people
+    buyer, _artisan, piece = people
     photo = tmp_path / "sketch.jpg"
     Image.new("RGB", (80, 60), (200, 170, 120)).save(photo, "JPEG")
     buyer_context, b = _context(browser, live_server, "margot")
     artisan_context, a = _context(browser, live_server, "sofia")
     try:
         # The buyer asks for a modification of the piece.
-        b.goto(f"/commissions/new/?artisan={artisan.slug}&base={piece.slug}")
+        b.goto(piece.get_absolute_url())
+        b.get_by_role("link", name="Commission something similar").click()
         expect(
             b.get_by_role("heading", name="Commission Sofia Lindqvist")
         ).to_be_visible()

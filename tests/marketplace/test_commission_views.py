@@ -539,3 +539,14 @@ class TestPiecePageLink:
             b"Commission something similar"
             not in client.get(piece.get_absolute_url()).content
         )
+
+
+def test_the_buyer_opens_their_private_piece_from_my_account(client):
+    commission = walk_to(S.COMPLETED, title="Comet ring")
+    piece = commission.completed_listing
+    client.force_login(commission.buyer)
+    account = client.get(reverse("marketplace:account"))
+    assert piece.get_absolute_url().encode() in account.content
+    assert client.get(piece.get_absolute_url()).status_code == 200
+    client.force_login(factories.UserFactory())
+    assert client.get(piece.get_absolute_url()).status_code == 404
