@@ -54,7 +54,12 @@ def _list_queryset(queryset: QuerySet) -> QuerySet:
     ).order_by("-version")
     return _with_position(
         queryset.select_related(
-            "artisan", "artisan__user", "buyer", "base_listing", "completed_listing"
+            "artisan",
+            "artisan__user",
+            "buyer",
+            "base_listing",
+            "completed_listing",
+            "completed_listing__certificate",
         ).prefetch_related(
             Prefetch("quotes", queryset=current_quotes, to_attr="live_quotes"),
             Prefetch("payments", queryset=Payment.objects.order_by("created_at", "id")),
@@ -232,6 +237,6 @@ def commissioned_piece_list(*, user) -> QuerySet:
         return Listing.objects.none()
     return (
         Listing.objects.filter(private_to=user, commission__isnull=False)
-        .select_related("artisan", "commission")
+        .select_related("artisan", "commission", "certificate")
         .order_by("-created_at")
     )

@@ -15,8 +15,12 @@ from config import demo_images
 from marketplace.models import Commission, Listing, ProgressUpdate
 from marketplace.services import commissions as services
 from marketplace.services.notifications import emails_suppressed
+from provenance.models import MaterialLot, Party
+from provenance.selectors.chain import lot_list
+from provenance.services import lot_purchase, party_create
 
 S = Commission.Status
+LOSS_SHARE = Decimal("0.05")  # filings and casting loss, as a share of the piece
 
 # (key, buyer, artisan, target status, request details)
 PLAN = [
@@ -348,12 +352,58 @@ def _walk(commission: Commission, target: str, seed: int) -> None:
         reference=f"BANK-{commission.pk:05d}-B",
     )
     services.payment_confirm(actor=a, commission=commission, payment_id=balance.pk)
-    metals = (
-        []
-        if commission.base_listing_id
-        else [{"metal": metal, "fineness": 925, "weight_grams": Decimal("6.400")}]
+    if commission.base_listing_id:
+        metals = []
+        components = [
+            (c.metal, c.fineness, c.weight_grams)
+            for c in commission.base_listing.metals.all()
+        ]
+    else:
+        metals = [
+            {"metal": "silver", "fineness": 925, "weight_grams": Decimal("6.400")}
+        ]
+        components = [("silver", 925, Decimal("6.400"))]
+    inputs, loss = [], Decimal("0")
+    for metal_name, fineness, grams in components:
+        part_loss = (grams * LOSS_SHARE).quantize(Decimal("0.001"))
+        inputs.append(
+            (_lot(a, metal_name, fineness, grams + part_loss), grams + part_loss)
+        )
+        loss += part_loss
+    services.commission_complete(
+        actor=a, commission=commission, metals=metals, inputs=inputs, loss_grams=loss
     )
-    services.commission_complete(actor=a, commission=commission, metals=metals)
+
+
+def _lot(user, metal: str, fineness: int | None, grams: Decimal):
+    """One of the artisan's lots with enough left, or a new purchase of recycled metal."""
+    for lot in lot_list(user=user).filter(
+        material=MaterialLot.Material.METAL, metal=metal, fineness=fineness
+    ):
+        if lot.remaining_grams >= grams:
+            return lot
+    supplier = Party.objects.filter(kind=Party.Kind.SUPPLIER, artisan=None).first()
+    if supplier is None:
+        supplier = party_create(
+            actor=user,
+            kind=Party.Kind.SUPPLIER,
+            name="Hallam Recycled Bullion",
+            country="GB",
+            place="Sheffield",
+        )
+    return lot_purchase(
+        actor=user,
+        supplier=supplier,
+        reference=f"CM-{metal[:2].upper()}{fineness or 0}-{user.pk:03d}",
+        material=MaterialLot.Material.METAL,
+        metal=metal,
+        fineness=fineness,
+        mass_grams=max(Decimal("50"), (grams * 4).quantize(Decimal("1"))),
+        origin_type="recycled_post_consumer",
+        origin_country="GB",
+        purchased_at=timezone.now() - timedelta(days=60),
+        note="Recycled casting grain for commissions.",
+    )
 
 
 def seed(users, artisans: dict[str, Artisan]) -> dict[str, int]:

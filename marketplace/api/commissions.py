@@ -37,6 +37,7 @@ from marketplace.models import (
 )
 from marketplace.services import commissions as services
 from marketplace.services.notifications import notification_mark_read
+from provenance.selectors.chain import lot_list
 
 ERRORS = {
     400: VALIDATION_ERROR,
@@ -330,12 +331,23 @@ class MetalInputSerializer(serializers.Serializer):
     )
 
 
+class LotInputSerializer(serializers.Serializer):
+    lot = serializers.IntegerField(min_value=1, help_text="One of your lots' ids.")
+    grams = serializers.DecimalField(
+        max_digits=10, decimal_places=3, min_value=Decimal("0.001")
+    )
+
+
 class CompleteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=140, required=False, allow_blank=True)
     description = serializers.CharField(
         max_length=10000, required=False, allow_blank=True
     )
     metals = MetalInputSerializer(many=True, required=False)
+    inputs = LotInputSerializer(many=True)
+    loss_grams = serializers.DecimalField(
+        max_digits=10, decimal_places=3, min_value=Decimal("0")
+    )
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -702,8 +714,22 @@ class CommissionViewSet(
             title=data.get("title", ""),
             description=data.get("description", ""),
             metals=[dict(metal) for metal in data.get("metals", [])],
+            inputs=self._lots(data["inputs"]),
+            loss_grams=data["loss_grams"],
         )
         return self._respond(commission)
+
+    def _lots(self, inputs):
+        """Resolve lot ids among the artisan's own lots; others do not exist for them."""
+        lots = lot_list(user=self.request.user).in_bulk(
+            [item["lot"] for item in inputs]
+        )
+        missing = [item["lot"] for item in inputs if item["lot"] not in lots]
+        if missing:
+            raise serializers.ValidationError(
+                {"inputs": [f"No such lot: {', '.join(map(str, missing))}."]}
+            )
+        return [(lots[item["lot"]], item["grams"]) for item in inputs]
 
     @_move(ReasonSerializer, (200, CommissionSerializer), "Either party cancels.")
     @action(detail=True, methods=["post"])

@@ -14,6 +14,8 @@ from marketplace.models import (
     ProgressUpdate,
     Quote,
 )
+from provenance.models import MaterialLot
+from provenance.selectors.chain import lot_list
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -200,6 +202,13 @@ class PaymentConfirmForm(forms.Form):
     payment = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
+class LotChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        remaining = getattr(obj, "remaining_grams", None)
+        left = f" ({remaining} g left)" if remaining is not None else ""
+        return f"{obj}{left}"
+
+
 class CompleteForm(forms.Form):
     title = forms.CharField(
         label="Name of the finished piece", max_length=140, required=False
@@ -228,8 +237,48 @@ class CompleteForm(forms.Form):
         required=False,
     )
 
+    loss_grams = forms.DecimalField(
+        label="Lost at the bench (g)",
+        max_digits=10,
+        decimal_places=3,
+        min_value=Decimal("0"),
+        initial=Decimal("0"),
+        help_text="Filings and casting loss: the lots' grams = the piece + the loss.",
+    )
+
+    LOT_ROWS = 3
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        lots = lot_list(user=user) if user is not None else MaterialLot.objects.none()
+        for n in range(1, self.LOT_ROWS + 1):
+            self.fields[f"lot_{n}"] = LotChoiceField(
+                queryset=lots,
+                required=n == 1,
+                label=f"Lot {n}" + (" (optional)" if n > 1 else ""),
+                empty_label="— choose a lot —",
+            )
+            self.fields[f"grams_{n}"] = forms.DecimalField(
+                label=f"Grams from lot {n}",
+                max_digits=10,
+                decimal_places=3,
+                min_value=Decimal("0.001"),
+                required=n == 1,
+            )
+
+    def inputs(self) -> list[tuple]:
+        data = self.cleaned_data
+        return [
+            (data[f"lot_{n}"], data[f"grams_{n}"])
+            for n in range(1, self.LOT_ROWS + 1)
+            if data.get(f"lot_{n}") is not None and data.get(f"grams_{n}") is not None
+        ]
+
     def clean(self):
         data = super().clean()
+        for n in range(2, self.LOT_ROWS + 1):
+            if (data.get(f"lot_{n}") is None) != (data.get(f"grams_{n}") is None):
+                self.add_error(f"grams_{n}", "Give both the lot and its grams.")
         if data.get("metal") and data.get("weight_grams") is None:
             self.add_error("weight_grams", "Give the weight of the metal.")
         if data.get("weight_grams") is not None and not data.get("metal"):

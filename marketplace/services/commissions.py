@@ -35,6 +35,8 @@ from marketplace.models import (
     Quote,
 )
 from marketplace.services.notifications import notification_notify
+from provenance.models import MaterialLot
+from provenance.services import certificate_issue, evidence_add, piece_fabricate
 from provenance.services.verification import prepare_evidence_file
 
 S = Commission.Status
@@ -892,6 +894,8 @@ def commission_complete(
     title: str = "",
     description: str = "",
     metals: Sequence[dict] = (),
+    inputs: Sequence[tuple[MaterialLot, Decimal]] = (),
+    loss_grams: Decimal | None = None,
 ) -> Listing:
     """The artisan completes an approved commission: the piece becomes the buyer's.
 
@@ -899,6 +903,10 @@ def commission_complete(
     base listing for a modification (whose category, techniques and materials it
     copies). ``metals`` (metal, fineness, construction, weight_grams) describe the
     finished piece; a bespoke piece needs them, a modification may keep its base's.
+    Its provenance chain starts with a fabrication from the artisan's lots
+    (``inputs``: lot and grams, ``loss_grams`` lost at the bench); progress photos
+    marked as evidence are attached to that event; its certificate is owned by the
+    buyer.
     """
     commission = _locked(commission)
     _check(commission, actor, "complete")
@@ -913,6 +921,30 @@ def commission_complete(
         description=(description or "").strip(),
         metals=components,
     )
+    # The certificate first, so that it is issued to the buyer, not left unowned.
+    certificate = certificate_issue(listing=listing, owner=commission.buyer)
+    event = piece_fabricate(
+        actor=actor,
+        listing=listing,
+        inputs=list(inputs),
+        loss_grams=loss_grams,
+        process="fabrication",
+        note=f"Made to commission #{commission.pk}.",
+    )
+    evidence = ProgressPhoto.objects.filter(
+        update__commission=commission, use_as_evidence=True
+    ).order_by("id")
+    for photo in evidence:
+        photo.image.open("rb")
+        try:
+            evidence_add(
+                record=event,
+                actor=actor,
+                uploaded=photo.image,
+                description=photo.alt_text,
+            )
+        finally:
+            photo.image.close()
     commission.completed_listing = listing
     _record(
         commission,
@@ -922,7 +954,11 @@ def commission_complete(
             f"{commission.artisan.public_name} completed the commission: "
             f"“{listing.title}” now belongs to {_name(commission.buyer)}."
         ),
-        payload={"listing": listing.pk},
+        payload={
+            "listing": listing.pk,
+            "certificate": certificate.code,
+            "trace_event": event.pk,
+        },
         extra_fields=["completed_listing"],
     )
     return listing

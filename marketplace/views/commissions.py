@@ -263,6 +263,8 @@ def _run(action: str, *, user, commission, data):
             title=data["title"],
             description=data["description"],
             metals=data.get("metals", []),
+            inputs=data.get("inputs", []),
+            loss_grams=data.get("loss_grams"),
         )
     if action == "cancel":
         return services.commission_cancel(
@@ -336,6 +338,14 @@ ACTIONS: dict[str, tuple[str | None, type, str]] = {
 }
 
 
+def make_form(slug: str, user, **kwargs):
+    """The form behind an action; completion lists the artisan's own lots."""
+    form_class = ACTIONS[slug][1]
+    if form_class is forms.CompleteForm:
+        kwargs["user"] = user
+    return form_class(prefix=slug, **kwargs)
+
+
 def _commission_or_404(user, pk) -> Commission:
     try:
         return selectors.commission_get(user=user, pk=pk)
@@ -355,7 +365,7 @@ class CommissionDetailMixin:
         def form(slug):
             if slug in bound:
                 return bound[slug]
-            return ACTIONS[slug][1](prefix=slug)
+            return make_form(slug, user)
 
         quotes = list(commission.quotes.all())
         updates = list(commission.progress_updates.all())
@@ -412,12 +422,13 @@ class CommissionActionView(LoginRequiredMixin, CommissionDetailMixin, View):
         commission = _commission_or_404(request.user, pk)
         if action not in ACTIONS:
             raise Http404("No such action.")
-        _move, form_class, success = ACTIONS[action]
-        form = form_class(request.POST, request.FILES, prefix=action)
+        _move, _form_class, success = ACTIONS[action]
+        form = make_form(action, request.user, data=request.POST, files=request.FILES)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            if hasattr(form, "metals"):
+            if isinstance(form, forms.CompleteForm):
                 data["metals"] = form.metals()
+                data["inputs"] = form.inputs()
             try:
                 _run(action, user=request.user, commission=commission, data=data)
             except ValidationError as error:

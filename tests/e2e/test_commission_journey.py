@@ -1,4 +1,4 @@
-"""A modification commission from request to the buyer's finished piece, in Chromium."""
+"""A modification commission from request to the certificate of the buyer's piece."""
 
 import re
 from datetime import timedelta
@@ -28,6 +28,7 @@ def people(settings):
         artisan=artisan, published=True, title="Forged river ring", category="ring"
     )
     factories.MetalComponentFactory(listing=piece, metal="silver", fineness=925)
+    factories.recycled_silver_lot(artisan, reference="RS-2026-07")
     return buyer, artisan, piece
 
 
@@ -45,7 +46,7 @@ def _context(browser, live_server, username):
 def test_modification_from_request_to_the_buyers_piece(
     browser, live_server, people, tmp_path
 ):
-    buyer, _artisan, piece = people
+    buyer, artisan, piece = people
     photo = tmp_path / "sketch.jpg"
     Image.new("RGB", (80, 60), (200, 170, 120)).save(photo, "JPEG")
     buyer_context, b = _context(browser, live_server, "margot")
@@ -122,9 +123,13 @@ def test_modification_from_request_to_the_buyers_piece(
         b.get_by_role("button", name="Approve the piece").click()
         expect(b.get_by_test_id("commission-status")).to_have_text("Approved")
 
-        # The artisan completes it: the piece becomes the buyer's.
+        # The artisan records the lot it was made from and completes it.
         a.goto(detail)
         a.get_by_label("Name of the finished piece").fill("Margot's river ring")
+        lot = artisan.material_lots.get(reference="RS-2026-07")
+        a.locator("#id_complete-lot_1").select_option(value=str(lot.pk))
+        a.get_by_label("Grams from lot 1").fill("8.900")
+        a.get_by_label("Lost at the bench (g)").fill("0.400")
         a.get_by_role("button", name="Complete the commission").click()
         expect(a.get_by_test_id("commission-status")).to_have_text("Completed")
 
@@ -132,9 +137,15 @@ def test_modification_from_request_to_the_buyers_piece(
         assert finished.status == Listing.Status.SOLD
         assert finished.derived_from == piece
 
-        # The buyer finds the piece on "My account" and the full timeline.
+        # The buyer finds the piece on "My account" and opens its certificate.
         b.goto("/account/")
         expect(b.get_by_text("Margot's river ring")).to_be_visible()
+        certificate = finished.certificate
+        assert certificate.owner == buyer
+        b.get_by_role("link", name=f"Certificate {certificate.code}").click()
+        expect(b).to_have_url(re.compile(f"/certificates/{certificate.code}/$"))
+        expect(b.get_by_role("heading", name="Margot's river ring")).to_be_visible()
+        expect(b.get_by_role("heading", name="Chain verified")).to_be_visible()
         b.goto(detail)
         timeline = b.get_by_test_id("timeline")
         for label in (

@@ -14,7 +14,7 @@ from marketplace.services import commissions as services
 from tests import factories
 
 S = Commission.Status
-BESPOKE_METAL = {"metal": "gold", "fineness": 750, "weight_grams": Decimal("4.200")}
+BESPOKE_METAL = {"metal": "silver", "fineness": 925, "weight_grams": Decimal("4.200")}
 
 
 def image_upload(name="photo.jpg", colour=(180, 140, 90), size=(64, 48), fmt="JPEG"):
@@ -104,9 +104,24 @@ def walk_to(status: str, *, buyer=None, artisan=None, deposit=Decimal("0.00"), *
     services.commission_approve(actor=buyer, commission=commission)
     if status == S.APPROVED:
         return refresh(commission)
-    metals = [] if commission.base_listing_id else [BESPOKE_METAL]
-    services.commission_complete(actor=a, commission=commission, metals=metals)
+    complete(commission)
     return refresh(commission)
+
+
+def complete(commission, *, metals=None, lot=None, grams="4.500", loss="0.300", **kw):
+    """Complete with one recycled-silver lot: 4.5 g in = 4.2 g of piece + 0.3 g lost."""
+    artisan = commission.artisan
+    lot = lot or factories.recycled_silver_lot(
+        artisan, reference=f"LOT-{commission.pk}-{artisan.pk}"
+    )
+    return services.commission_complete(
+        actor=artisan.user,
+        commission=commission,
+        metals=[BESPOKE_METAL] if metals is None else metals,
+        inputs=[(lot, Decimal(grams))],
+        loss_grams=Decimal(loss),
+        **kw,
+    )
 
 
 def refresh(commission) -> Commission:

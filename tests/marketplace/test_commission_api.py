@@ -217,8 +217,18 @@ class TestMoves:
         assert response.json()["status"] == "in_progress"
         a.post(url(commission, "submit-for-review/"))
         assert b.post(url(commission, "approve/")).json()["status"] == "approved"
-        response = a.post(url(commission, "complete/"), {"title": "Ben's ring"})
-        assert response.status_code == 200
+        lot = factories.recycled_silver_lot(artisan, reference="API-J")
+        response = a.post(
+            url(commission, "complete/"),
+            {
+                "title": "Ben's ring",
+                "metals": [{"metal": "silver", "fineness": 925, "weight_grams": "5.0"}],
+                "inputs": [{"lot": lot.pk, "grams": "5.400"}],
+                "loss_grams": "0.400",
+            },
+            format="json",
+        )
+        assert response.status_code == 200, response.json()
         body = response.json()
         assert body["status"] == "completed"
         assert body["completed_listing"]

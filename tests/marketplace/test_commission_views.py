@@ -371,7 +371,23 @@ class TestActionsInHtml:
         post(b, "message", fill("message", body="Lovely!"))
         assert post(a, "submit-for-review").status == S.READY_FOR_REVIEW
         assert post(b, "approve").status == S.APPROVED
-        done = post(a, "complete", fill("complete", title="Ben's cuff", description=""))
+        lot = factories.recycled_silver_lot(artisan, reference="HTML-J")
+        done = post(
+            a,
+            "complete",
+            fill(
+                "complete",
+                title="Ben's cuff",
+                description="",
+                metal="silver",
+                fineness="925",
+                construction="solid",
+                weight_grams="5.000",
+                lot_1=lot.pk,
+                grams_1="5.300",
+                loss_grams="0.300",
+            ),
+        )
         assert done.status == S.COMPLETED
         assert done.completed_listing.private_to == buyer
         assert done.completed_listing.status == Listing.Status.SOLD
