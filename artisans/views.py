@@ -395,11 +395,7 @@ class MakerMarkEvidenceView(MarkMixin, View):
     def post(self, request, pk):
         mark = self.get_mark()
         form = EvidenceForm(request.POST, request.FILES)
-        if not mark.is_editable:
-            form.add_error(
-                None, "A verified, suspended or revoked mark takes no new evidence."
-            )
-        elif form.is_valid():
+        if form.is_valid():
             try:
                 evidence_add(
                     record=mark,

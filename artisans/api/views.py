@@ -227,10 +227,6 @@ class MakerMarkViewSet(
     def evidence(self, request, pk=None):
         """Attach an evidence file (stored with its SHA-256)."""
         mark = self.get_object()
-        if not mark.is_editable:
-            raise ValidationError(
-                {"file": "A verified, suspended or revoked mark takes no new evidence."}
-            )
         payload = EvidenceUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         item = evidence_add(

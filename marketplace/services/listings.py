@@ -373,6 +373,14 @@ def listing_update(
         setattr(listing, name, value)
     if listing.status == S.PUBLISHED and listing.price is None:
         raise ValidationError({"price": "A published piece must keep its price."})
+    if "title" in fields or "description" in fields:
+        message = _unlabelled_stone_message(
+            title=listing.title,
+            description=listing.description,
+            natures=listing.gemstones.values_list("nature", flat=True),
+        )
+        if message:
+            raise ValidationError({"description": message})
     return _save_listing(listing, techniques)
 
 
@@ -447,6 +455,31 @@ def _validate_metal(
 def _check_editable_materials(listing: Listing) -> None:
     if listing.status in (S.SOLD, S.ARCHIVED):
         raise ValidationError("A sold or archived piece can no longer be edited.")
+    if listing.trace_items.exists():
+        # The provenance chain records what the piece was made of; from then on a
+        # change of materials is a repair or correction event, not an edit.
+        raise ValidationError(
+            "This piece's materials are recorded in its provenance chain; record a "
+            "repair or a correction there instead of editing them."
+        )
+
+
+def _revalidate_hallmarks(listing: Listing) -> None:
+    """Hallmark rules 1 and 2 must still hold after the metals change."""
+    records = listing.hallmarks.exclude(
+        verification_status__in=(
+            VerificationStatus.REJECTED,
+            VerificationStatus.REVOKED,
+        )
+    ).select_related("maker_mark")
+    for record in records:
+        try:
+            _validate_hallmark(listing=listing, record=record)
+        except ValidationError as error:
+            messages = "; ".join(error.messages)
+            raise ValidationError(
+                f"This change contradicts the hallmark “{record}”: {messages}"
+            ) from error
 
 
 def _set_default_care(listing: Listing, metal: str) -> None:
@@ -532,6 +565,7 @@ def metal_component_update(
     component.plating_metal = component.plating_metal or ""
     component.full_clean()
     component.save()
+    _revalidate_hallmarks(component.listing)
     _materials_changed(component.listing)
     return component
 
@@ -547,6 +581,7 @@ def metal_component_remove(*, component: MetalComponent, actor) -> None:
             "A published piece must keep its materials; unpublish it first."
         )
     component.delete()
+    _revalidate_hallmarks(listing)
     _materials_changed(listing)
 
 
@@ -564,16 +599,35 @@ def _validate_gemstone(listing: Listing, fields: dict) -> None:
     if bool(issuer) != bool(number):
         errors["lab_report_number"] = "A lab report needs both its issuer and number."
     if nature in (Gemstone.Nature.LAB_GROWN, Gemstone.Nature.IMITATION):
-        # A lab-grown or imitation stone is always labelled as such: the piece may not
-        # call it natural anywhere.
-        text = f"{listing.title} {listing.description}".lower()
-        if "natural" in text and "lab" not in text and "imitation" not in text:
-            errors["nature"] = (
-                "The title or description calls the piece natural, but this stone is "
-                f"{Gemstone.Nature(nature).label.lower()}: say so in the text."
-            )
+        message = _unlabelled_stone_message(
+            title=listing.title, description=listing.description, natures={nature}
+        )
+        if message:
+            errors["nature"] = message
     if errors:
         raise ValidationError(errors)
+
+
+_NATURAL_WORD = re.compile(r"\bnatural\b", re.IGNORECASE)
+_DISCLOSED_WORDS = re.compile(
+    r"\b(lab[- ]?grown|lab[- ]?created|synthetic|imitation|simulated)\b", re.IGNORECASE
+)
+
+
+def _unlabelled_stone_message(*, title: str, description: str, natures) -> str:
+    """A lab-grown or imitation stone is always labelled: the text may not call the
+    piece natural without saying so."""
+    natures = set(natures) & {Gemstone.Nature.LAB_GROWN, Gemstone.Nature.IMITATION}
+    if not natures:
+        return ""
+    text = f"{title} {description}"
+    if _NATURAL_WORD.search(text) and not _DISCLOSED_WORDS.search(text):
+        labels = " and ".join(sorted(Gemstone.Nature(n).label.lower() for n in natures))
+        return (
+            "The title or description calls the piece natural, but it has "
+            f"{labels} stones: say so in the text."
+        )
+    return ""
 
 
 GEMSTONE_FIELDS = (
@@ -682,6 +736,8 @@ def listing_photo_add(
 def listing_photo_update(*, photo: ListingPhoto, actor, **fields: Any) -> ListingPhoto:
     """Change a photo's alt text, role or position."""
     _check_owner(actor, photo.listing)
+    if photo.listing.status in (S.SOLD, S.ARCHIVED):
+        raise ValidationError("A sold or archived piece can no longer be edited.")
     for name, value in fields.items():
         if name not in ("alt_text", "role", "position"):
             raise ValidationError({name: "This field cannot be set."})

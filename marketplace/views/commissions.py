@@ -480,7 +480,8 @@ class NotificationMarkReadView(LoginRequiredMixin, View):
             notification = get_object_or_404(
                 Notification.objects.filter(user=request.user),
                 pk=request.POST.get("notification")
-                if str(request.POST.get("notification")).isdigit()
+                if str(request.POST.get("notification")).isdecimal()
+                and str(request.POST.get("notification")).isascii()
                 else 0,
             )
         count = notification_mark_read(user=request.user, notification=notification)

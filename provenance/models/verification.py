@@ -28,11 +28,10 @@ class VerificationStatus(models.TextChoices):
 
 # States in which a claim waits for a verifier.
 AWAITING_REVIEW = (VerificationStatus.SUBMITTED, VerificationStatus.IN_REVIEW)
-# States in which the owner may still edit the claim.
+# States in which the owner may still edit the claim: never while a verifier is
+# looking at it, so that what is verified is what was reviewed.
 EDITABLE = (
     VerificationStatus.DRAFT,
-    VerificationStatus.SUBMITTED,
-    VerificationStatus.IN_REVIEW,
     VerificationStatus.NEEDS_INFORMATION,
     VerificationStatus.REJECTED,
 )

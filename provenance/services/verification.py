@@ -224,6 +224,12 @@ def evidence_add(*, record, actor, uploaded, description: str = "") -> Evidence:
     owner = record.verification_owner
     if actor is None or (actor.pk != owner.pk and not is_verifier(actor)):
         raise PermissionDenied("Only the owner of this record can add evidence.")
+    if record.verification_status in (S.VERIFIED, S.SUSPENDED, S.REVOKED):
+        # A decided claim is judged on the evidence it had; new evidence comes with a
+        # new submission.
+        raise ValidationError(
+            {"file": "A verified, suspended or revoked claim takes no new evidence."}
+        )
     content, sha256, media_type = prepare_evidence_file(uploaded)
     evidence = Evidence(
         content_type=ContentType.objects.get_for_model(
