@@ -1,0 +1,249 @@
+"""Queries per request, measured in-process against a benchmark database.
+
+    .venv/bin/python bench/probe.py [--database-url URL] [--size S]
+
+Run by bench/run.py before the load test. It picks the pages to load (a rich published
+piece, its artisan, a certificate), requests each one through Django's test Client with
+the cache switched off (so every request is a cache miss), and counts its queries with
+``CaptureQueriesContext``. List endpoints are counted at two page sizes; a count that
+changes with the page size is an N+1. Prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+SMALL_PAGE, LARGE_PAGE = 12, 48
+
+
+def bench_environment(database_url: str) -> dict[str, str]:
+    """The environment the benchmark server runs with (debug off, production settings)."""
+    return {
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SECRET_KEY": "bench-only-not-a-secret-0123456789-abcdefghijklmnop",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_MEDIA_ROOT": str(BENCH_DIR / "media"),
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "TOUCHSTONE_BENCH": "1",
+        # The anonymous API throttle (120/minute) would turn a load test into 429s.
+        "API_ANON_RATE": "100000000/minute",
+        "API_USER_RATE": "100000000/minute",
+    }
+
+
+def endpoints(targets: dict) -> list[dict]:
+    """Every endpoint under test, with the path to load; absent targets are skipped."""
+    items = [
+        {"name": "floor", "path": "/bench/floor/", "group": "floor"},
+        {"name": "api list", "path": "/api/listings/", "group": "api", "list": True},
+        {
+            "name": "api filtered",
+            "path": "/api/listings/?category=ring&metal=silver",
+            "group": "api",
+            "list": True,
+        },
+        {
+            "name": "api search",
+            "path": "/api/listings/?q=silver",
+            "group": "api",
+            "list": True,
+        },
+        {"name": "pieces page", "path": "/pieces/", "group": "html", "list": True},
+        {
+            "name": "pieces filtered",
+            "path": "/pieces/?category=ring&metal=silver",
+            "group": "html",
+            "list": True,
+        },
+        {
+            "name": "pieces search",
+            "path": "/pieces/?q=silver",
+            "group": "html",
+            "list": True,
+        },
+    ]
+    if targets.get("piece"):
+        items.append(
+            {"name": "piece page", "path": targets["piece"], "group": "html"}
+        )
+        items.append(
+            {
+                "name": "api piece",
+                "path": f"/api/listings/{targets['piece_slug']}/",
+                "group": "api",
+            }
+        )
+    if targets.get("artisan"):
+        items.append(
+            {"name": "artisan page", "path": targets["artisan"], "group": "other"}
+        )
+    if targets.get("certificate"):
+        items.append(
+            {
+                "name": "certificate page",
+                "path": targets["certificate"],
+                "group": "certificate",
+            }
+        )
+        items.append(
+            {
+                "name": "certificate api",
+                "path": targets["certificate_api"],
+                "group": "certificate",
+            }
+        )
+    return items
+
+
+def pick_targets() -> dict:
+    """A published piece with photos, gemstones and hallmarks, its artisan, its certificate."""
+    from django.urls import NoReverseMatch
+
+    from marketplace.models import Listing
+
+    published = Listing.objects.published()
+    piece = (
+        published.filter(hallmarks__isnull=False, gemstones__isnull=False)
+        .order_by("id")
+        .select_related("artisan")
+        .first()
+    ) or published.order_by("id").select_related("artisan").first()
+    targets: dict = {}
+    if piece is None:
+        return targets
+    targets["piece_slug"] = piece.slug
+    try:
+        targets["piece"] = piece.get_absolute_url()
+    except NoReverseMatch:
+        targets["piece"] = f"/pieces/{piece.slug}/"
+    try:
+        targets["artisan"] = piece.artisan.get_absolute_url()
+    except NoReverseMatch:
+        pass
+    code = _certificate_code(piece)
+    if code:
+        targets["certificate"] = f"/certificates/{code}/"
+        targets["certificate_api"] = f"/api/certificates/{code}/"
+    return targets
+
+
+def _certificate_code(piece) -> str | None:
+    """The certificate code of the piece with the longest chain, once certificates exist."""
+    try:
+        from bench import chains
+    except ImportError:
+        return None
+    return chains.certificate_code_for_bench()
+
+
+def _view_class(path: str):
+    from django.urls import resolve
+
+    match = resolve(path.split("?", 1)[0])
+    return getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
+
+
+class _PageSize:
+    """Temporarily set the page size of the view behind a path (DRF or Django ListView)."""
+
+    def __init__(self, path: str, size: int):
+        self.path, self.size = path, size
+        self.restore = None
+
+    def __enter__(self):
+        view = _view_class(self.path)
+        paginator = getattr(view, "pagination_class", None)
+        if paginator is not None and getattr(paginator, "page_size", None):
+            target, attribute = paginator, "page_size"
+        elif view is not None and getattr(view, "paginate_by", None):
+            target, attribute = view, "paginate_by"
+        else:
+            return False
+        self.restore = (target, attribute, getattr(target, attribute))
+        setattr(target, attribute, self.size)
+        return True
+
+    def __exit__(self, *exc):
+        if self.restore:
+            target, attribute, value = self.restore
+            setattr(target, attribute, value)
+
+
+def count_queries(client, path: str) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import Resolver404
+
+    try:
+        _view_class(path)
+    except Resolver404:
+        return {"status": 404, "queries": None, "available": False}
+    client.get(path)  # warm up per-process caches (content types, settings)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    return {
+        "status": response.status_code,
+        "queries": len(captured),
+        "bytes": len(response.content),
+        "available": response.status_code == 200,
+    }
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True)
+    args = parser.parse_args(argv)
+    env = bench_environment(args.database_url)
+    env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,testserver"
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    # Every request a cache miss: the count is what the database does for one page.
+    dummy = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    results = {}
+    with override_settings(CACHES=dummy):
+        targets = pick_targets()
+        client = Client()
+        for endpoint in endpoints(targets):
+            result = count_queries(client, endpoint["path"])
+            if endpoint.get("list") and result["available"]:
+                sizes = {}
+                for size in (SMALL_PAGE, LARGE_PAGE):
+                    with _PageSize(endpoint["path"], size) as patched:
+                        if patched:
+                            sizes[size] = count_queries(client, endpoint["path"])[
+                                "queries"
+                            ]
+                if sizes:
+                    result["queries_by_page_size"] = sizes
+                    result["grows_with_page_size"] = (
+                        sizes[LARGE_PAGE] > sizes[SMALL_PAGE]
+                    )
+            results[endpoint["name"]] = {**endpoint, **result}
+        verify = _verify_benchmark()
+    print(json.dumps({"targets": targets, "endpoints": results, "verify": verify}))
+
+
+def _verify_benchmark():
+    try:
+        from bench import chains
+    except ImportError:
+        return None
+    return chains.verify_benchmark()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,385 @@
+"""Load-test Touchstone under gunicorn with wrk and report every figure against the floor.
+
+    .venv/bin/python bench/run.py --size S [--database-url URL] [--duration 10]
+
+For one dataset and database:
+1. counts queries per request in-process (bench/probe.py, cache off, two page sizes);
+2. serves the site with gunicorn on 127.0.0.1 (debug off, production settings, the
+   benchmark floor mounted at /bench/floor/) and loads each endpoint with wrk from a
+   second process: first with the cache off, then with the Redis cache on;
+3. prints a Markdown table and writes the raw figures as JSON into bench/results/.
+
+Requests/s are reported as a ratio to the floor (a constant-JSON Django view) measured
+in the same run, and latencies as a multiple of the floor's, so that the speed of a
+shared machine cancels out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.dataset import default_database_url  # noqa: E402
+from bench.probe import bench_environment  # noqa: E402
+
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+WORKERS, THREADS = 2, 2
+REDIS_URL = "redis://127.0.0.1:6379/9"
+# Pages that an anonymous visitor browses; these are loaded again with the cache on.
+CACHED_GROUPS = {"api", "html"}
+
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "bytes": %d, "status_errors": %d, '
+    .. '"socket_errors": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, '
+    .. '"mean_us": %.1f, "max_us": %d}\\n',
+    summary.requests, summary.duration, summary.bytes, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.mean, latency.max))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving config.wsgi on loopback, with the given environment."""
+
+    def __init__(self, env: dict[str, str], log_path: Path):
+        self.env, self.log_path = env, log_path
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                GUNICORN,
+                "config.wsgi:application",
+                f"--bind=127.0.0.1:{self.port}",
+                f"--workers={WORKERS}",
+                "--worker-class=gthread",
+                f"--threads={THREADS}",
+                "--keep-alive=5",
+                "--log-level=warning",
+                "--timeout=60",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base}/bench/floor/", timeout=2):
+                    return self
+            except (urllib.error.URLError, ConnectionError):
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.3)
+        self.__exit__()
+        raise SystemExit(f"gunicorn did not start; see {self.log_path}")
+
+    def __exit__(self, *exc):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+    def status(self, path: str) -> int:
+        try:
+            with urllib.request.urlopen(f"{self.base}{path}", timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+
+def wrk(url: str, *, duration: int, connections: int, script: str) -> dict:
+    completed = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout=10s",
+            "-s",
+            script,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = completed.stdout.strip().splitlines()[-1]
+    data = json.loads(line)
+    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+    data["p50_ms"] = data["p50_us"] / 1000
+    data["p99_ms"] = data["p99_us"] / 1000
+    return data
+
+
+def load(server: Server, items: list[dict], args, script: str) -> dict:
+    """Floor first and last; every endpoint in between, each with a short warm-up."""
+    results: dict[str, dict] = {}
+    sequence = [items[0], *items[1:], {**items[0], "name": "floor (end)"}]
+    for endpoint in sequence:
+        status = server.status(endpoint["path"])
+        if status != 200:
+            results[endpoint["name"]] = {"status": status, "skipped": True}
+            print(f"  {endpoint['name']:<18} HTTP {status}: not loaded", flush=True)
+            continue
+        url = server.base + endpoint["path"]
+        wrk(url, duration=args.warmup, connections=args.connections, script=script)
+        figures = wrk(
+            url, duration=args.duration, connections=args.connections, script=script
+        )
+        figures["status"] = status
+        results[endpoint["name"]] = figures
+        print(
+            f"  {endpoint['name']:<18} {figures['rps']:8.1f} req/s  "
+            f"p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"
+            + (
+                f"  ({figures['status_errors']} non-2xx)"
+                if figures["status_errors"]
+                else ""
+            ),
+            flush=True,
+        )
+    start, end = results.get("floor"), results.get("floor (end)")
+    if start and end and not start.get("skipped"):
+        results["floor"] = {
+            **start,
+            "rps_start": start["rps"],
+            "rps_end": end["rps"],
+            "rps": (start["rps"] + end["rps"]) / 2,
+            "p50_ms": (start["p50_ms"] + end["p50_ms"]) / 2,
+            "p99_ms": (start["p99_ms"] + end["p99_ms"]) / 2,
+        }
+    results.pop("floor (end)", None)
+    floor = results["floor"]
+    for figures in results.values():
+        if figures.get("skipped"):
+            continue
+        figures["rps_ratio"] = figures["rps"] / floor["rps"]
+        figures["p50_ratio"] = figures["p50_ms"] / floor["p50_ms"]
+        figures["p99_ratio"] = figures["p99_ms"] / floor["p99_ms"]
+    return results
+
+
+def probe(env: dict[str, str], database_url: str) -> dict:
+    completed = subprocess.run(
+        [PYTHON, str(BENCH_DIR / "probe.py"), "--database-url", database_url],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode:
+        sys.stderr.write(completed.stderr)
+        raise SystemExit("the in-process query probe failed")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def collectstatic(env: dict[str, str]) -> None:
+    """Production settings serve hashed static files; build the manifest once."""
+    subprocess.run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+
+
+TARGETS = {
+    "api": ("catalogue API", 0.2),
+    "html": ("/pieces/ and piece page", 0.15),
+}
+
+
+def target_for(name: str, group: str, cached: bool) -> float | None:
+    if cached and group in CACHED_GROUPS:
+        return 0.5
+    if group in TARGETS:
+        return TARGETS[group][1]
+    return None
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"### Dataset {report['size']} on {report['database']} "
+        f"({report['started'][:16].replace('T', ' ')} UTC)",
+        "",
+        f"gunicorn {WORKERS} gthread workers × {THREADS} threads; wrk -t1 "
+        f"-c{report['connections']} -d{report['duration']}s after a "
+        f"{report['warmup']} s warm-up; load average {report['load_before']} before, "
+        f"{report['load_after']} after. Floor: "
+        + ", ".join(
+            f"{mode} {run['floor']['rps']:.0f} req/s "
+            f"(start {run['floor'].get('rps_start', 0):.0f}, end {run['floor'].get('rps_end', 0):.0f}), "
+            f"p50 {run['floor']['p50_ms']:.2f} ms"
+            for mode, run in report["runs"].items()
+            if "floor" in run and not run["floor"].get("skipped")
+        )
+        + ".",
+        "",
+        "| endpoint | cache | req/s | × floor | target | p50 ms (× floor) | p99 ms (× floor) "
+        "| queries | queries at 12 / 48 per page |",
+        "|---|---|---:|---:|---|---:|---:|---:|---|",
+    ]
+    probe_results = report["probe"]["endpoints"]
+    for mode, run in report["runs"].items():
+        for name, figures in run.items():
+            counted = probe_results.get(name, {})
+            by_size = counted.get("queries_by_page_size")
+            sizes = (
+                " / ".join(str(v) for v in by_size.values())
+                + (" (grows)" if counted.get("grows_with_page_size") else " (flat)")
+                if by_size
+                else ""
+            )
+            if figures.get("skipped"):
+                lines.append(
+                    f"| {name} | {mode} | HTTP {figures['status']} | not measured "
+                    "| | | | | |"
+                )
+                continue
+            target = target_for(name, counted.get("group", ""), mode == "on")
+            verdict = ""
+            if target is not None and name != "floor":
+                verdict = f"≥ {target} " + ("✓" if figures["rps_ratio"] >= target else "✗")
+            lines.append(
+                f"| {name} | {mode} | {figures['rps']:.0f} | {figures['rps_ratio']:.2f} "
+                f"| {verdict} | {figures['p50_ms']:.1f} ({figures['p50_ratio']:.1f}) "
+                f"| {figures['p99_ms']:.1f} ({figures['p99_ratio']:.1f}) "
+                f"| {counted.get('queries', '')} | {sizes} |"
+            )
+    verify = report["probe"].get("verify")
+    if verify:
+        lines += ["", verify_markdown(verify)]
+    return "\n".join(lines)
+
+
+def verify_markdown(verify: dict) -> str:
+    return (
+        f"provenance_verify on a {verify['events']}-event chain: "
+        f"{verify['verify_ms']:.1f} ms per verification, {verify['queries']} queries; "
+        f"floor (SHA-256 over the same {verify['bytes']:,} bytes of canonical JSON, "
+        f"chained per event): {verify['floor_ms']:.2f} ms; ratio "
+        f"{verify['verify_ms'] / verify['floor_ms']:.1f}× the floor."
+    )
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="S")
+    parser.add_argument("--database-url")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--cache", default="off,on", help="comma-separated: off, on (Redis)"
+    )
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    database_url = args.database_url or default_database_url(args.size)
+    database = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    env = bench_environment(database_url)
+    started = datetime.now(UTC)
+    report = {
+        "size": args.size,
+        "database": database,
+        "database_url": database_url,
+        "started": started.isoformat(),
+        "duration": args.duration,
+        "warmup": args.warmup,
+        "connections": args.connections,
+        "workers": WORKERS,
+        "threads": THREADS,
+        "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "git": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip(),
+        "runs": {},
+    }
+    print(f"probing queries per request on {database} {args.size} ...", flush=True)
+    report["probe"] = probe(env, database_url)
+    items = [
+        item for item in report["probe"]["endpoints"].values() if item["available"]
+    ]
+    missing = [
+        f"{item['name']} ({item['path']}: HTTP {item['status']})"
+        for item in report["probe"]["endpoints"].values()
+        if not item["available"]
+    ]
+    report["not_available"] = missing
+    collectstatic(env)
+    results_dir = BENCH_DIR / "results"
+    results_dir.mkdir(exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%S")
+    with tempfile.TemporaryDirectory() as tmp:
+        script = str(Path(tmp) / "report.lua")
+        Path(script).write_text(WRK_REPORT)
+        for mode in args.cache.split(","):
+            server_env = dict(env)
+            chosen = items
+            if mode == "on":
+                server_env["REDIS_URL"] = REDIS_URL
+                server_env["DJANGO_CACHE_PREFIX"] = f"bench-{stamp}-{args.size}"
+                chosen = [
+                    item
+                    for item in items
+                    if item["group"] in CACHED_GROUPS or item["group"] == "floor"
+                ]
+            print(f"cache {mode}:", flush=True)
+            log = results_dir / f"gunicorn-{stamp}-{mode}.log"
+            with Server(server_env, log) as server:
+                report["runs"][mode] = load(server, chosen, args, script)
+    report["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    report["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+    slug = f"{args.size}-{database.lower()}"
+    out = results_dir / f"{stamp}-{slug}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print()
+    print(markdown(report))
+    if missing:
+        print("\nNot available on this build: " + "; ".join(missing))
+    print(f"\nraw figures: {out.relative_to(ROOT)} ({report['seconds']} s)")
+
+
+if __name__ == "__main__":
+    main()
