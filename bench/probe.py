@@ -12,6 +12,7 @@ changes with the page size is an N+1. Prints one JSON document on stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -71,9 +72,7 @@ def endpoints(targets: dict) -> list[dict]:
         },
     ]
     if targets.get("piece"):
-        items.append(
-            {"name": "piece page", "path": targets["piece"], "group": "html"}
-        )
+        items.append({"name": "piece page", "path": targets["piece"], "group": "html"})
         items.append(
             {
                 "name": "api piece",
@@ -124,10 +123,8 @@ def pick_targets() -> dict:
         targets["piece"] = piece.get_absolute_url()
     except NoReverseMatch:
         targets["piece"] = f"/pieces/{piece.slug}/"
-    try:
+    with contextlib.suppress(NoReverseMatch):
         targets["artisan"] = piece.artisan.get_absolute_url()
-    except NoReverseMatch:
-        pass
     code = _certificate_code(piece)
     if code:
         targets["certificate"] = f"/certificates/{code}/"

@@ -277,7 +277,9 @@ def markdown(report: dict) -> str:
             target = target_for(name, counted.get("group", ""), mode == "on")
             verdict = ""
             if target is not None and name != "floor":
-                verdict = f"≥ {target} " + ("✓" if figures["rps_ratio"] >= target else "✗")
+                verdict = f"≥ {target} " + (
+                    "✓" if figures["rps_ratio"] >= target else "✗"
+                )
             lines.append(
                 f"| {name} | {mode} | {figures['rps']:.0f} | {figures['rps_ratio']:.2f} "
                 f"| {verdict} | {figures['p50_ms']:.1f} ({figures['p50_ratio']:.1f}) "
