@@ -149,28 +149,41 @@ def _view_class(path: str):
 
 
 class _PageSize:
-    """Temporarily set the page size of the view behind a path (DRF or Django ListView)."""
+    """Temporarily force the page size behind a path.
+
+    Django's Paginator (used by HTML views and DRF's page-number pagination) is wrapped
+    so that every paginator built during the request gets ``size`` per page; a DRF
+    pagination class with its own ``page_size`` (cursor pagination) is patched too.
+    ``used`` tells afterwards whether anything was actually paginated.
+    """
 
     def __init__(self, path: str, size: int):
         self.path, self.size = path, size
-        self.restore = None
+        self.restore = []
+        self.used = False
 
     def __enter__(self):
+        from django.core import paginator
+
+        original = paginator.Paginator.__init__
+        probe = self
+
+        def forced(self, object_list, per_page, *args, **kwargs):
+            probe.used = True
+            original(self, object_list, probe.size, *args, **kwargs)
+
+        self.restore.append((paginator.Paginator, "__init__", original))
+        paginator.Paginator.__init__ = forced
         view = _view_class(self.path)
-        paginator = getattr(view, "pagination_class", None)
-        if paginator is not None and getattr(paginator, "page_size", None):
-            target, attribute = paginator, "page_size"
-        elif view is not None and getattr(view, "paginate_by", None):
-            target, attribute = view, "paginate_by"
-        else:
-            return False
-        self.restore = (target, attribute, getattr(target, attribute))
-        setattr(target, attribute, self.size)
-        return True
+        pagination = getattr(view, "pagination_class", None)
+        if pagination is not None and getattr(pagination, "page_size", None):
+            self.restore.append((pagination, "page_size", pagination.page_size))
+            pagination.page_size = self.size
+            self.used = True
+        return self
 
     def __exit__(self, *exc):
-        if self.restore:
-            target, attribute, value = self.restore
+        for target, attribute, value in reversed(self.restore):
             setattr(target, attribute, value)
 
 
@@ -219,12 +232,11 @@ def main(argv=None) -> None:
             if endpoint.get("list") and result["available"]:
                 sizes = {}
                 for size in (SMALL_PAGE, LARGE_PAGE):
-                    with _PageSize(endpoint["path"], size) as patched:
-                        if patched:
-                            sizes[size] = count_queries(client, endpoint["path"])[
-                                "queries"
-                            ]
-                if sizes:
+                    with _PageSize(endpoint["path"], size) as forced:
+                        counted = count_queries(client, endpoint["path"])["queries"]
+                    if forced.used:
+                        sizes[size] = counted
+                if len(sizes) == 2:
                     result["queries_by_page_size"] = sizes
                     result["grows_with_page_size"] = (
                         sizes[LARGE_PAGE] > sizes[SMALL_PAGE]

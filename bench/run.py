@@ -359,6 +359,8 @@ def main(argv=None) -> None:
         for mode in args.cache.split(","):
             server_env = dict(env)
             chosen = items
+            if mode == "off":
+                server_env["DJANGO_SETTINGS_MODULE"] = "bench.settings_nocache"
             if mode == "on":
                 server_env["REDIS_URL"] = REDIS_URL
                 server_env["DJANGO_CACHE_PREFIX"] = f"bench-{stamp}-{args.size}"
