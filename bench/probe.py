@@ -92,6 +92,14 @@ def endpoints(targets: dict) -> list[dict]:
                 "group": "certificate",
             }
         )
+        if targets.get("certificate_long"):
+            items.append(
+                {
+                    "name": "certificate 1k events",
+                    "path": targets["certificate_long"],
+                    "group": "certificate",
+                }
+            )
         items.append(
             {
                 "name": "certificate api",
@@ -125,20 +133,16 @@ def pick_targets() -> dict:
         targets["piece"] = f"/pieces/{piece.slug}/"
     with contextlib.suppress(NoReverseMatch):
         targets["artisan"] = piece.artisan.get_absolute_url()
-    code = _certificate_code(piece)
-    if code:
-        targets["certificate"] = f"/certificates/{code}/"
-        targets["certificate_api"] = f"/api/certificates/{code}/"
+    targets.update(_certificate_targets())
     return targets
 
 
-def _certificate_code(piece) -> str | None:
-    """The certificate code of the piece with the longest chain, once certificates exist."""
+def _certificate_targets() -> dict:
     try:
         from bench import chains
     except ImportError:
-        return None
-    return chains.certificate_code_for_bench()
+        return {}
+    return chains.certificate_targets()
 
 
 def _view_class(path: str):
