@@ -49,7 +49,9 @@ def main(argv=None) -> None:
         assert client.get(args.path).status_code == 200
     with CaptureQueriesContext(connection) as captured:
         client.get(args.path)
-    sql_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
+    # Read now: later requests reset the connection's query log that this slices.
+    queries = list(captured.captured_queries)
+    sql_ms = sum(float(q["time"]) for q in queries) * 1000
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
@@ -62,11 +64,9 @@ def main(argv=None) -> None:
     print(out.getvalue())
     print(
         f"{args.path}: {per_request:.1f} ms per request under the profiler; "
-        f"{len(captured)} queries taking {sql_ms:.1f} ms (measured once, unprofiled)"
+        f"{len(queries)} queries taking {sql_ms:.1f} ms (measured once, unprofiled)"
     )
-    for query in sorted(
-        captured.captured_queries, key=lambda q: float(q["time"]), reverse=True
-    )[:5]:
+    for query in sorted(queries, key=lambda q: float(q["time"]), reverse=True)[:5]:
         print(f"  {float(query['time']) * 1000:7.1f} ms  {query['sql'][:300]}")
 
 

@@ -96,12 +96,12 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.base}/bench/floor/", timeout=2):
+                with urllib.request.urlopen(f"{self.base}/bench/floor/", timeout=10):
                     return self
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused while booting, or a slow first response
                 if self.process.poll() is not None:
                     break
                 time.sleep(0.3)
@@ -342,6 +342,7 @@ def main(argv=None) -> None:
         ).stdout.strip(),
         "runs": {},
     }
+    collectstatic(env)
     print(f"probing queries per request on {database} {args.size} ...", flush=True)
     report["probe"] = probe(env, database_url)
     items = [
@@ -353,7 +354,6 @@ def main(argv=None) -> None:
         if not item["available"]
     ]
     report["not_available"] = missing
-    collectstatic(env)
     results_dir = BENCH_DIR / "results"
     results_dir.mkdir(exist_ok=True)
     stamp = started.strftime("%Y%m%dT%H%M%S")
