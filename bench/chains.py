@@ -21,7 +21,6 @@ from decimal import Decimal
 
 CHAIN_SHARE = 0.05  # of published pieces made of solid precious metal
 CHAIN_CAP = 200  # recorded through the services, so bounded
-LONG_CHAIN_EVENTS = 1_000
 LONG_CHAIN_SLUG = "bench-chain-1000"
 GRAM = Decimal("0.001")
 
@@ -137,7 +136,8 @@ def build_for_dataset(generator) -> dict | None:
     chained = len(ids)
     long_listing = build_long_chain(generator, parties)
     generator.log(
-        f"  chains for {chained} pieces + a {LONG_CHAIN_EVENTS}-event chain "
+        f"  chains for {chained} pieces + a {generator.size.long_chain_events}-event "
+        "chain "
         f"({time.monotonic() - started:.1f} s)"
     )
     return {
@@ -148,7 +148,7 @@ def build_for_dataset(generator) -> dict | None:
 
 
 def build_long_chain(generator, parties):
-    """A published silver piece whose chain holds LONG_CHAIN_EVENTS events."""
+    """A published silver piece whose chain holds ``long_chain_events`` events."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -198,7 +198,7 @@ def build_long_chain(generator, parties):
         head = TraceEvent.objects.for_chain(listing).order_by("-id").first()
         existing = TraceEvent.objects.for_chain(listing).count()
         # ... then repairs, one a day, appended in bulk with the services' hashing.
-        count = LONG_CHAIN_EVENTS - existing
+        count = generator.size.long_chain_events - existing
         first_day = head.occurred_at + timedelta(hours=1)
         events = [
             TraceEvent(
