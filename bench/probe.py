@@ -23,9 +23,28 @@ ROOT = BENCH_DIR.parent
 SMALL_PAGE, LARGE_PAGE = 12, 48
 
 
+def _signing_key() -> str:
+    """An Ed25519 key for signed certificate exports, made once per benchmark run."""
+    if "TOUCHSTONE_SIGNING_KEY" not in os.environ:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        os.environ["TOUCHSTONE_SIGNING_KEY"] = (
+            Ed25519PrivateKey.generate()
+            .private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            .decode("ascii")
+        )
+    return os.environ["TOUCHSTONE_SIGNING_KEY"]
+
+
 def bench_environment(database_url: str) -> dict[str, str]:
     """The environment the benchmark server runs with (debug off, production settings)."""
     return {
+        "TOUCHSTONE_SIGNING_KEY": _signing_key(),
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_SECRET_KEY": "bench-only-not-a-secret-0123456789-abcdefghijklmnop",
@@ -84,6 +103,15 @@ def endpoints(targets: dict) -> list[dict]:
         items.append(
             {"name": "artisan page", "path": targets["artisan"], "group": "other"}
         )
+    if targets.get("commission_create"):
+        items.append(
+            {
+                "name": "commission form",
+                "path": targets["commission_create"],
+                "group": "other",
+                "auth": True,
+            }
+        )
     if targets.get("certificate"):
         items.append(
             {
@@ -112,8 +140,9 @@ def endpoints(targets: dict) -> list[dict]:
 
 def pick_targets() -> dict:
     """A published piece with photos, gemstones and hallmarks, its artisan, its certificate."""
-    from django.urls import NoReverseMatch
+    from django.urls import NoReverseMatch, reverse
 
+    from artisans.models import Artisan
     from marketplace.models import Listing
 
     published = Listing.objects.published()
@@ -133,6 +162,16 @@ def pick_targets() -> dict:
         targets["piece"] = f"/pieces/{piece.slug}/"
     with contextlib.suppress(NoReverseMatch):
         targets["artisan"] = piece.artisan.get_absolute_url()
+    with contextlib.suppress(NoReverseMatch):
+        # The commission request form for an artisan who takes commissions.
+        open_artisan = (
+            Artisan.objects.exclude(commission_status="closed").order_by("id").first()
+        )
+        if open_artisan is not None:
+            targets["commission_create"] = (
+                reverse("marketplace:commission-create")
+                + f"?artisan={open_artisan.slug}"
+            )
     targets.update(_certificate_targets())
     return targets
 
@@ -192,6 +231,7 @@ class _PageSize:
 
 
 def count_queries(client, path: str) -> dict:
+    """Queries of the second of two GETs; redirects are not followed."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.urls import Resolver404
@@ -231,8 +271,11 @@ def main(argv=None) -> None:
     with override_settings(CACHES=dummy):
         targets = pick_targets()
         # A page that fails is reported as its status code, not as a crashed probe.
-        client = Client(raise_request_exception=False)
+        anonymous = Client(raise_request_exception=False)
+        signed_in = Client(raise_request_exception=False)
+        targets["session"] = _sign_in(signed_in)
         for endpoint in endpoints(targets):
+            client = signed_in if endpoint.get("auth") else anonymous
             result = count_queries(client, endpoint["path"])
             if endpoint.get("list") and result["available"]:
                 sizes = {}
@@ -249,6 +292,15 @@ def main(argv=None) -> None:
             results[endpoint["name"]] = {**endpoint, **result}
         verify = _verify_benchmark()
     print(json.dumps({"targets": targets, "endpoints": results, "verify": verify}))
+
+
+def _sign_in(client) -> str:
+    """Sign the bench buyer in; the load test reuses this session for signed-in pages."""
+    from django.contrib.auth import get_user_model
+
+    buyer, _ = get_user_model().objects.get_or_create(username="bench-buyer")
+    client.force_login(buyer)
+    return client.cookies["sessionid"].value
 
 
 def _verify_benchmark():
