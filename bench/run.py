@@ -375,6 +375,9 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--cache", default="off,on", help="comma-separated: off, on (Redis)"
     )
+    parser.add_argument(
+        "--only", help="comma-separated endpoint names to load (default: all)"
+    )
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
@@ -406,8 +409,12 @@ def main(argv=None) -> None:
     print(f"probing queries per request on {database} {args.size} ...", flush=True)
     report["probe"] = probe(env, database_url)
     args.session = report["probe"]["targets"].get("session", "")
+    wanted = set(args.only.split(",")) if args.only else None
     items = [
-        item for item in report["probe"]["endpoints"].values() if item["available"]
+        item
+        for item in report["probe"]["endpoints"].values()
+        if item["available"]
+        and (wanted is None or item["name"] in wanted or item["group"] == "floor")
     ]
     missing = [
         f"{item['name']} ({item['path']}: HTTP {item['status']})"
