@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -242,10 +243,13 @@ def count_queries(client, path: str) -> dict:
         return {"status": 404, "queries": None, "available": False}
     client.get(path)  # warm up per-process caches (content types, settings)
     with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
         response = client.get(path)
+        elapsed = time.perf_counter() - started
     return {
         "status": response.status_code,
         "queries": len(captured),
+        "in_process_ms": round(elapsed * 1000, 1),
         "bytes": len(response.content),
         "available": response.status_code == 200,
     }

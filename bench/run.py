@@ -215,6 +215,9 @@ def load(server: Server, items: list[dict], args, script: str) -> dict:
         figures = run(url, args.duration, headers)
         figures["status"] = status
         _print(endpoint["name"], figures)
+        # Requests still in flight when wrk stops keep the workers busy; let them
+        # finish so that they do not slow the next floor run.
+        time.sleep(min(30.0, figures["max_us"] / 1e6 if figures["requests"] else 30.0))
         before = floors[-1]
         floors.append(floor_run())
         _print("floor", floors[-1])
@@ -301,8 +304,8 @@ def markdown(report: dict) -> str:
         + ".",
         "",
         "| endpoint | cache | requests | req/s | × floor | target | p50 ms (× floor) "
-        "| p99 ms (× floor) | queries | queries at 12 / 48 per page |",
-        "|---|---|---:|---:|---:|---|---:|---:|---:|---|",
+        "| p99 ms (× floor) | in-process ms | queries | queries at 12 / 48 per page |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|",
     ]
     probe_results = report["probe"]["endpoints"]
     for mode, run in report["runs"].items():
@@ -318,7 +321,7 @@ def markdown(report: dict) -> str:
             if figures.get("skipped"):
                 lines.append(
                     f"| {name} | {mode} | HTTP {figures['status']} | not measured "
-                    "| | | | | | |"
+                    "| | | | | | | |"
                 )
                 continue
             requests = figures.get("requests") or sum(
@@ -327,8 +330,8 @@ def markdown(report: dict) -> str:
             if not requests:
                 lines.append(
                     f"| {name} | {mode} | 0 | no response within "
-                    f"{report['duration']} s | | | | | {counted.get('queries', '')} "
-                    f"| {sizes} |"
+                    f"{report['duration']} s | | | | | {counted.get('in_process_ms', '')} "
+                    f"| {counted.get('queries', '')} | {sizes} |"
                 )
                 continue
             target = target_for(counted, mode == "on")
@@ -342,6 +345,7 @@ def markdown(report: dict) -> str:
                 f"| {figures['rps_ratio']:.3f} "
                 f"| {verdict} | {figures['p50_ms']:.1f} ({figures['p50_ratio']:.1f}) "
                 f"| {figures['p99_ms']:.1f} ({figures['p99_ratio']:.1f}) "
+                f"| {counted.get('in_process_ms', '')} "
                 f"| {counted.get('queries', '')} | {sizes} |"
             )
     verify = report["probe"].get("verify")
