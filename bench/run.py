@@ -119,14 +119,17 @@ class Server:
                 self.process.kill()
         self.log.close()
 
-    def status(self, path: str, headers: dict[str, str] | None = None) -> int:
-        """The status of one GET, redirects not followed (a 302 to log-in is no 200)."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+    def timed_status(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, float]:
+        """Status and seconds of one GET; redirects not followed (a 302 is no 200)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        started = time.perf_counter()
         try:
             connection.request("GET", path, headers=headers or {})
             response = connection.getresponse()
             response.read()
-            return response.status
+            return response.status, time.perf_counter() - started
         finally:
             connection.close()
 
@@ -196,6 +199,19 @@ def load(server: Server, items: list[dict], args, script: str) -> dict:
             figures = run(floor_url, args.floor_duration * 2)
         return figures
 
+    def drain() -> None:
+        """Wait until the server answers the floor promptly again.
+
+        Requests still queued when wrk stops (a slow endpoint's) keep the workers busy;
+        measuring the next floor before they finish would understate it.
+        """
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            _status, elapsed = server.timed_status(floor_item["path"])
+            if elapsed < 0.05:
+                return
+            time.sleep(0.5)
+
     run(floor_url, args.warmup)
     floors = [floor_run()]
     _print("floor", floors[-1])
@@ -205,19 +221,38 @@ def load(server: Server, items: list[dict], args, script: str) -> dict:
         if endpoint.get("auth"):
             # A signed-in buyer: the session the probe created for the bench buyer.
             headers["Cookie"] = f"sessionid={args.session}"
-        status = server.status(endpoint["path"], headers)
+        status, elapsed = server.timed_status(endpoint["path"], headers)
         if status != 200:
             results[endpoint["name"]] = {"status": status, "skipped": True}
             print(f"  {endpoint['name']:<22} HTTP {status}: not loaded", flush=True)
+            continue
+        if elapsed > args.slow:
+            # Too slow to load: wrk would only pile up requests that the workers go on
+            # serving after it stops. One request's latency bounds the throughput.
+            single = server.timed_status(endpoint["path"], headers)[1]
+            bound = (os.cpu_count() or 1) / single
+            figures = {
+                "status": status,
+                "slow": True,
+                "single_ms": single * 1000,
+                "rps_bound": bound,
+                "rps_ratio_bound": bound / floors[-1]["rps"],
+                "floor_rps": floors[-1]["rps"],
+            }
+            results[endpoint["name"]] = figures
+            print(
+                f"  {endpoint['name']:<22} one request {single * 1000:.0f} ms: "
+                f"not loaded (at most {bound:.2f} req/s on {os.cpu_count()} cores)",
+                flush=True,
+            )
+            drain()
             continue
         url = server.base + endpoint["path"]
         run(url, args.warmup, headers)
         figures = run(url, args.duration, headers)
         figures["status"] = status
         _print(endpoint["name"], figures)
-        # Requests still in flight when wrk stops keep the workers busy; let them
-        # finish so that they do not slow the next floor run.
-        time.sleep(min(30.0, figures["max_us"] / 1e6 if figures["requests"] else 30.0))
+        drain()
         before = floors[-1]
         floors.append(floor_run())
         _print("floor", floors[-1])
@@ -227,8 +262,8 @@ def load(server: Server, items: list[dict], args, script: str) -> dict:
         }
         figures["floor_rps"] = reference["rps"]
         figures["rps_ratio"] = figures["rps"] / reference["rps"]
-        figures["p50_ratio"] = figures["p50_ms"] / reference["p50_ms"]
-        figures["p99_ratio"] = figures["p99_ms"] / reference["p99_ms"]
+        figures["p50_ratio"] = figures["p50_ms"] / max(reference["p50_ms"], 1e-3)
+        figures["p99_ratio"] = figures["p99_ms"] / max(reference["p99_ms"], 1e-3)
         results[endpoint["name"]] = figures
     rps = [f["rps"] for f in floors]
     floor = {
@@ -324,6 +359,17 @@ def markdown(report: dict) -> str:
                     "| | | | | | | |"
                 )
                 continue
+            if figures.get("slow"):
+                target = target_for(counted, mode == "on")
+                lines.append(
+                    f"| {name} | {mode} | 1 | ≤ {figures['rps_bound']:.2f} "
+                    f"| ≤ {figures['rps_ratio_bound']:.4f} "
+                    f"| {'≥ ' + str(target) + ' ✗' if target else ''} "
+                    f"| {figures['single_ms']:.0f} (one request, not loaded) | "
+                    f"| {counted.get('in_process_ms', '')} "
+                    f"| {counted.get('queries', '')} | {sizes} |"
+                )
+                continue
             requests = figures.get("requests") or sum(
                 f["requests"] for f in figures.get("measurements", [])
             )
@@ -374,6 +420,12 @@ def main(argv=None) -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--floor-duration", type=int, default=4)
+    parser.add_argument(
+        "--slow",
+        type=float,
+        default=2.0,
+        help="seconds: an endpoint whose single request takes longer is not loaded",
+    )
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument(
