@@ -152,3 +152,110 @@ def seed(users) -> dict[str, Artisan]:
             )
         artisans[username] = artisan
     return artisans
+
+
+# Maker's marks and their review state. Each step runs through the workflow service, as
+# the artisan or the demo verifier would, so the review history exists.
+MARKS = {
+    "wayan": [
+        {
+            "text": "WS",
+            "registration_system": "other_registry",
+            "registry_reference": "DJKI IDM000812345",
+            "steps": ["submit", "start_review", "verify"],
+        },
+    ],
+    "amina": [
+        {
+            "text": "AEI",
+            "registration_system": "unregistered",
+            "registry_reference": "",
+            "steps": ["submit", "request_information"],
+            "reason": (
+                "Please send a close-up photo of the mark as struck on a finished piece, "
+                "next to a ruler."
+            ),
+        },
+    ],
+    "sofia": [
+        {
+            "text": "SL",
+            "registration_system": "uk_sponsor",
+            "registry_reference": "LON SL 2019-0441",
+            "steps": ["submit", "start_review", "verify"],
+        },
+        {
+            "text": "S·L",
+            "registration_system": "other_registry",
+            "registry_reference": "SE-GULD 1123",
+            "steps": [],
+        },
+    ],
+    "kofi": [
+        {
+            "text": "KM",
+            "registration_system": "us_trademark",
+            "registry_reference": "USPTO 97/123,456",
+            "steps": ["submit"],
+        },
+    ],
+}
+
+# Profile reviews: two verified, one waiting, one being reviewed.
+PROFILE_STEPS = {
+    "wayan": ["submit", "start_review", "verify"],
+    "sofia": ["submit", "verify"],
+    "amina": ["submit"],
+    "kofi": ["submit", "start_review"],
+}
+
+
+def _run_steps(record, steps, *, owner, verifier, reason="") -> None:
+    from provenance.services.verification import TRANSITIONS, claim_transition
+
+    for action in steps:
+        actor = owner if TRANSITIONS[action].by == "owner" else verifier
+        claim_transition(
+            record=record,
+            actor=actor,
+            action=action,
+            reason=reason if TRANSITIONS[action].reason_required else "",
+        )
+
+
+def seed_marks_and_reviews(artisans: dict[str, Artisan], verifier) -> int:
+    """Maker's marks in several states and some reviews waiting; idempotent."""
+    from artisans.models import MakerMark
+    from artisans.services import maker_mark_create
+    from provenance.services.verification import evidence_add
+
+    created = 0
+    for username, marks in MARKS.items():
+        artisan = artisans.get(username)
+        if artisan is None:
+            continue
+        owner = artisan.user
+        if not artisan.reviews.exists():
+            _run_steps(artisan, PROFILE_STEPS[username], owner=owner, verifier=verifier)
+        for data in marks:
+            data = dict(data)
+            steps = data.pop("steps")
+            reason = data.pop("reason", "")
+            if MakerMark.objects.filter(artisan=artisan, text=data["text"]).exists():
+                continue
+            mark = maker_mark_create(
+                artisan=artisan,
+                actor=owner,
+                data=data,
+                image=demo_images.mark_image(data["text"]),
+            )
+            if steps:
+                evidence_add(
+                    record=mark,
+                    actor=owner,
+                    uploaded=demo_images.mark_image(data["text"], size=600),
+                    description=f"Close-up of the “{data['text']}” mark as struck",
+                )
+            _run_steps(mark, steps, owner=owner, verifier=verifier, reason=reason)
+            created += 1
+    return created

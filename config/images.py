@@ -88,6 +88,8 @@ def _normalise(image: Image.Image) -> tuple[Image.Image, str]:
 
 def _encode(image: Image.Image, fmt: str) -> bytes:
     buffer = io.BytesIO()
+    # Pillow writes some ``info`` entries (a JPEG comment, for one) back by default.
+    image.info = {}
     if fmt == "JPEG":
         # No exif=, icc_profile= or comment=: nothing but pixels is written.
         image.save(buffer, "JPEG", quality=86, optimize=True, progressive=True)

@@ -143,3 +143,59 @@ class HallmarkRecordFactory(factory.django.DjangoModelFactory):
     fineness_mark = 925
     assay_office = "London"
     date_letter = "a"
+
+
+# --- Artisans and review ------------------------------------------------------------------
+
+
+def image_bytes(fmt: str = "JPEG", size=(64, 48), color=(180, 140, 90), **save_kwargs):
+    """Bytes of a small real image, optionally with metadata (exif=..., comment=...)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, fmt, **save_kwargs)
+    return buffer.getvalue()
+
+
+def image_upload(name: str = "photo.jpg", **kwargs):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, image_bytes(**kwargs), content_type="image/jpeg")
+
+
+def pdf_upload(name: str = "certificate.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(
+        name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf"
+    )
+
+
+class ArtisanPhotoFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "artisans.ArtisanPhoto"
+
+    artisan = factory.SubFactory(ArtisanFactory)
+    image = factory.django.ImageField(width=64, height=48)
+    thumbnail = factory.django.ImageField(width=32, height=24)
+    alt_text = factory.Sequence(lambda n: f"Workshop bench {n}")
+
+
+class ArtisanLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "artisans.ArtisanLink"
+
+    artisan = factory.SubFactory(ArtisanFactory)
+    label = "Instagram"
+    url = factory.Sequence(lambda n: f"https://example.com/maker-{n}")
+
+
+def submitted(record, actor=None):
+    """Submit a claim through the workflow service, as its owner."""
+    from provenance.services.verification import claim_submit
+
+    claim_submit(record=record, actor=actor or record.verification_owner)
+    record.refresh_from_db()
+    return record

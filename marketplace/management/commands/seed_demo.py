@@ -25,6 +25,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = accounts_demo.seed_accounts()
             artisans = artisans_demo.seed(users)
+            artisans_demo.seed_marks_and_reviews(artisans, users["verifier"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} accounts, {len(artisans)} artisans, password "
