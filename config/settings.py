@@ -16,6 +16,7 @@ Environment variables:
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -145,6 +146,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a file too: an in-memory database shares one cache between threads and
+    # answers "table is locked" at once instead of queueing writers as a file does, so
+    # concurrency tests (one-of-a-kind sales) would not test what production does.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(
+            Path(tempfile.gettempdir()) / f"touchstone-test-{os.getpid()}.sqlite3"
+        )
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -298,6 +307,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the metal choices, whichever field (metal, plating metal) uses them.
+    "ENUM_NAME_OVERRIDES": {"MetalEnum": "marketplace.models.listings.Metal"},
 }
 
 # --- Logging --------------------------------------------------------------------------

@@ -199,3 +199,53 @@ def submitted(record, actor=None):
     claim_submit(record=record, actor=actor or record.verification_owner)
     record.refresh_from_db()
     return record
+
+
+# --- Catalogue: photos, favourites, metal prices --------------------------------------
+
+
+class ListingPhotoFactory(factory.django.DjangoModelFactory):
+    """A photo with small generated thumbnails (no service call, so tests stay fast)."""
+
+    class Meta:
+        model = "marketplace.ListingPhoto"
+
+    listing = factory.SubFactory(ListingFactory)
+    image = factory.django.ImageField(width=40, height=40, color="silver")
+    thumb_small = factory.django.ImageField(width=32, height=32, color="silver")
+    thumb_medium = factory.django.ImageField(width=32, height=32, color="silver")
+    thumb_large = factory.django.ImageField(width=32, height=32, color="silver")
+    alt_text = factory.Sequence(lambda n: f"Photo {n} of the piece")
+    role = "main"
+
+
+class FavouriteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.Favourite"
+
+    user = factory.SubFactory(UserFactory)
+    listing = factory.SubFactory(ListingFactory, published=True)
+
+
+class MetalPriceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.MetalPrice"
+
+    metal = "silver"
+    price_per_gram = Decimal("0.7500")
+    currency = "GBP"
+    as_of = factory.LazyFunction(lambda: timezone.now().date())
+
+
+def publishable_listing(**kwargs):
+    """A draft with a price, a photo and a sterling component: ready to publish."""
+    listing = ListingFactory(**kwargs)
+    MetalComponentFactory(listing=listing)
+    ListingPhotoFactory(listing=listing)
+    return listing
+
+
+def catalogue_listing(**kwargs):
+    """A published listing with a photo and a silver component, as the catalogue shows."""
+    kwargs.setdefault("published", True)
+    return publishable_listing(**kwargs)

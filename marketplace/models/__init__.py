@@ -1,11 +1,14 @@
 """Marketplace models: listings and the catalogue (listings.py), commissions (commissions.py)."""
 
 from .listings import (
+    ALL_STANDARD_FINENESS,
     PRECIOUS_METALS,
+    STANDARD_FINENESS,
     Favourite,
     Gemstone,
     HallmarkRecord,
     Listing,
+    ListingEvent,
     ListingPhoto,
     Metal,
     MetalComponent,
@@ -13,11 +16,14 @@ from .listings import (
 )
 
 __all__ = [
+    "ALL_STANDARD_FINENESS",
     "PRECIOUS_METALS",
+    "STANDARD_FINENESS",
     "Favourite",
     "Gemstone",
     "HallmarkRecord",
     "Listing",
+    "ListingEvent",
     "ListingPhoto",
     "Metal",
     "MetalComponent",

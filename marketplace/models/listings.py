@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -25,6 +26,52 @@ class Metal(models.TextChoices):
 
 PRECIOUS_METALS = (Metal.GOLD, Metal.SILVER, Metal.PLATINUM, Metal.PALLADIUM)
 
+# Standard fineness values (parts per thousand) per precious metal, from DOMAIN.md.
+STANDARD_FINENESS = {
+    Metal.GOLD: (375, 417, 585, 750, 916, 990, 999),
+    Metal.SILVER: (800, 925, 958, 999),
+    Metal.PLATINUM: (850, 900, 950, 999),
+    Metal.PALLADIUM: (500, 950, 999),
+}
+ALL_STANDARD_FINENESS = tuple(
+    sorted({value for values in STANDARD_FINENESS.values() for value in values})
+)
+
+# Above these weights (grams of the precious metal) a piece sold in the UK must carry a
+# UK hallmark (Hallmarking Act 1973 exemption weights).
+UK_EXEMPTION_GRAMS = {
+    Metal.GOLD: Decimal("1"),
+    Metal.SILVER: Decimal("7.78"),
+    Metal.PLATINUM: Decimal("0.5"),
+    Metal.PALLADIUM: Decimal("1"),
+}
+
+# A sensible starting point for the care guide, by the piece's main metal.
+DEFAULT_CARE = {
+    Metal.GOLD: (
+        "Wipe with a soft cloth after wearing. Wash in warm water with a drop of mild "
+        "soap, rinse and dry. Take it off for swimming and the gym; store it apart from "
+        "other pieces so it does not scratch."
+    ),
+    Metal.SILVER: (
+        "Silver darkens with air: wear it often and polish with a silver cloth. Keep it "
+        "dry, away from perfume and chlorine, and store it in the pouch with its "
+        "anti-tarnish strip. Oxidised recesses are intended; do not dip-clean them."
+    ),
+    Metal.PLATINUM: (
+        "Platinum keeps its colour; it develops a soft patina that a jeweller can "
+        "re-polish. Clean in warm soapy water with a soft brush."
+    ),
+    Metal.PALLADIUM: (
+        "Clean in warm soapy water with a soft brush and dry well. Avoid chlorine and "
+        "harsh chemicals; a jeweller can re-polish the surface."
+    ),
+}
+GENERIC_CARE = (
+    "Clean gently with a soft, dry cloth. Keep away from water, perfume and chemicals; "
+    "store it on its own in a dry pouch."
+)
+
 
 class ListingQuerySet(models.QuerySet):
     def published(self):
@@ -43,6 +90,15 @@ class ListingQuerySet(models.QuerySet):
 
     def of_artisan(self, artisan):
         return self.filter(artisan=artisan)
+
+    def with_card_data(self):
+        """What a catalogue card shows: the artisan and the main photo, in a fixed set of queries."""
+        return self.select_related("artisan").prefetch_related(
+            models.Prefetch(
+                "photos",
+                queryset=ListingPhoto.objects.order_by("position", "id"),
+            )
+        )
 
 
 class Listing(TimeStampedModel):
@@ -132,6 +188,9 @@ class Listing(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="derivatives",
     )
+    # Weighted full-text document (PostgreSQL): A title, B artisan and materials,
+    # C description; kept by services.listings.listing_search_rebuild.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     objects = ListingQuerySet.as_manager()
 
@@ -153,13 +212,51 @@ class Listing(TimeStampedModel):
                 name="listing_quantity_within_edition",
             ),
         ]
-        indexes = [models.Index(fields=["status", "-published_at"])]
+        indexes = [
+            models.Index(fields=["status", "-published_at"]),
+            models.Index(fields=["status", "price"], name="listing_status_price"),
+        ]
 
     def __str__(self):
         return self.title
 
     def get_absolute_url(self):
         return reverse("marketplace:listing-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def main_photo(self):
+        """The photo with the main role, else the first; uses prefetched photos."""
+        photos = list(self.photos.all())
+        for photo in photos:
+            if photo.role == ListingPhoto.Role.MAIN:
+                return photo
+        return photos[0] if photos else None
+
+
+class ListingEvent(models.Model):
+    """An append-only record of one status change of a listing: who, when, from, to."""
+
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=10, choices=Listing.Status.choices)
+    to_status = models.CharField(max_length=10, choices=Listing.Status.choices)
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.listing_id} {self.action}: {self.from_status} → {self.to_status}"
 
 
 class MetalComponent(models.Model):
@@ -210,16 +307,20 @@ class MetalComponent(models.Model):
 
     @property
     def fine_weight_grams(self) -> Decimal:
-        """Grams of pure precious metal: weight × fineness (solid constructions only)."""
+        """Grams of pure precious metal: weight × fineness (solid metal and the
+        sterling base of vermeil; plated and filled layers are not counted)."""
         if self.fineness and self.construction in (
             self.Construction.SOLID,
             self.Construction.HOLLOW,
+            self.Construction.VERMEIL,
         ):
             return (self.weight_grams * self.fineness / 1000).quantize(Decimal("0.001"))
         return Decimal("0")
 
 
 class Gemstone(models.Model):
+    """A stone set in a piece, disclosed with its nature and treatment."""
+
     class Nature(models.TextChoices):
         NATURAL = "natural", "Natural"
         LAB_GROWN = "lab_grown", "Lab-grown"
@@ -289,6 +390,8 @@ class Gemstone(models.Model):
 
 
 class ListingPhoto(TimeStampedModel):
+    """A photo of a piece: a metadata-free re-encode with thumbnails in three sizes."""
+
     class Role(models.TextChoices):
         MAIN = "main", "Main"
         DETAIL = "detail", "Detail"
@@ -428,6 +531,18 @@ class Favourite(TimeStampedModel):
         return f"{self.user} ♥ {self.listing or self.artisan}"
 
 
+class MetalPriceQuerySet(models.QuerySet):
+    def latest_per_metal(self, currency: str | None = None) -> dict:
+        """The most recent price of each metal (optionally in one currency), by metal."""
+        qs = self.order_by("metal", "-as_of", "-id")
+        if currency:
+            qs = qs.filter(currency=currency)
+        latest = {}
+        for price in qs:
+            latest.setdefault(price.metal, price)
+        return latest
+
+
 class MetalPrice(TimeStampedModel):
     """The platform's reference price of one gram of fine metal, as of a date."""
 
@@ -440,8 +555,14 @@ class MetalPrice(TimeStampedModel):
     currency = models.CharField(max_length=3, default="GBP")
     as_of = models.DateField()
     set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
+
+    objects = MetalPriceQuerySet.as_manager()
 
     class Meta:
         ordering = ["metal", "-as_of", "-id"]

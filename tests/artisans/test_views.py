@@ -83,7 +83,6 @@ class TestDirectory:
         assert client.get(reverse("artisans:list"), {"page": 2}).status_code == 200
 
 
-@pytest.mark.urls("tests.artisans.urls")
 class TestArtisanPage:
     def test_shows_story_workshop_photos_verified_marks_and_pieces(self, client):
         artisan = factories.ArtisanFactory(story="Granulation at grandfather's bench.")

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from artisans import demo as artisans_demo
 from marketplace import demo as accounts_demo
+from marketplace import demo_catalogue
 
 
 class Command(BaseCommand):
@@ -26,6 +27,7 @@ class Command(BaseCommand):
             users = accounts_demo.seed_accounts()
             artisans = artisans_demo.seed(users)
             artisans_demo.seed_marks_and_reviews(artisans, users["verifier"])
+            demo_catalogue.seed(users, artisans)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} accounts, {len(artisans)} artisans, password "

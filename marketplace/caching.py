@@ -1,0 +1,60 @@
+"""Short-lived caching of anonymous catalogue responses.
+
+Keys carry a catalogue version number; every listing service bumps it after its
+transaction commits, so a change is visible on the next request, and the TTL bounds
+staleness from writes made elsewhere (e.g. a verifier's decision on a hallmark).
+Only anonymous requests are cached: nobody is ever served another user's page.
+"""
+
+import hashlib
+
+from django.core.cache import cache
+from django.db import transaction
+
+VERSION_KEY = "catalogue:version"
+TIMEOUT = 60
+
+
+def catalogue_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, 1, timeout=None)
+        version = cache.get(VERSION_KEY, 1)
+    return version
+
+
+def _bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 2, timeout=None)
+
+
+def catalogue_changed() -> None:
+    """Invalidate cached catalogue pages once the current transaction commits."""
+    transaction.on_commit(_bump)
+
+
+def is_cacheable(request) -> bool:
+    """GET by an anonymous visitor without credentials or pending messages."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.user.is_authenticated
+        and "HTTP_AUTHORIZATION" not in request.META
+        and "messages" not in request.COOKIES
+    )
+
+
+def cache_key(kind: str, request) -> str:
+    """One key per kind of response, catalogue version and full query string."""
+    query = "&".join(sorted(request.GET.urlencode().split("&")))
+    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()[:32]
+    return f"catalogue:{kind}:v{catalogue_version()}:{digest}"
+
+
+def get(key: str):
+    return cache.get(key)
+
+
+def put(key: str, value) -> None:
+    cache.set(key, value, TIMEOUT)

@@ -1,0 +1,271 @@
+"""The catalogue's one FilterSet, shared by /pieces/ and /api/listings/, with facets.
+
+Each facet is one declaration on ``ListingFilter``: a filter that also knows how to count
+its values. Counts are disjunctive: a facet's counts apply every *other* active filter,
+so ticking "gold" still shows how many silver pieces there are. Each facet group costs
+one aggregate query, however many values it has.
+"""
+
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.db.models import Count, Exists, OuterRef, Q
+from django_countries import countries
+
+from artisans.models import Technique
+from marketplace.models import (
+    ALL_STANDARD_FINENESS,
+    Gemstone,
+    HallmarkRecord,
+    Listing,
+    Metal,
+)
+from provenance.models import VerificationStatus
+
+
+class FacetMixin:
+    """A filter that is also a facet: it counts listings per value of one field."""
+
+    facet = True
+
+    def facet_counts(self, queryset) -> dict[str, int]:
+        raise NotImplementedError
+
+    def facet_choices(self, counts: dict[str, int]) -> list[tuple[str, str]]:
+        return [(str(value), str(label)) for value, label in self.extra["choices"]]
+
+
+class ChoiceFacet(FacetMixin, django_filters.MultipleChoiceFilter):
+    """Values OR-ed within the facet. ``field_name`` may follow a to-many relation:
+    the match then goes through a subquery, so rows are never duplicated."""
+
+    def __init__(self, *args, to_many: bool = False, dynamic: bool = False, **kwargs):
+        self.to_many = to_many
+        self.dynamic = dynamic  # list only the values that occur
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        kwargs["distinct"] = False
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        lookup = {f"{self.field_name}__in": list(value)}
+        if self.to_many:
+            return qs.filter(pk__in=qs.model.objects.filter(**lookup).values("pk"))
+        return qs.filter(**lookup)
+
+    def facet_counts(self, queryset):
+        rows = (
+            queryset.order_by()
+            .values(self.field_name)
+            .annotate(n=Count("pk", distinct=self.to_many))
+        )
+        return {
+            str(row[self.field_name]): row["n"]
+            for row in rows
+            if row[self.field_name] not in (None, "")
+        }
+
+    def facet_choices(self, counts):
+        choices = [(str(value), str(label)) for value, label in self.field.choices]
+        if self.dynamic:
+            choices = [(value, label) for value, label in choices if value in counts]
+        return choices
+
+
+class ConditionFacet(FacetMixin, django_filters.MultipleChoiceFilter):
+    """Named conditions (price bands, yes/no flags), OR-ed when several are ticked."""
+
+    def __init__(self, *args, conditions: dict, **kwargs):
+        self.conditions = conditions  # value -> (label, Q or callable returning Q)
+        kwargs["choices"] = [
+            (value, label) for value, (label, _q) in conditions.items()
+        ]
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        kwargs["distinct"] = False
+        super().__init__(*args, **kwargs)
+
+    def _q(self, value) -> Q:
+        condition = self.conditions[value][1]
+        return condition() if callable(condition) else condition
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        combined = Q()
+        for item in value:
+            combined |= self._q(item)
+        return qs.filter(combined)
+
+    def facet_counts(self, queryset):
+        aggregates = {
+            f"c{index}": Count("pk", filter=self._q(value))
+            for index, value in enumerate(self.conditions)
+        }
+        totals = queryset.order_by().aggregate(**aggregates)
+        return {
+            value: totals[f"c{index}"] for index, value in enumerate(self.conditions)
+        }
+
+    def facet_choices(self, counts):
+        return [(value, str(label)) for value, (label, _q) in self.conditions.items()]
+
+
+def _hallmarked() -> Q:
+    return Q(
+        Exists(
+            HallmarkRecord.objects.filter(
+                listing=OuterRef("pk"),
+                system__in=(
+                    HallmarkRecord.System.UK,
+                    HallmarkRecord.System.CCM,
+                    HallmarkRecord.System.BIS,
+                ),
+            ).exclude(
+                verification_status__in=(
+                    VerificationStatus.REJECTED,
+                    VerificationStatus.REVOKED,
+                )
+            )
+        )
+    )
+
+
+def _maker_mark_verified() -> Q:
+    from artisans.models import MakerMark
+
+    return Q(
+        Exists(
+            MakerMark.objects.filter(
+                artisan=OuterRef("artisan_id"),
+                verification_status=VerificationStatus.VERIFIED,
+            )
+        )
+    )
+
+
+PRICE_BANDS = {
+    "under-100": ("Under 100", Q(price__lt=Decimal("100"))),
+    "100-250": ("100 – 250", Q(price__gte=Decimal("100"), price__lt=Decimal("250"))),
+    "250-500": ("250 – 500", Q(price__gte=Decimal("250"), price__lt=Decimal("500"))),
+    "500-1000": (
+        "500 – 1,000",
+        Q(price__gte=Decimal("500"), price__lt=Decimal("1000")),
+    ),
+    "1000-plus": ("1,000 and over", Q(price__gte=Decimal("1000"))),
+}
+
+
+def _metal_choices():
+    return Metal.choices
+
+
+def _fineness_choices():
+    return [(str(value), str(value)) for value in ALL_STANDARD_FINENESS]
+
+
+def _technique_choices():
+    return list(Technique.objects.values_list("slug", "name"))
+
+
+class ListingFilter(django_filters.FilterSet):
+    """Catalogue filters; every facet below shows counts next to its values."""
+
+    category = ChoiceFacet(label="Category", choices=Listing.Category.choices)
+    metal = ChoiceFacet(
+        field_name="metals__metal", label="Metal", choices=_metal_choices, to_many=True
+    )
+    fineness = ChoiceFacet(
+        field_name="metals__fineness",
+        label="Fineness",
+        choices=_fineness_choices,
+        to_many=True,
+        dynamic=True,
+    )
+    price = ConditionFacet(label="Price", conditions=PRICE_BANDS)
+    country = ChoiceFacet(
+        field_name="artisan__country",
+        label="Artisan's country",
+        choices=list(countries),
+        dynamic=True,
+    )
+    technique = ChoiceFacet(
+        field_name="techniques__slug",
+        label="Technique",
+        choices=_technique_choices,
+        to_many=True,
+        dynamic=True,
+    )
+    kind = ChoiceFacet(label="Kind", choices=Listing.Kind.choices)
+    gemstone = ChoiceFacet(
+        field_name="gemstones__nature",
+        label="Gemstones",
+        choices=Gemstone.Nature.choices,
+        to_many=True,
+    )
+    hallmarked = ConditionFacet(
+        label="Hallmarked",
+        conditions={
+            "yes": ("Hallmarked", _hallmarked),
+            "no": ("Not hallmarked", lambda: ~_hallmarked()),
+        },
+    )
+    maker_mark = ConditionFacet(
+        label="Maker's mark",
+        conditions={"verified": ("Verified maker's mark", _maker_mark_verified)},
+    )
+
+    class Meta:
+        model = Listing
+        fields: list[str] = []
+
+    def facet_filters(self):
+        return {
+            name: f for name, f in self.filters.items() if getattr(f, "facet", False)
+        }
+
+    def filter_queryset(self, queryset, *, exclude: str | None = None):
+        if not self.is_valid():
+            return queryset
+        for name, value in self.form.cleaned_data.items():
+            if name == exclude:
+                continue
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    @property
+    def active(self) -> dict[str, list[str]]:
+        """The facet values currently ticked, by facet."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {
+            name: [str(v) for v in value]
+            for name, value in self.form.cleaned_data.items()
+            if value
+        }
+
+    def facets(self, queryset) -> list[dict]:
+        """Per facet: its values with labels, counts (other filters applied), ticked state.
+
+        ``queryset`` is the base (published, searched) queryset before these filters.
+        """
+        self.is_valid()
+        active = self.active
+        result = []
+        for name, facet_filter in self.facet_filters().items():
+            scoped = self.filter_queryset(queryset, exclude=name)
+            counts = facet_filter.facet_counts(scoped)
+            values = [
+                {
+                    "value": value,
+                    "label": label,
+                    "count": counts.get(value, 0),
+                    "selected": value in active.get(name, []),
+                }
+                for value, label in facet_filter.facet_choices(counts)
+            ]
+            result.append(
+                {"name": name, "label": str(facet_filter.label), "values": values}
+            )
+        return result
