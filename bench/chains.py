@@ -108,6 +108,9 @@ def build_for_dataset(generator) -> dict | None:
     from marketplace.models import Listing
     from provenance.models import TraceEvent
 
+    if Listing.objects.filter(slug=LONG_CHAIN_SLUG).exists():
+        generator.log("  chains already recorded")
+        return None
     started = time.monotonic()
     rng = random.Random(f"chains-{generator.size.name}")
     now = timezone.now()

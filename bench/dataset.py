@@ -379,6 +379,15 @@ class Generator:
         self.counts["seconds"] = round(time.monotonic() - started, 1)
         return self.counts
 
+    def add_chains(self) -> dict | None:
+        """Origin chains for a dataset generated before the provenance models existed."""
+        from artisans.models import Artisan
+
+        self.artisans = list(Artisan.objects.select_related("user").order_by("id"))
+        self.photo_files = ensure_photo_files()
+        self._provenance_chains()
+        return self.counts
+
     def _vocabulary(self) -> None:
         from django.utils.text import slugify
 
@@ -725,11 +734,24 @@ def main(argv=None) -> None:
         help="postgres://... or sqlite:///path (default: bench/bench-<size>.sqlite3)",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--add-chains",
+        action="store_true",
+        help="keep an existing dataset: migrate it and add the origin chains only",
+    )
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     url = args.database_url or default_database_url(size.name)
     if size.postgres_only and not url.startswith("postgres"):
         parser.error(f"size {size.name} is PostgreSQL only: pass --database-url")
+    if args.add_chains:
+        _setup_django(url)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+        counts = Generator(size, seed=args.seed).add_chains()
+        print("added:", ", ".join(f"{k}={v:,}" for k, v in (counts or {}).items()))
+        return
     _reset_database(url)
     _setup_django(url)
     from django.core.management import call_command
