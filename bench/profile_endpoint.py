@@ -29,13 +29,20 @@ def main(argv=None) -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument(
+        "--redis", action="store_true", help="profile with the Redis cache on (hits)"
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from bench.probe import bench_environment
 
     env = bench_environment(args.database_url)
     env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,testserver"
-    env["DJANGO_SETTINGS_MODULE"] = "bench.settings_nocache"
+    if args.redis:
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/9"
+        env["DJANGO_CACHE_PREFIX"] = f"bench-profile-{os.getpid()}"
+    else:
+        env["DJANGO_SETTINGS_MODULE"] = "bench.settings_nocache"
     os.environ.update(env)
     import django
 
