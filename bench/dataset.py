@@ -376,6 +376,7 @@ class Generator:
             )
         self._after_bulk_inserts()
         self._provenance_chains()
+        self._analyze()
         self.counts["seconds"] = round(time.monotonic() - started, 1)
         return self.counts
 
@@ -705,6 +706,14 @@ class Generator:
         listing_search_rebuild()
         self.log(f"  search rebuilt ({time.monotonic() - started:.1f} s)")
 
+    def _analyze(self) -> None:
+        """Planner statistics now, as autovacuum would gather them soon after a load."""
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+
     def _provenance_chains(self) -> None:
         """Chains for a share of pieces, once the provenance models exist."""
         try:
@@ -749,7 +758,9 @@ def main(argv=None) -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
-        counts = Generator(size, seed=args.seed).add_chains()
+        generator = Generator(size, seed=args.seed)
+        counts = generator.add_chains()
+        generator._analyze()
         print("added:", ", ".join(f"{k}={v:,}" for k, v in (counts or {}).items()))
         return
     _reset_database(url)
