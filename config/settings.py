@@ -308,7 +308,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for the metal choices, whichever field (metal, plating metal) uses them.
-    "ENUM_NAME_OVERRIDES": {"MetalEnum": "marketplace.models.listings.Metal"},
+    "ENUM_NAME_OVERRIDES": {
+        "MetalEnum": "marketplace.models.listings.Metal",
+        "PartyKindEnum": "provenance.models.chain.Party.Kind",
+        "TraceEventKindEnum": "provenance.models.chain.TraceEvent.Kind",
+        "EventCreateKindEnum": "provenance.api.chain.EVENT_CREATE_KINDS",
+        "EventItemRoleEnum": "provenance.models.chain.EventItem.Role",
+        "ListingKindEnum": "marketplace.models.listings.Listing.Kind",
+        "PhotoRoleEnum": "marketplace.models.listings.ListingPhoto.Role",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------
@@ -327,3 +335,20 @@ LOGGING = {
 SITE_NAME = "Touchstone"
 # Benchmarks mount a constant-JSON floor view at /bench/floor/ (bench/README.md).
 BENCHMARK = env_bool("TOUCHSTONE_BENCH")
+
+# Ed25519 key that signs exported certificates (provenance/signing.py). In development and
+# tests a key is generated once into the git-ignored .local/ folder, like the secret key.
+TOUCHSTONE_SIGNING_KEY = os.environ.get("TOUCHSTONE_SIGNING_KEY", "").replace(
+    "\\n", "\n"
+)
+if not TOUCHSTONE_SIGNING_KEY and (DEBUG or TESTING):
+    _signing_key_file = LOCAL_DIR / "signing_key.pem"
+    if not _signing_key_file.exists():
+        from provenance.signing import generate_private_key_pem
+
+        LOCAL_DIR.mkdir(exist_ok=True)
+        _signing_key_file.write_text(generate_private_key_pem())
+        _signing_key_file.chmod(0o600)
+    TOUCHSTONE_SIGNING_KEY = _signing_key_file.read_text()
+# A keyed hash turns an owner into "Owner #a3f9" on public certificates.
+TOUCHSTONE_OWNER_PSEUDONYM_KEY = os.environ.get("TOUCHSTONE_OWNER_PSEUDONYM_KEY", "")

@@ -21,6 +21,7 @@ from marketplace.models import (
     Listing,
     Metal,
 )
+from provenance import facets as provenance_facets
 from provenance.models import VerificationStatus
 
 
@@ -157,6 +158,18 @@ PRICE_BANDS = {
 }
 
 
+class MetalOriginFacet(ChoiceFacet):
+    """Where the piece's metal was mined or recycled, from its origin chain."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(provenance_facets.metal_from(value))
+
+    def facet_counts(self, queryset):
+        return provenance_facets.metal_origin_counts(queryset)
+
+
 def _metal_choices():
     return Metal.choices
 
@@ -214,6 +227,20 @@ class ListingFilter(django_filters.FilterSet):
     maker_mark = ConditionFacet(
         label="Maker's mark",
         conditions={"verified": ("Verified maker's mark", _maker_mark_verified)},
+    )
+    recycled = ConditionFacet(
+        label="Recycled metal",
+        conditions={
+            "any": ("Some recycled metal", provenance_facets.recycled_any),
+            "all": ("100% recycled metal", provenance_facets.recycled_all),
+        },
+    )
+    chain = ConditionFacet(
+        label="Origin chain",
+        conditions={"verified": ("Chain verified", provenance_facets.chain_verified)},
+    )
+    metal_origin = MetalOriginFacet(
+        label="Metal from", choices=list(countries), dynamic=True
     )
 
     class Meta:

@@ -92,7 +92,9 @@ def listing_order(queryset: QuerySet, ordering: str | None, *, searching: bool):
 
 def listing_detail_queryset() -> QuerySet[Listing]:
     """Everything the piece page shows, in a fixed number of queries."""
-    return Listing.objects.select_related("artisan", "artisan__user").prefetch_related(
+    return Listing.objects.select_related(
+        "artisan", "artisan__user", "certificate"
+    ).prefetch_related(
         Prefetch("photos", queryset=ListingPhoto.objects.order_by("position", "id")),
         Prefetch("metals", queryset=MetalComponent.objects.order_by("position", "id")),
         Prefetch("gemstones", queryset=Gemstone.objects.order_by("position", "id")),

@@ -200,3 +200,6 @@ class EvidenceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+from provenance import admin_chain  # noqa: E402, F401  (the origin chain's admin)

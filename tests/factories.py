@@ -249,3 +249,72 @@ def catalogue_listing(**kwargs):
     """A published listing with a photo and a silver component, as the catalogue shows."""
     kwargs.setdefault("published", True)
     return publishable_listing(**kwargs)
+
+
+# --- Provenance: parties, lots, certifications --------------------------------------
+
+
+class PartyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "provenance.Party"
+
+    kind = "supplier"
+    name = factory.Sequence(lambda n: f"Bullion Supplier {n}")
+    country = "GB"
+    place = "Birmingham"
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "provenance.Certification"
+
+    artisan = factory.SubFactory(ArtisanFactory)
+    scheme = "scs_recycled"
+    issuer = "SCS Global Services"
+    number = factory.Sequence(lambda n: f"SCS-RC-{4000 + n}")
+    issued_on = factory.LazyFunction(
+        lambda: timezone.now().date() - timezone.timedelta(days=365)
+    )
+    valid_until = factory.LazyFunction(
+        lambda: timezone.now().date() + timezone.timedelta(days=365)
+    )
+
+
+def recycled_silver_lot(artisan, *, grams="100", fineness=925, origin_type=None, **kw):
+    """A lot bought through the service, as an artisan would record it."""
+    from provenance.services import lot_purchase
+
+    supplier = kw.pop("supplier", None) or PartyFactory()
+    return lot_purchase(
+        actor=artisan.user,
+        supplier=supplier,
+        reference=kw.pop("reference", f"BATCH-{supplier.pk}"),
+        material="metal",
+        metal=kw.pop("metal", "silver"),
+        fineness=fineness,
+        mass_grams=Decimal(grams),
+        origin_type=origin_type or "recycled_post_consumer",
+        origin_country=kw.pop("origin_country", "GB"),
+        purchased_at=kw.pop(
+            "purchased_at", timezone.now() - timezone.timedelta(days=30)
+        ),
+        **kw,
+    )
+
+
+def fabricated_piece(artisan=None, *, grams="8.500", loss="0.400", lots=None):
+    """A published piece with one silver component, made from a recycled lot."""
+    from provenance.services import piece_fabricate
+
+    artisan = artisan or ArtisanFactory()
+    listing = ListingFactory(artisan=artisan, published=True)
+    MetalComponentFactory(listing=listing, weight_grams=Decimal(grams))
+    lot = (lots or [None])[0] or recycled_silver_lot(artisan)
+    piece_fabricate(
+        actor=artisan.user,
+        listing=listing,
+        inputs=[(lot, Decimal(grams) + Decimal(loss))],
+        loss_grams=Decimal(loss),
+        occurred_at=timezone.now() - timezone.timedelta(days=10),
+    )
+    return listing, lot

@@ -1,6 +1,6 @@
-"""Provenance models: the shared verification workflow, and (chain.py) the origin chain."""
+"""Provenance models: the shared verification workflow, the origin chain, certificates."""
 
-from .verification import (
+from .verification import (  # isort: skip (loaded first: the catalogue builds on it)
     AssuranceLevel,
     Evidence,
     Review,
@@ -8,12 +8,35 @@ from .verification import (
     Verifiable,
     VerificationStatus,
 )
+from .chain import (  # noqa: I001
+    RECYCLED_ORIGINS,
+    Certification,
+    ChainMembership,
+    EventItem,
+    EventLink,
+    MaterialLot,
+    OriginType,
+    Party,
+    TraceEvent,
+)
+from .certificates import Certificate, OwnershipHandover
 
 __all__ = [
+    "RECYCLED_ORIGINS",
     "AssuranceLevel",
+    "Certificate",
+    "Certification",
+    "ChainMembership",
+    "EventItem",
+    "EventLink",
     "Evidence",
+    "MaterialLot",
+    "OriginType",
+    "OwnershipHandover",
+    "Party",
     "Review",
     "ReviewEvent",
+    "TraceEvent",
     "Verifiable",
     "VerificationStatus",
 ]

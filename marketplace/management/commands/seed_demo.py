@@ -5,6 +5,7 @@ from django.db import transaction
 from artisans import demo as artisans_demo
 from marketplace import demo as accounts_demo
 from marketplace import demo_catalogue
+from provenance import demo as provenance_demo
 
 
 class Command(BaseCommand):
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             artisans = artisans_demo.seed(users)
             artisans_demo.seed_marks_and_reviews(artisans, users["verifier"])
             demo_catalogue.seed(users, artisans)
+            provenance_demo.seed(users, artisans)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} accounts, {len(artisans)} artisans, password "

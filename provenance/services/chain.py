@@ -1,0 +1,984 @@
+"""Writes to the origin chain, and its verification.
+
+Rules enforced here (each has a service test):
+- the graph is acyclic: an event only follows events that already exist and did not
+  happen after it;
+- inputs exist before their event;
+- only the current custodian transfers or transforms a lot;
+- mass balance per metal, within ``MASS_TOLERANCE``; a lot is never allocated beyond
+  its mass;
+- a certification must be valid on the date of the event it supports;
+- events are append-only: there is no update or delete here; a mistake is answered by a
+  ``correction`` event that references the event it corrects.
+
+Each event's hash is the SHA-256 of the canonical JSON of its content (see
+``event_content``) including the hashes of the events it follows, so any later edit of a
+stored row breaks the recomputed chain from that event on.
+"""
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from artisans.permissions import is_artisan
+from provenance.models import (
+    RECYCLED_ORIGINS,
+    Certification,
+    ChainMembership,
+    EventItem,
+    EventLink,
+    MaterialLot,
+    Party,
+    TraceEvent,
+)
+from provenance.signing import sha256_hex
+
+Kind = TraceEvent.Kind
+Role = EventItem.Role
+
+# Mass balance tolerance: the larger of 0.05 g and 0.5 % of the input mass (scales and
+# filings are not exact; anything beyond this is a recording error).
+MASS_TOLERANCE_GRAMS = Decimal("0.050")
+MASS_TOLERANCE_SHARE = Decimal("0.005")
+GRAM = Decimal("0.001")
+
+
+def mass_tolerance(input_grams: Decimal) -> Decimal:
+    """The allowed slack of a mass balance over ``input_grams`` of input."""
+    return max(
+        MASS_TOLERANCE_GRAMS, (input_grams * MASS_TOLERANCE_SHARE).quantize(GRAM)
+    )
+
+
+# --- Canonical content and hashes -------------------------------------------------------
+
+
+def _grams(value) -> str | None:
+    if value is None:
+        return None
+    return f"{Decimal(value).quantize(GRAM):.3f}"
+
+
+def _utc(moment: datetime) -> str:
+    return (
+        moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    )
+
+
+def _party(party: Party | None) -> dict | None:
+    if party is None:
+        return None
+    return {
+        "id": party.pk,
+        "kind": party.kind,
+        "name": party.name,
+        "country": str(party.country or ""),
+        "registry_identifier": party.registry_identifier,
+    }
+
+
+def _lot(lot: MaterialLot) -> dict:
+    return {
+        "id": lot.pk,
+        "reference": lot.reference,
+        "material": lot.material,
+        "metal": lot.metal,
+        "fineness": lot.fineness,
+        "stone_species": lot.stone_species,
+        "mass_grams": _grams(lot.mass_grams),
+        "origin_type": lot.origin_type,
+        "origin_country": str(lot.origin_country or ""),
+        "origin_place": lot.origin_place,
+        "origin_party": lot.origin_party_id,
+    }
+
+
+def _certification(certification: Certification | None) -> dict | None:
+    if certification is None:
+        return None
+    return {
+        "id": certification.pk,
+        "scheme": certification.scheme,
+        "issuer": certification.issuer,
+        "number": certification.number,
+        "issued_on": certification.issued_on.isoformat(),
+        "valid_until": certification.valid_until.isoformat()
+        if certification.valid_until
+        else None,
+    }
+
+
+def hallmark_snapshot(hallmark) -> dict:
+    """A hallmark record as struck, kept in the event (the record itself may change)."""
+    return {
+        "id": hallmark.pk,
+        "system": hallmark.system,
+        "metal": hallmark.metal,
+        "fineness_mark": hallmark.fineness_mark,
+        "assay_office": hallmark.assay_office,
+        "date_letter": hallmark.date_letter,
+        "huid": hallmark.huid,
+    }
+
+
+def event_content(event: TraceEvent, items, parent_hashes) -> dict:
+    """What an event's hash covers: everything it says, and the hashes it follows.
+
+    Works from rows already loaded (``items`` with their lots, parties, certification), so
+    verifying a chain costs a fixed number of queries.
+    """
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "biz_step": event.biz_step,
+        "occurred_at": _utc(event.occurred_at),
+        "artisan": event.artisan_id,
+        "location": _party(event.location),
+        "from_party": _party(event.from_party),
+        "to_party": _party(event.to_party),
+        "process": event.process,
+        "loss_grams": _grams(event.loss_grams),
+        "note": event.note,
+        "certification": _certification(event.certification),
+        "hallmark": event.hallmark_id,
+        "details": event.details,
+        "corrects": event.corrects_id,
+        "owner": event.owner_pseudonym,
+        "items": sorted(
+            (
+                {
+                    "role": item.role,
+                    "lot": _lot(item.lot) if item.lot_id else None,
+                    "piece": item.listing_id,
+                    "grams": _grams(item.grams),
+                }
+                for item in items
+            ),
+            key=lambda i: (i["role"], i["piece"] or 0, (i["lot"] or {}).get("id", 0)),
+        ),
+        "previous": sorted(parent_hashes),
+    }
+
+
+def content_hash(content: dict) -> str:
+    return sha256_hex(content)
+
+
+# --- Reads used by the writers ----------------------------------------------------------
+
+
+def workshop_party_for(artisan) -> Party:
+    """The artisan's own workshop as a party of the chain (created on first use)."""
+    party, _created = Party.objects.get_or_create(
+        artisan=artisan,
+        kind=Party.Kind.WORKSHOP,
+        defaults={
+            "name": artisan.workshop_name or f"{artisan.public_name}'s workshop",
+            "country": artisan.country,
+            "place": artisan.city,
+            "created_by": artisan.user,
+        },
+    )
+    return party
+
+
+def _artisan_of(actor):
+    if actor is None or not is_artisan(actor):
+        raise PermissionDenied("Only an artisan can record provenance.")
+    return actor.artisan_profile
+
+
+def _lot_head(lot: MaterialLot) -> TraceEvent | None:
+    """The latest event in a lot's own history (origin, transfers, certifications,
+    corrections): the next event on it follows this one. Consumption by a piece is not
+    part of the lot's history, so sibling pieces' chains stay independent."""
+    return (
+        TraceEvent.objects.filter(
+            items__lot=lot, items__role__in=(Role.OUTPUT, Role.SUBJECT)
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def _piece_head(listing) -> TraceEvent | None:
+    return TraceEvent.objects.for_chain(listing).order_by("-id").first()
+
+
+def _ancestors(events) -> set[int]:
+    """Ids of the events and everything upstream of them (a walk up the links)."""
+    seen = {e.pk for e in events}
+    frontier = set(seen)
+    while frontier:
+        parents = set(
+            EventLink.objects.filter(event_id__in=frontier).values_list(
+                "parent_id", flat=True
+            )
+        )
+        frontier = parents - seen
+        seen |= frontier
+    return seen
+
+
+def _check_follows(occurred_at: datetime, parents) -> None:
+    for parent in parents:
+        if parent.occurred_at > occurred_at:
+            raise ValidationError(
+                {
+                    "occurred_at": (
+                        f"This would happen before “{parent.get_kind_display().lower()}” "
+                        f"on {parent.occurred_at:%d %b %Y %H:%M}, which it follows: "
+                        "an event's inputs must exist before it."
+                    )
+                }
+            )
+
+
+def _check_certification(certification, occurred_at: datetime, artisan) -> None:
+    if certification is None:
+        return
+    if certification.artisan_id != artisan.pk:
+        raise ValidationError({"certification": "Choose one of your certifications."})
+    day = occurred_at.astimezone(UTC).date()
+    if not certification.is_valid_on(day):
+        until = certification.valid_until
+        raise ValidationError(
+            {
+                "certification": (
+                    f"{certification} is valid from {certification.issued_on:%d %b %Y}"
+                    + (f" to {until:%d %b %Y}" if until else "")
+                    + f"; it does not cover an event on {day:%d %b %Y}."
+                )
+            }
+        )
+
+
+def _record(
+    *,
+    artisan,
+    actor,
+    kind: str,
+    biz_step: str,
+    occurred_at: datetime,
+    items: list[tuple[str, MaterialLot | None, object, Decimal | None]],
+    parents: list[TraceEvent],
+    pieces=(),
+    **fields,
+) -> TraceEvent:
+    """Write one event with its items and links, hash it, and add it to pieces' chains."""
+    parents = list({p.pk: p for p in parents if p is not None}.values())
+    _check_follows(occurred_at, parents)
+    event = TraceEvent.objects.create(
+        artisan=artisan,
+        recorded_by=actor,
+        kind=kind,
+        biz_step=biz_step,
+        occurred_at=occurred_at,
+        hash=f"pending-{uuid.uuid4().hex}",
+        **fields,
+    )
+    rows = [
+        EventItem(event=event, role=role, lot=lot, listing=listing, grams=grams)
+        for role, lot, listing, grams in items
+    ]
+    EventItem.objects.bulk_create(rows)
+    EventLink.objects.bulk_create(
+        [EventLink(event=event, parent=parent) for parent in parents]
+    )
+    # A correction joins every chain that holds the event it corrects (a later
+    # correction of an upstream lot event, say); other events join the pieces they
+    # are about.
+    listing_ids = {listing.pk for listing in pieces}
+    if kind == Kind.CORRECTION:
+        listing_ids |= set(
+            ChainMembership.objects.filter(event__in=parents).values_list(
+                "listing_id", flat=True
+            )
+        )
+    memberships = []
+    for listing_id in listing_ids:
+        memberships.append(ChainMembership(listing_id=listing_id, event=event))
+    if pieces:
+        # A piece's chain also holds everything upstream of its own events.
+        upstream = _ancestors(parents)
+        for listing in pieces:
+            known = set(
+                ChainMembership.objects.filter(listing=listing).values_list(
+                    "event_id", flat=True
+                )
+            )
+            memberships += [
+                ChainMembership(listing=listing, event_id=event_id)
+                for event_id in upstream - known
+            ]
+    ChainMembership.objects.bulk_create(memberships, ignore_conflicts=True)
+    event.hash = content_hash(event_content(event, rows, [p.hash for p in parents]))
+    TraceEvent.objects.filter(pk=event.pk).update(hash=event.hash)
+    return event
+
+
+def _now_or(occurred_at):
+    moment = occurred_at or timezone.now()
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    if moment > timezone.now() + timezone.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": "An event cannot be in the future."})
+    return moment
+
+
+# --- Parties ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def party_create(
+    *,
+    actor,
+    kind: str,
+    name: str,
+    country: str = "",
+    place: str = "",
+    registry_identifier: str = "",
+) -> Party:
+    """Add an outside organisation (mine, refiner, supplier, assay office...) to the chain."""
+    _artisan_of(actor)
+    if kind == Party.Kind.WORKSHOP:
+        raise ValidationError(
+            {"kind": "Your own workshop is added for you; add outside parties here."}
+        )
+    if kind not in Party.Kind.values:
+        raise ValidationError({"kind": "Choose a kind of party."})
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the party's name."})
+    party = Party(
+        kind=kind,
+        name=name,
+        country=country,
+        place=place,
+        registry_identifier=registry_identifier,
+        created_by=actor,
+    )
+    party.full_clean()
+    party.save()
+    return party
+
+
+# --- Lots -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lot_purchase(
+    *,
+    actor,
+    supplier: Party,
+    reference: str,
+    material: str,
+    mass_grams: Decimal,
+    origin_type: str,
+    origin_party: Party | None = None,
+    metal: str = "",
+    fineness: int | None = None,
+    stone_species: str = "",
+    origin_country: str = "",
+    origin_place: str = "",
+    purchased_at: datetime | None = None,
+    certification: Certification | None = None,
+    note: str = "",
+) -> MaterialLot:
+    """Record a purchase: the lot's origin, then its transfer from the supplier to you."""
+    artisan = _artisan_of(actor)
+    occurred_at = _now_or(purchased_at)
+    if supplier.kind == Party.Kind.WORKSHOP and supplier.artisan_id == artisan.pk:
+        raise ValidationError({"supplier": "Choose who sold you the material."})
+    if mass_grams is None or mass_grams <= 0:
+        raise ValidationError({"mass_grams": "The mass must be more than 0 g."})
+    if material == MaterialLot.Material.METAL:
+        from provenance.validators import check_fineness
+
+        check_fineness(metal, fineness)
+    elif material == MaterialLot.Material.STONE:
+        metal, fineness = "", None
+        if not stone_species:
+            raise ValidationError({"stone_species": "Name the stones."})
+    else:
+        raise ValidationError({"material": "Choose metal or stones."})
+    _check_certification(certification, occurred_at, artisan)
+    workshop = workshop_party_for(artisan)
+    lot = MaterialLot(
+        artisan=artisan,
+        reference=(reference or "").strip(),
+        material=material,
+        metal=metal,
+        fineness=fineness,
+        stone_species=stone_species,
+        mass_grams=Decimal(mass_grams).quantize(GRAM),
+        origin_type=origin_type,
+        origin_country=origin_country,
+        origin_place=origin_place,
+        origin_party=origin_party or supplier,
+        custodian=workshop,
+    )
+    lot.full_clean()
+    lot.save()
+    if certification is not None:
+        lot.certifications.add(certification)
+    _record(
+        artisan=artisan,
+        actor=actor,
+        kind=Kind.ORIGIN,
+        biz_step=TraceEvent.BizStep.COMMISSIONING,
+        occurred_at=occurred_at,
+        items=[(Role.OUTPUT, lot, None, lot.mass_grams)],
+        parents=[],
+        location=lot.origin_party,
+        certification=certification,
+        note="",
+    )
+    origin = _lot_head(lot)
+    _record(
+        artisan=artisan,
+        actor=actor,
+        kind=Kind.TRANSFER,
+        biz_step=TraceEvent.BizStep.RECEIVING,
+        occurred_at=occurred_at,
+        items=[(Role.SUBJECT, lot, None, lot.mass_grams)],
+        parents=[origin],
+        location=workshop,
+        from_party=supplier,
+        to_party=workshop,
+        note=note,
+    )
+    return lot
+
+
+def _remaining(lot: MaterialLot) -> Decimal:
+    allocated = EventItem.objects.filter(lot=lot, role=Role.INPUT).aggregate(
+        total=Sum("grams")
+    )["total"] or Decimal("0")
+    return (lot.mass_grams - Decimal(allocated)).quantize(GRAM)
+
+
+@transaction.atomic
+def lot_transfer(
+    *,
+    actor,
+    lot: MaterialLot,
+    to_party: Party,
+    occurred_at: datetime | None = None,
+    note: str = "",
+) -> TraceEvent:
+    """Hand a lot to another party (a refiner, a setter...): only its custodian can."""
+    artisan = _artisan_of(actor)
+    lot = MaterialLot.objects.select_for_update().get(pk=lot.pk)
+    _check_custodian(lot, artisan)
+    occurred_at = _now_or(occurred_at)
+    if to_party.pk == lot.custodian_id:
+        raise ValidationError({"to_party": "The lot is already held by this party."})
+    remaining = _remaining(lot)
+    if remaining <= 0:
+        raise ValidationError({"lot": "Nothing is left of this lot to transfer."})
+    event = _record(
+        artisan=artisan,
+        actor=actor,
+        kind=Kind.TRANSFER,
+        biz_step=TraceEvent.BizStep.SHIPPING,
+        occurred_at=occurred_at,
+        items=[(Role.SUBJECT, lot, None, remaining)],
+        parents=[_lot_head(lot)],
+        location=lot.custodian,
+        from_party=lot.custodian,
+        to_party=to_party,
+        note=note,
+    )
+    MaterialLot.objects.filter(pk=lot.pk).update(custodian=to_party)
+    return event
+
+
+def _check_custodian(lot: MaterialLot, artisan) -> None:
+    if lot.artisan_id != artisan.pk:
+        # Another artisan's lot is not theirs to see; say nothing more.
+        raise ValidationError({"lot": "No such lot."})
+    if lot.custodian_id != workshop_party_for(artisan).pk:
+        raise ValidationError(
+            {
+                "lot": (
+                    f"Lot {lot.reference} is held by {lot.custodian}; only its current "
+                    "custodian can move or transform it."
+                )
+            }
+        )
+
+
+# --- Pieces -----------------------------------------------------------------------------
+
+
+def _check_mass_balance(listing, inputs, loss_grams: Decimal) -> None:
+    """Per metal, fine metal out cannot exceed fine metal in; input = piece + loss."""
+    components = list(listing.metals.all())
+    if not components:
+        raise ValidationError(
+            {
+                "listing": "Add the piece's metals (with their weights) before recording it."
+            }
+        )
+    fine_in: dict[str, Decimal] = defaultdict(Decimal)
+    metal_in = Decimal("0")
+    for lot, grams in inputs:
+        if lot.material == MaterialLot.Material.METAL:
+            fine_in[lot.metal] += lot.fine_grams(grams)
+            metal_in += grams
+    fine_out: dict[str, Decimal] = defaultdict(Decimal)
+    metal_out = Decimal("0")
+    for component in components:
+        fine_out[component.metal] += component.fine_weight_grams
+        metal_out += component.weight_grams
+    tolerance = mass_tolerance(metal_in)
+    for metal, out in sorted(fine_out.items()):
+        if out - fine_in.get(metal, Decimal("0")) > tolerance:
+            raise ValidationError(
+                {
+                    "inputs": (
+                        f"The piece holds {out.quantize(GRAM)} g of fine {metal}, but the "
+                        f"inputs hold only {fine_in.get(metal, Decimal('0')).quantize(GRAM)} g "
+                        f"(tolerance {tolerance} g): the mass balance does not hold."
+                    )
+                }
+            )
+    gap = metal_in - metal_out - loss_grams
+    if abs(gap) > tolerance:
+        raise ValidationError(
+            {
+                "loss_grams": (
+                    f"Inputs of {metal_in.quantize(GRAM)} g of metal should equal the piece's "
+                    f"{metal_out.quantize(GRAM)} g plus the loss of {loss_grams} g, within "
+                    f"{tolerance} g; they differ by {gap.quantize(GRAM)} g."
+                )
+            }
+        )
+
+
+@transaction.atomic
+def piece_fabricate(
+    *,
+    actor,
+    listing,
+    inputs: list[tuple[MaterialLot, Decimal]],
+    loss_grams: Decimal,
+    occurred_at: datetime | None = None,
+    process: str = "fabrication",
+    note: str = "",
+) -> TraceEvent:
+    """A melt/cast/fabricate step: grams from your lots become the piece, minus the loss.
+
+    Mass balance per metal within ``mass_tolerance`` (0.05 g or 0.5 % of the input, the
+    larger); a lot is never allocated beyond its mass; only the lots' custodian can do it.
+    """
+    artisan = _artisan_of(actor)
+    if listing.artisan_id != artisan.pk:
+        raise ValidationError({"listing": "Choose one of your pieces."})
+    occurred_at = _now_or(occurred_at)
+    if not inputs:
+        raise ValidationError(
+            {"inputs": "Choose at least one lot the piece is made from."}
+        )
+    loss_grams = Decimal(loss_grams if loss_grams is not None else "-1")
+    if loss_grams < 0:
+        raise ValidationError({"loss_grams": "The loss cannot be negative."})
+    if (
+        TraceEvent.objects.for_chain(listing)
+        .filter(
+            kind=Kind.TRANSFORMATION, items__listing=listing, items__role=Role.OUTPUT
+        )
+        .exists()
+    ):
+        raise ValidationError(
+            {
+                "listing": (
+                    "This piece has already been made; record a repair or a correction "
+                    "instead of a second fabrication."
+                )
+            }
+        )
+    # Lock the lots so two fabrications cannot both take the last grams.
+    lot_ids = [lot.pk for lot, _grams in inputs]
+    if len(set(lot_ids)) != len(lot_ids):
+        raise ValidationError({"inputs": "List each lot once."})
+    locked = MaterialLot.objects.select_for_update().in_bulk(lot_ids)
+    resolved = []
+    for lot, grams in inputs:
+        lot = locked.get(lot.pk)
+        if lot is None:
+            raise ValidationError({"inputs": "No such lot."})
+        _check_custodian(lot, artisan)
+        grams = Decimal(grams).quantize(GRAM)
+        if grams <= 0:
+            raise ValidationError({"inputs": "Each input needs more than 0 g."})
+        remaining = _remaining(lot)
+        if grams > remaining:
+            raise ValidationError(
+                {
+                    "inputs": (
+                        f"Lot {lot.reference} has {remaining} g left; {grams} g would "
+                        "allocate it beyond its mass."
+                    )
+                }
+            )
+        resolved.append((lot, grams))
+    _check_mass_balance(listing, resolved, loss_grams)
+    parents = [_lot_head(lot) for lot, _grams in resolved]
+    head = _piece_head(listing)
+    if head is not None:
+        parents.append(head)
+    event = _record(
+        artisan=artisan,
+        actor=actor,
+        kind=Kind.TRANSFORMATION,
+        biz_step=TraceEvent.BizStep.TRANSFORMING,
+        occurred_at=occurred_at,
+        items=[(Role.INPUT, lot, None, grams) for lot, grams in resolved]
+        + [(Role.OUTPUT, None, listing, _piece_grams(listing))],
+        parents=parents,
+        pieces=[listing],
+        location=workshop_party_for(artisan),
+        process=(process or "fabrication")[:40],
+        loss_grams=loss_grams.quantize(GRAM),
+        note=note,
+    )
+    from provenance.services.certificates import (
+        certificate_issue,
+        certificate_record_verification,
+    )
+
+    certificate = certificate_issue(listing=listing)
+    certificate_record_verification(
+        certificate=certificate, ok=provenance_verify(listing).ok
+    )
+    return event
+
+
+def _piece_grams(listing) -> Decimal:
+    return sum((c.weight_grams for c in listing.metals.all()), Decimal("0")) or None
+
+
+def _require_chain(listing, artisan) -> TraceEvent:
+    if listing.artisan_id != artisan.pk:
+        raise ValidationError({"listing": "Choose one of your pieces."})
+    head = _piece_head(listing)
+    if head is None:
+        raise ValidationError(
+            {"listing": "Record how the piece was made before this step."}
+        )
+    return head
+
+
+@transaction.atomic
+def piece_hallmark(
+    *,
+    actor,
+    listing,
+    assay_office: Party,
+    hallmark=None,
+    occurred_at: datetime | None = None,
+    note: str = "",
+) -> TraceEvent:
+    """Record that an assay office tested and hallmarked the piece."""
+    artisan = _artisan_of(actor)
+    head = _require_chain(listing, artisan)
+    if assay_office.kind != Party.Kind.ASSAY_OFFICE:
+        raise ValidationError({"assay_office": "Choose an assay office."})
+    if hallmark is not None and hallmark.listing_id != listing.pk:
+        raise ValidationError({"hallmark": "Choose a hallmark record of this piece."})
+    return _record(
+        artisan=artisan,
+        actor=actor,
+        kind=Kind.ASSAY,
+        biz_step=TraceEvent.BizStep.INSPECTING,
+        occurred_at=_now_or(occurred_at),
+        items=[(Role.SUBJECT, None, listing, None)],
+        parents=[head],
+        pieces=[listing],
+        location=assay_office,
+        hallmark=hallmark,
+        details={"hallmark": hallmark_snapshot(hallmark)} if hallmark else {},
+        note=note,
+    )
+
+
+@transaction.atomic
+def piece_repair(
+    *, actor, listing, occurred_at: datetime | None = None, note: str = ""
+) -> TraceEvent:
+    """Record a repair of a piece in its chain."""
+    artisan = _artisan_of(actor)
+    head = _require_chain(listing, artisan)
+    if not (note or "").strip():
+        raise ValidationError({"note": "Say what was repaired."})
+    return _record(
+        artisan=artisan,
+        actor=actor,
+        kind=Kind.REPAIR,
+        biz_step=TraceEvent.BizStep.REPAIRING,
+        occurred_at=_now_or(occurred_at),
+        items=[(Role.SUBJECT, None, listing, None)],
+        parents=[head],
+        pieces=[listing],
+        location=workshop_party_for(artisan),
+        note=note,
+    )
+
+
+# --- Certifications ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def certification_create(
+    *,
+    actor,
+    scheme: str,
+    issuer: str,
+    number: str,
+    issued_on,
+    valid_until=None,
+    holder: Party | None = None,
+    evidence_file=None,
+) -> Certification:
+    """Record a scheme certificate or lab report, with its evidence file (SHA-256 kept)."""
+    artisan = _artisan_of(actor)
+    certification = Certification(
+        artisan=artisan,
+        scheme=scheme,
+        issuer=(issuer or "").strip(),
+        number=(number or "").strip(),
+        issued_on=issued_on,
+        valid_until=valid_until,
+        holder=holder,
+    )
+    if valid_until and issued_on and valid_until < issued_on:
+        raise ValidationError(
+            {"valid_until": "The end of validity is before the issue date."}
+        )
+    certification.full_clean()
+    certification.save()
+    if evidence_file is not None:
+        from provenance.services.verification import evidence_add
+
+        evidence_add(record=certification, actor=actor, uploaded=evidence_file)
+    return certification
+
+
+@transaction.atomic
+def certification_attach(
+    *,
+    actor,
+    certification: Certification,
+    lot: MaterialLot | None = None,
+    listing=None,
+    occurred_at: datetime | None = None,
+    note: str = "",
+) -> TraceEvent:
+    """A certification event: the certificate covers a lot or a piece on that date."""
+    artisan = _artisan_of(actor)
+    occurred_at = _now_or(occurred_at)
+    if (lot is None) == (listing is None):
+        raise ValidationError(
+            {"lot": "Attach the certification to one lot or one piece."}
+        )
+    _check_certification(certification, occurred_at, artisan)
+    if lot is not None:
+        if lot.artisan_id != artisan.pk:
+            raise ValidationError({"lot": "No such lot."})
+        head, items, pieces = _lot_head(lot), [(Role.SUBJECT, lot, None, None)], []
+        lot.certifications.add(certification)
+    else:
+        head = _require_chain(listing, artisan)
+        items, pieces = [(Role.SUBJECT, None, listing, None)], [listing]
+    return _record(
+        artisan=artisan,
+        actor=actor,
+        kind=Kind.CERTIFICATION,
+        biz_step=TraceEvent.BizStep.CERTIFYING,
+        occurred_at=occurred_at,
+        items=items,
+        parents=[head],
+        pieces=pieces,
+        location=certification.holder,
+        certification=certification,
+        note=note,
+    )
+
+
+# --- Corrections ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def event_correct(
+    *, actor, event: TraceEvent, note: str, occurred_at: datetime | None = None
+) -> TraceEvent:
+    """Answer a mistake with a correction event that references it; history stays."""
+    artisan = _artisan_of(actor)
+    if event.artisan_id != artisan.pk:
+        raise ValidationError({"event": "No such event."})
+    if not (note or "").strip():
+        raise ValidationError({"note": "Say what was wrong and what is right."})
+    occurred_at = _now_or(occurred_at)
+    # The corrected event's lots and pieces, but not lots it consumed: a correction of
+    # a piece's making belongs to that piece, not to every piece made from the lot.
+    subjects = list(
+        event.items.exclude(role=Role.INPUT).select_related("lot", "listing")
+    )
+    return _record(
+        artisan=artisan,
+        actor=actor,
+        kind=Kind.CORRECTION,
+        biz_step=TraceEvent.BizStep.OTHER,
+        occurred_at=occurred_at,
+        items=[(Role.SUBJECT, i.lot, i.listing, None) for i in subjects],
+        # It follows the corrected event and the current end of each history it touches.
+        parents=[event]
+        + [_lot_head(i.lot) for i in subjects if i.lot_id]
+        + [_piece_head(i.listing) for i in subjects if i.listing_id],
+        corrects=event,
+        location=event.location,
+        note=note,
+    )
+
+
+# --- Verification -----------------------------------------------------------------------
+
+
+@dataclass
+class ChainVerification:
+    ok: bool
+    checked: int
+    first_broken: TraceEvent | None
+    reason: str
+
+
+def chain_events(listing) -> list[TraceEvent]:
+    """A piece's events in recording order with items, lots and links: three queries."""
+    events = list(
+        TraceEvent.objects.for_chain(listing)
+        .select_related("location", "from_party", "to_party", "certification")
+        .order_by("id")
+    )
+    ids = [e.pk for e in events]
+    items = defaultdict(list)
+    for item in EventItem.objects.filter(event_id__in=ids).select_related(
+        "lot", "lot__origin_party"
+    ):
+        items[item.event_id].append(item)
+    parents = defaultdict(list)
+    for event_id, parent_id, parent_hash in EventLink.objects.filter(
+        event_id__in=ids
+    ).values_list("event_id", "parent_id", "parent__hash"):
+        parents[event_id].append((parent_id, parent_hash))
+    for event in events:
+        event.loaded_items = items[event.pk]
+        event.loaded_parents = parents[event.pk]
+    return events
+
+
+def verify_events(events: list[TraceEvent]) -> ChainVerification:
+    """Recompute every hash of a loaded chain; name the first link that does not hold."""
+    by_id = {e.pk: e for e in events}
+    for event in events:
+        for parent_id, _parent_hash in event.loaded_parents:
+            parent = by_id.get(parent_id)
+            if parent is None:
+                return ChainVerification(
+                    False,
+                    len(events),
+                    event,
+                    "it follows an event missing from the chain",
+                )
+            if parent_id >= event.pk or parent.occurred_at > event.occurred_at:
+                return ChainVerification(
+                    False, len(events), event, "it follows an event recorded after it"
+                )
+        content = event_content(
+            event, event.loaded_items, [h for _pid, h in event.loaded_parents]
+        )
+        if content_hash(content) != event.hash:
+            return ChainVerification(
+                False,
+                len(events),
+                event,
+                "its stored content no longer matches its hash",
+            )
+    return ChainVerification(True, len(events), None, "")
+
+
+def provenance_verify(listing) -> ChainVerification:
+    """Recompute a piece's whole chain from the stored rows (queries do not grow with it)."""
+    events = chain_events(listing)
+    if not events:
+        return ChainVerification(False, 0, None, "the piece has no recorded chain")
+    return verify_events(events)
+
+
+# --- Derived facts ----------------------------------------------------------------------
+
+
+@dataclass
+class MetalShare:
+    metal: str
+    fine_grams: Decimal
+    recycled_fine_grams: Decimal
+    countries: set
+    sources: list = field(default_factory=list)  # (lot, grams) the metal came from
+
+    @property
+    def recycled_percent(self) -> int:
+        if not self.fine_grams:
+            return 0
+        if self.fully_recycled:
+            return 100
+        share = int(
+            (self.recycled_fine_grams * 100 / self.fine_grams).to_integral_value()
+        )
+        # Never round up to 100 % unless every input is recycled, nor down to 0 % when
+        # some is.
+        return max(1, min(99, share)) if self.recycled_fine_grams else 0
+
+    @property
+    def country_names(self) -> list[str]:
+        from django_countries import countries
+
+        return sorted(countries.name(code) or code for code in self.countries)
+
+    @property
+    def fully_recycled(self) -> bool:
+        return self.fine_grams > 0 and self.recycled_fine_grams == self.fine_grams
+
+
+def recycled_shares(listing, events: list[TraceEvent]) -> dict[str, MetalShare]:
+    """Per metal, the fine-mass-weighted recycled share of the piece's inputs.
+
+    Derived from the inputs, never typed: "100 % recycled" only when every input is.
+    """
+    shares: dict[str, MetalShare] = {}
+    for event in events:
+        if event.kind != Kind.TRANSFORMATION:
+            continue
+        for item in event.loaded_items:
+            lot = item.lot
+            if item.role != Role.INPUT or lot is None or lot.material != "metal":
+                continue
+            share = shares.setdefault(
+                lot.metal, MetalShare(lot.metal, Decimal("0"), Decimal("0"), set())
+            )
+            fine = lot.fine_grams(item.grams)
+            share.sources.append((lot, item.grams))
+            share.fine_grams += fine
+            if lot.origin_type in RECYCLED_ORIGINS:
+                share.recycled_fine_grams += fine
+            if lot.origin_country:
+                share.countries.add(str(lot.origin_country))
+    return shares

@@ -1,0 +1,220 @@
+"""The certificate as data: the signed JSON export, and its offline verification."""
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from provenance import signing
+from provenance.services.certificates import (
+    certificate_record_verification,
+    owner_pseudonym,
+)
+from provenance.services.chain import (
+    ChainVerification,
+    chain_events,
+    content_hash,
+    event_content,
+    recycled_shares,
+    verify_events,
+)
+
+EXPORT_TYPE = "TouchstoneCertificate"
+EXPORT_VERSION = 1
+
+
+@dataclass
+class CertificateView:
+    """Everything the certificate page and its exports show, loaded once."""
+
+    certificate: object
+    events: list
+    verification: ChainVerification
+    shares: dict
+    owner: str
+
+    @property
+    def listing(self):
+        return self.certificate.listing
+
+
+def certificate_view(certificate) -> CertificateView:
+    """Load a certificate's chain, verify it and derive its shares (fixed query count)."""
+    listing = certificate.listing
+    events = chain_events(listing)
+    if events:
+        verification = verify_events(events)
+    else:
+        verification = ChainVerification(
+            False, 0, None, "the piece has no recorded chain"
+        )
+    certificate_record_verification(certificate=certificate, ok=verification.ok)
+    return CertificateView(
+        certificate=certificate,
+        events=events,
+        verification=verification,
+        shares=recycled_shares(listing, events),
+        owner=owner_pseudonym(certificate.owner) if certificate.owner_id else "",
+    )
+
+
+def certificate_payload(view: CertificateView) -> dict:
+    """The certificate as plain data: the piece, its materials and its whole chain."""
+    certificate, listing = view.certificate, view.listing
+    artisan = listing.artisan
+    broken = view.verification.first_broken
+    return {
+        "type": EXPORT_TYPE,
+        "version": EXPORT_VERSION,
+        "code": certificate.code,
+        "url": certificate.get_absolute_url(),
+        "issued_at": certificate.created_at.isoformat(),
+        "exported_at": timezone.now().isoformat(),
+        "piece": {
+            "id": listing.pk,
+            "title": listing.title,
+            "category": listing.category,
+            "maker": {
+                "name": artisan.public_name,
+                "slug": artisan.slug,
+                "country": str(artisan.country or ""),
+                "verification": artisan.verification_status,
+            },
+            "maker_marks": [
+                {
+                    "text": mark.text,
+                    "registration_system": mark.registration_system,
+                    "registry_reference": mark.registry_reference,
+                    "assurance_level": mark.assurance_level,
+                }
+                for mark in artisan.maker_marks.all()
+            ],
+            "metals": [
+                {
+                    "metal": c.metal,
+                    "fineness": c.fineness,
+                    "construction": c.construction,
+                    "weight_grams": f"{c.weight_grams:.3f}",
+                }
+                for c in listing.metals.all()
+            ],
+            "gemstones": [
+                {
+                    "label": g.label,
+                    "treatment": g.treatment,
+                    "carat": f"{g.carat:.3f}",
+                    "count": g.count,
+                    "origin_country": str(g.origin_country or ""),
+                    "lab_report": " ".join(
+                        p for p in (g.lab_report_issuer, g.lab_report_number) if p
+                    ),
+                }
+                for g in listing.gemstones.all()
+            ],
+            "hallmarks": [
+                {
+                    "system": h.system,
+                    "metal": h.metal,
+                    "fineness_mark": h.fineness_mark,
+                    "assay_office": h.assay_office,
+                    "date_letter": h.date_letter,
+                    "huid": h.huid,
+                    "assurance_level": h.assurance_level,
+                }
+                for h in listing.hallmarks.all()
+            ],
+        },
+        "recycled": {
+            metal: {
+                "fine_grams": f"{share.fine_grams:.3f}",
+                "recycled_fine_grams": f"{share.recycled_fine_grams:.3f}",
+                "recycled_percent": share.recycled_percent,
+                "fully_recycled": share.fully_recycled,
+                "origin_countries": sorted(share.countries),
+            }
+            for metal, share in sorted(view.shares.items())
+        },
+        "owner": view.owner,
+        "chain": {
+            "verified": view.verification.ok,
+            "checked": view.verification.checked,
+            "first_broken": broken.hash if broken is not None else None,
+            "reason": view.verification.reason,
+        },
+        "events": [
+            {
+                "hash": event.hash,
+                "assurance_level": event.assurance_level,
+                "content": event_content(
+                    event, event.loaded_items, [h for _p, h in event.loaded_parents]
+                ),
+            }
+            for event in view.events
+        ],
+    }
+
+
+def certificate_signed(view: CertificateView) -> dict:
+    """The export, signed with the platform's Ed25519 key."""
+    return signing.sign(certificate_payload(view))
+
+
+@dataclass
+class ExportCheck:
+    signature_ok: bool = False
+    chain_ok: bool = False
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.signature_ok and self.chain_ok
+
+
+def verify_export(document, public_key) -> ExportCheck:
+    """Check an export offline: the signature, then every hash and link of the chain."""
+    check = ExportCheck()
+    if not isinstance(document, dict) or "payload" not in document:
+        check.problems.append("This is not a Touchstone certificate export.")
+        return check
+    check.signature_ok = signing.verify_signature(document, public_key)
+    if not check.signature_ok:
+        check.problems.append("The signature does not match the content.")
+    payload = document.get("payload") or {}
+    events = payload.get("events") if isinstance(payload, dict) else None
+    if not isinstance(events, list) or not events:
+        check.problems.append("The export holds no chain.")
+        return check
+    seen: set[str] = set()
+    chain_ok = True
+    for position, entry in enumerate(events, start=1):
+        try:
+            content, stored = entry["content"], entry["hash"]
+            previous = content["previous"]
+        except (KeyError, TypeError):
+            check.problems.append(f"Event {position} is malformed.")
+            chain_ok = False
+            break
+        if content_hash(content) != stored:
+            check.problems.append(
+                f"Event {position} ({str(stored)[:12]}) does not match its hash."
+            )
+            chain_ok = False
+            break
+        missing = [h for h in previous if h not in seen]
+        if missing:
+            check.problems.append(
+                f"Event {position} ({stored[:12]}) follows an event missing from the chain."
+            )
+            chain_ok = False
+            break
+        seen.add(stored)
+        check.checked = position
+    chain_info = payload.get("chain") or {}
+    if chain_ok and not chain_info.get("verified"):
+        check.problems.append(
+            "Touchstone reported this chain as broken when it was exported: "
+            f"{chain_info.get('reason') or 'no reason given'}."
+        )
+        chain_ok = False
+    check.chain_ok = chain_ok
+    return check
