@@ -12,6 +12,9 @@ Environment variables:
                                   SMTP; without EMAIL_HOST mail goes to the console
     DJANGO_SECURE_SSL_REDIRECT    "0" disables the HTTPS redirect (default on when debug off)
     TOUCHSTONE_SIGNING_KEY        Ed25519 private key (PEM) for signed certificates
+    TOUCHSTONE_SITE_URL           public address used in email links (default http://127.0.0.1:8000)
+    TOUCHSTONE_COMMISSION_EXPIRY_DAYS
+                                  days before an unanswered commission request expires (14)
 """
 
 import os
@@ -120,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
+                "marketplace.context_processors.notifications",
             ],
         },
     },
@@ -316,6 +320,12 @@ SPECTACULAR_SETTINGS = {
         "EventItemRoleEnum": "provenance.models.chain.EventItem.Role",
         "ListingKindEnum": "marketplace.models.listings.Listing.Kind",
         "PhotoRoleEnum": "marketplace.models.listings.ListingPhoto.Role",
+        "ListingStatusEnum": "marketplace.models.listings.Listing.Status",
+        "CommissionKindEnum": "marketplace.models.commissions.Commission.Kind",
+        "CommissionStatusEnum": "marketplace.models.commissions.Commission.Status",
+        "QuoteStatusEnum": "marketplace.models.commissions.Quote.Status",
+        "PaymentKindEnum": "marketplace.models.commissions.Payment.Kind",
+        "PaymentStatusEnum": "marketplace.models.commissions.Payment.Status",
     },
 }
 
@@ -333,6 +343,12 @@ LOGGING = {
 
 # --- Touchstone -----------------------------------------------------------------------
 SITE_NAME = "Touchstone"
+# The site's public address, for links in emails.
+SITE_URL = os.environ.get("TOUCHSTONE_SITE_URL", "http://127.0.0.1:8000")
+# Commission requests left unanswered this many days expire (manage.py expire_commissions).
+COMMISSION_REQUEST_EXPIRY_DAYS = int(
+    os.environ.get("TOUCHSTONE_COMMISSION_EXPIRY_DAYS", "14")
+)
 # Benchmarks mount a constant-JSON floor view at /bench/floor/ (bench/README.md).
 BENCHMARK = env_bool("TOUCHSTONE_BENCH")
 

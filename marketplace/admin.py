@@ -208,3 +208,7 @@ def services_metal_price_set(actor, data):
         currency=data["currency"],
         as_of=data["as_of"],
     )
+
+
+# Commissions have their own admin module.
+from marketplace import admin_commissions  # noqa: E402, F401

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from marketplace.commission_urls import urlpatterns as commission_urlpatterns
 from marketplace.views import accounts as views
 from marketplace.views import catalogue, studio
 
@@ -93,3 +94,5 @@ urlpatterns = [
         name="studio-listing-transition",
     ),
 ]
+
+urlpatterns += commission_urlpatterns

@@ -145,6 +145,100 @@ class HallmarkRecordFactory(factory.django.DjangoModelFactory):
     date_letter = "a"
 
 
+# --- Commissions ------------------------------------------------------------------------
+
+
+class CommissionFactory(factory.django.DjangoModelFactory):
+    """A submitted request; move it on with the services, not by setting ``status``."""
+
+    class Meta:
+        model = "marketplace.Commission"
+
+    buyer = factory.SubFactory(UserFactory)
+    artisan = factory.SubFactory(ArtisanFactory)
+    kind = "bespoke"
+    title = factory.Sequence(lambda n: f"Bespoke ring {n}")
+    category = "ring"
+    brief = "A wide band in recycled silver with a hammered finish."
+    budget_min = Decimal("150.00")
+    budget_max = Decimal("400.00")
+    currency = "GBP"
+    ring_size = "N"
+    status = "submitted"
+    submitted_at = factory.LazyFunction(timezone.now)
+
+
+class QuoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.Quote"
+
+    commission = factory.SubFactory(CommissionFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    price = Decimal("320.00")
+    deposit = Decimal("100.00")
+    currency = "GBP"
+    estimated_completion_date = factory.LazyFunction(
+        lambda: timezone.localdate() + timezone.timedelta(days=42)
+    )
+    valid_until = factory.LazyFunction(
+        lambda: timezone.localdate() + timezone.timedelta(days=14)
+    )
+    materials_commitments = "Recycled sterling silver from a certified refiner."
+
+
+class ProgressUpdateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.ProgressUpdate"
+
+    commission = factory.SubFactory(CommissionFactory)
+    author = factory.LazyAttribute(lambda u: u.commission.artisan.user)
+    stage = "design"
+    note = "First sketch of the band."
+
+
+class CommissionEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.CommissionEvent"
+
+    commission = factory.SubFactory(CommissionFactory)
+    actor = factory.LazyAttribute(lambda e: e.commission.buyer)
+    kind = "request"
+    from_status = ""
+    to_status = "submitted"
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.Message"
+
+    commission = factory.SubFactory(CommissionFactory)
+    author = factory.LazyAttribute(lambda m: m.commission.buyer)
+    body = factory.Faker("sentence")
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.Payment"
+
+    commission = factory.SubFactory(CommissionFactory)
+    kind = "deposit"
+    amount = Decimal("100.00")
+    currency = "GBP"
+    reference = factory.Sequence(lambda n: f"TRANSFER-{n}")
+    recorded_by = factory.LazyAttribute(lambda p: p.commission.buyer)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.Notification"
+
+    user = factory.SubFactory(UserFactory)
+    verb = factory.Faker("sentence")
+    commission = factory.SubFactory(
+        CommissionFactory, buyer=factory.SelfAttribute("..user")
+    )
+
+
 # --- Artisans and review ------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """This app's API viewsets, registered on the project router in ``config/api.py``."""
 
-from marketplace.api import catalogue
+from marketplace.api import catalogue, commissions
 
 
 def register(router) -> None:
@@ -31,3 +31,4 @@ def register(router) -> None:
     router.register(
         r"metal-prices", catalogue.MetalPriceViewSet, basename="metal-price"
     )
+    commissions.register(router)

@@ -1,5 +1,17 @@
 """Marketplace models: listings and the catalogue (listings.py), commissions (commissions.py)."""
 
+from .commissions import (
+    Commission,
+    CommissionEvent,
+    CommissionReferenceImage,
+    Message,
+    MessageAttachment,
+    Notification,
+    Payment,
+    ProgressPhoto,
+    ProgressUpdate,
+    Quote,
+)
 from .listings import (
     ALL_STANDARD_FINENESS,
     PRECIOUS_METALS,
@@ -19,13 +31,23 @@ __all__ = [
     "ALL_STANDARD_FINENESS",
     "PRECIOUS_METALS",
     "STANDARD_FINENESS",
+    "Commission",
+    "CommissionEvent",
+    "CommissionReferenceImage",
     "Favourite",
     "Gemstone",
     "HallmarkRecord",
     "Listing",
     "ListingEvent",
     "ListingPhoto",
+    "Message",
+    "MessageAttachment",
     "Metal",
     "MetalComponent",
     "MetalPrice",
+    "Notification",
+    "Payment",
+    "ProgressPhoto",
+    "ProgressUpdate",
+    "Quote",
 ]

@@ -65,7 +65,7 @@ def test_become_an_artisan_register_a_mark_and_get_it_verified(page, tmp_path):
     page.goto("/studio/")
     expect(page.locator("main")).to_contain_text("Please send a close-up")
     page.get_by_role("link", name="Maker's marks").first.click()
-    page.get_by_role("link", name="NO").click()
+    page.get_by_role("link", name="NO", exact=True).click()
     page.get_by_label("Your answer to the verifier").fill(
         "Here is a close-up on a ring."
     )

@@ -329,8 +329,8 @@ class TestQueryBudgets:
         listing_search_rebuild()
         client.force_login(f.UserFactory())  # logged in: never served from the cache
         # session, user, count, page, photos, favourites, 13 facets, technique choices,
-        # and the header's two role checks (artisan profile, verifier)
-        with django_assert_max_num_queries(22):
+        # and the header: artisan profile, verifier, unread notifications
+        with django_assert_max_num_queries(23):
             response = client.get(PIECES, {"q": "ring", "metal": "silver"})
         assert len(response.context["listings"]) == 24
 

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from artisans import demo as artisans_demo
 from marketplace import demo as accounts_demo
-from marketplace import demo_catalogue
+from marketplace import demo_catalogue, demo_commissions
 from provenance import demo as provenance_demo
 
 
@@ -30,9 +30,11 @@ class Command(BaseCommand):
             artisans_demo.seed_marks_and_reviews(artisans, users["verifier"])
             demo_catalogue.seed(users, artisans)
             provenance_demo.seed(users, artisans)
+            commissions = demo_commissions.seed(users, artisans)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(users)} accounts, {len(artisans)} artisans, password "
+                f"Demo data ready: {len(users)} accounts, {len(artisans)} artisans, "
+                f"{commissions['created']} new commissions, password "
                 f"'{accounts_demo.DEMO_PASSWORD}'."
             )
         )

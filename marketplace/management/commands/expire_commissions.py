@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from marketplace.services.commissions import commission_expire_due
+
+
+class Command(BaseCommand):
+    help = (
+        "Expire commission requests left unanswered for COMMISSION_REQUEST_EXPIRY_DAYS "
+        "and quotes past their valid-until date. Schedule it daily (cron, systemd timer)."
+    )
+
+    def handle(self, *args, **options):
+        expired = commission_expire_due()
+        for commission in expired:
+            self.stdout.write(f"Expired #{commission.pk} {commission.title}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{len(expired)} commission{'s' if len(expired) != 1 else ''} expired."
+            )
+        )
