@@ -7,7 +7,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/touchstone
 DEV := DJANGO_DEBUG=1
 PYTEST_ARGS ?=
 
-.PHONY: venv run migrate seed test test-postgres lint format bench-s check clean
+.PHONY: venv run migrate seed test test-postgres lint format check clean \
+	bench-s bench-m bench-s-postgres bench-m-postgres bench-l-postgres
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +45,29 @@ format: venv
 check: venv
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(DEV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Benchmarks (bench/README.md): build the dataset, then load it under gunicorn with wrk.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+
+bench-s: venv
+	$(BIN)/python bench/dataset.py --size S
+	$(BIN)/python bench/run.py --size S
+
+bench-m: venv
+	$(BIN)/python bench/dataset.py --size M
+	$(BIN)/python bench/run.py --size M
+
+bench-s-postgres: venv
+	$(BIN)/python bench/dataset.py --size S --database-url $(BENCH_PG)/ts_bench_s
+	$(BIN)/python bench/run.py --size S --database-url $(BENCH_PG)/ts_bench_s
+
+bench-m-postgres: venv
+	$(BIN)/python bench/dataset.py --size M --database-url $(BENCH_PG)/ts_bench_m
+	$(BIN)/python bench/run.py --size M --database-url $(BENCH_PG)/ts_bench_m
+
+bench-l-postgres: venv
+	$(BIN)/python bench/dataset.py --size L --database-url $(BENCH_PG)/ts_bench_l
+	$(BIN)/python bench/run.py --size L --database-url $(BENCH_PG)/ts_bench_l
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles .pytest_cache .ruff_cache
