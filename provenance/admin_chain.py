@@ -62,12 +62,13 @@ class PartyAdmin(admin.ModelAdmin):
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
     def get_readonly_fields(self, request, obj=None):
-        # Hashed events carry a party's name, kind, country and registry number.
+        # Hashed events carry a party's kind, name, country, place and registry number.
         if obj is not None:
             return [
                 "kind",
                 "name",
                 "country",
+                "place",
                 "registry_identifier",
                 "artisan",
                 *self.readonly_fields,

@@ -32,6 +32,11 @@ class Certificate(TimeStampedModel):
     # is recomputed (certificate page, export, ``manage.py verify_chains``).
     chain_verified = models.BooleanField(default=False, editable=False, db_index=True)
     chain_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The anchor of the chain's end: the newest event's hash and the number of events,
+    # stored whenever the chain grows (``services.chain.chain_anchor_refresh``), so a
+    # chain cut short or extended behind the application's back no longer verifies.
+    chain_head = models.CharField(max_length=64, blank=True, editable=False)
+    chain_length = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -24,10 +24,15 @@ def _new_code(length: int = CODE_LENGTH) -> str:
 
 def owner_pseudonym(user) -> str:
     """'Owner #a3f9': stable per owner, unlinkable to the account without the key."""
-    if user is None:
+    return owner_pseudonym_of(user.pk if user is not None else None)
+
+
+def owner_pseudonym_of(user_id: int | None) -> str:
+    """The pseudonym of the user with this id ("" for none), without loading the user."""
+    if user_id is None:
         return ""
     key = (settings.TOUCHSTONE_OWNER_PSEUDONYM_KEY or settings.SECRET_KEY).encode()
-    digest = hmac.new(key, f"owner:{user.pk}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, f"owner:{user_id}".encode(), hashlib.sha256).hexdigest()
     return f"Owner #{digest[:4]}"
 
 
@@ -40,9 +45,13 @@ def certificate_issue(*, listing, owner=None) -> Certificate:
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                return Certificate.objects.create(
+                certificate = Certificate.objects.create(
                     listing=listing, code=_new_code(), owner=owner
                 )
+            # The chain may already exist (a piece made before its certificate).
+            chain_services.chain_anchor_refresh(listing_ids=[listing.pk])
+            certificate.refresh_from_db(fields=["chain_head", "chain_length"])
+            return certificate
         except IntegrityError:
             existing = Certificate.objects.filter(listing=listing).first()
             if existing is not None:

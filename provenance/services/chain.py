@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from artisans.permissions import is_artisan
@@ -81,6 +81,7 @@ def _party(party: Party | None) -> dict | None:
         "name": party.name,
         "country": str(party.country or ""),
         "registry_identifier": party.registry_identifier,
+        "place": party.place,
     }
 
 
@@ -321,7 +322,40 @@ def _record(
     ChainMembership.objects.bulk_create(memberships, ignore_conflicts=True)
     event.hash = content_hash(event_content(event, rows, [p.hash for p in parents]))
     TraceEvent.objects.filter(pk=event.pk).update(hash=event.hash)
+    chain_anchor_refresh(listing_ids={m.listing_id for m in memberships})
     return event
+
+
+def chain_anchor_refresh(*, listing_ids) -> None:
+    """Store each piece's chain head hash and event count on its certificate.
+
+    Verification compares them with the stored chain, so deleting the newest events
+    (or adding some behind the application's back) is detected. Called whenever a
+    chain grows and when a certificate is issued.
+    """
+    from provenance.models import Certificate
+
+    listing_ids = set(listing_ids)
+    if not listing_ids:
+        return
+    rows = (
+        ChainMembership.objects.filter(listing_id__in=listing_ids)
+        .values("listing_id")
+        .annotate(length=Count("id"), head_id=Max("event_id"))
+    )
+    anchors = {row["listing_id"]: row for row in rows}
+    hashes = dict(
+        TraceEvent.objects.filter(
+            pk__in=[row["head_id"] for row in anchors.values()]
+        ).values_list("pk", "hash")
+    )
+    for certificate in Certificate.objects.filter(listing_id__in=anchors).only(
+        "pk", "listing_id"
+    ):
+        anchor = anchors[certificate.listing_id]
+        Certificate.objects.filter(pk=certificate.pk).update(
+            chain_head=hashes[anchor["head_id"]], chain_length=anchor["length"]
+        )
 
 
 def _now_or(occurred_at):
@@ -632,6 +666,12 @@ def piece_fabricate(
             )
         resolved.append((lot, grams))
     _check_mass_balance(listing, resolved, loss_grams)
+    # A piece made to order has its certificate issued to the buyer beforehand: the
+    # fabrication records that owner, so the owner the certificate shows is hashed.
+    from provenance.models import Certificate
+    from provenance.services.certificates import owner_pseudonym
+
+    issued = Certificate.objects.filter(listing=listing, owner__isnull=False).first()
     parents = [_lot_head(lot) for lot, _grams in resolved]
     head = _piece_head(listing)
     if head is not None:
@@ -650,6 +690,7 @@ def piece_fabricate(
         process=(process or "fabrication")[:40],
         loss_grams=loss_grams.quantize(GRAM),
         note=note,
+        owner_pseudonym=owner_pseudonym(issued.owner) if issued else "",
     )
     from provenance.services.certificates import (
         certificate_issue,
@@ -915,12 +956,75 @@ def verify_events(events: list[TraceEvent]) -> ChainVerification:
     return ChainVerification(True, len(events), None, "")
 
 
-def provenance_verify(listing) -> ChainVerification:
-    """Recompute a piece's whole chain from the stored rows (queries do not grow with it)."""
-    events = chain_events(listing)
+def _recorded_owner(events: list[TraceEvent]) -> tuple[TraceEvent | None, str]:
+    """The latest event that records an owner (an ownership event, or the making of a
+    piece issued to its buyer), and the owner it records; (None, "") when none does."""
+    for event in reversed(events):
+        if event.owner_pseudonym:
+            return event, event.owner_pseudonym
+    return None, ""
+
+
+def verify_chain(events: list[TraceEvent], certificate=None) -> ChainVerification:
+    """Verify a loaded chain, then what the certificate shows against it: the recorded
+    head and length of the chain, and the owner (no further queries)."""
     if not events:
         return ChainVerification(False, 0, None, "the piece has no recorded chain")
-    return verify_events(events)
+    result = verify_events(events)
+    if not result.ok or certificate is None:
+        return result
+    checked = len(events)
+    expected = certificate.chain_length
+    if expected is None or not certificate.chain_head:
+        return ChainVerification(
+            False, checked, None, "the certificate has no recorded chain head"
+        )
+    if checked < expected:
+        return ChainVerification(
+            False,
+            checked,
+            None,
+            "the chain ends before its recorded head: "
+            f"{expected} events expected, {checked} found",
+        )
+    if checked > expected:
+        return ChainVerification(
+            False,
+            checked,
+            events[expected] if expected else events[0],
+            "the chain holds events beyond its recorded head: "
+            f"{expected} events expected, {checked} found",
+        )
+    if events[-1].hash != certificate.chain_head:
+        return ChainVerification(
+            False,
+            checked,
+            events[-1],
+            "the newest event is not the recorded head of the chain",
+        )
+    from provenance.services.certificates import owner_pseudonym_of
+
+    link, recorded = _recorded_owner(events)
+    shown = owner_pseudonym_of(certificate.owner_id)
+    if shown != recorded:
+        if link is None:
+            reason = "the certificate names an owner that no ownership event records"
+        else:
+            reason = (
+                "the certificate's owner is not the owner this ownership link records"
+            )
+        return ChainVerification(False, checked, link, reason)
+    return result
+
+
+def provenance_verify(listing) -> ChainVerification:
+    """Recompute a piece's whole chain from the stored rows (queries do not grow with it),
+    and check its certificate's recorded head, length and owner against it."""
+    from provenance.models import Certificate
+
+    events = chain_events(listing)
+    certificate = Certificate.objects.filter(listing=listing).first()
+    return verify_chain(events, certificate)
 
 
 # --- Derived facts ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.utils import timezone
 from provenance import signing
 from provenance.services.certificates import (
     certificate_record_verification,
-    owner_pseudonym,
+    owner_pseudonym_of,
 )
 from provenance.services.chain import (
     ChainVerification,
@@ -15,11 +15,11 @@ from provenance.services.chain import (
     content_hash,
     event_content,
     recycled_shares,
-    verify_events,
+    verify_chain,
 )
 
 EXPORT_TYPE = "TouchstoneCertificate"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 
 
 @dataclass
@@ -41,19 +41,14 @@ def certificate_view(certificate) -> CertificateView:
     """Load a certificate's chain, verify it and derive its shares (fixed query count)."""
     listing = certificate.listing
     events = chain_events(listing)
-    if events:
-        verification = verify_events(events)
-    else:
-        verification = ChainVerification(
-            False, 0, None, "the piece has no recorded chain"
-        )
+    verification = verify_chain(events, certificate)
     certificate_record_verification(certificate=certificate, ok=verification.ok)
     return CertificateView(
         certificate=certificate,
         events=events,
         verification=verification,
         shares=recycled_shares(listing, events),
-        owner=owner_pseudonym(certificate.owner) if certificate.owner_id else "",
+        owner=owner_pseudonym_of(certificate.owner_id),
     )
 
 
@@ -137,6 +132,8 @@ def certificate_payload(view: CertificateView) -> dict:
         "chain": {
             "verified": view.verification.ok,
             "checked": view.verification.checked,
+            "head": certificate.chain_head,
+            "length": certificate.chain_length,
             "first_broken": broken.hash if broken is not None else None,
             "reason": view.verification.reason,
         },
@@ -210,6 +207,11 @@ def verify_export(document, public_key) -> ExportCheck:
         seen.add(stored)
         check.checked = position
     chain_info = payload.get("chain") or {}
+    if chain_ok:
+        problem = _anchor_problem(payload, chain_info, events)
+        if problem:
+            check.problems.append(problem)
+            chain_ok = False
     if chain_ok and not chain_info.get("verified"):
         check.problems.append(
             "Touchstone reported this chain as broken when it was exported: "
@@ -218,3 +220,33 @@ def verify_export(document, public_key) -> ExportCheck:
         chain_ok = False
     check.chain_ok = chain_ok
     return check
+
+
+def _anchor_problem(payload: dict, chain_info: dict, events: list) -> str:
+    """What the export's recorded head, length and owner say against its events."""
+    if payload.get("version", 1) < 2:
+        return ""  # exports before version 2 carry no head
+    head, length = chain_info.get("head"), chain_info.get("length")
+    if not head or length != len(events):
+        where = (
+            "ends before"
+            if isinstance(length, int) and length > len(events)
+            else "does not end at"
+        )
+        return (
+            f"The chain {where} its recorded head: "
+            f"{length} events expected, {len(events)} found."
+        )
+    if events[-1]["hash"] != head:
+        return "The newest event is not the recorded head of the chain."
+    recorded = next(
+        (
+            e["content"].get("owner")
+            for e in reversed(events)
+            if e["content"].get("owner")
+        ),
+        "",
+    )
+    if (payload.get("owner") or "") != (recorded or ""):
+        return "The owner shown is not the owner the chain's ownership link records."
+    return ""
