@@ -705,6 +705,11 @@ class Generator:
         started = time.monotonic()
         listing_search_rebuild()
         self.log(f"  search rebuilt ({time.monotonic() - started:.1f} s)")
+        # Rows inserted in bulk send no signals: one recorded change to everything
+        # tells the facet index of every process that it must build afresh.
+        from marketplace import facet_index
+
+        facet_index.record_change(everything=True)
 
     def _analyze(self) -> None:
         """Planner statistics now, as autovacuum would gather them soon after a load."""

@@ -1,12 +1,14 @@
 """Short-lived caching of anonymous catalogue responses.
 
-Keys carry a catalogue version number; every listing service bumps it after its
-transaction commits, so a change is visible on the next request, and the TTL bounds
-staleness from writes made elsewhere (e.g. a verifier's decision on a hallmark).
-Only anonymous requests are cached: nobody is ever served another user's page.
+Keys carry a catalogue version number, bumped when a transaction that changed the
+catalogue commits (the listing services, and signals on every model a catalogue page
+reads: ``marketplace.signals``), so a change is visible on the next request; the TTL
+bounds staleness from writes that bypass both. Only anonymous requests are cached:
+nobody is ever served another user's page.
 """
 
 import hashlib
+from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db import transaction
@@ -30,8 +32,19 @@ def _bump() -> None:
         cache.set(VERSION_KEY, 2, timeout=None)
 
 
-def catalogue_changed() -> None:
-    """Invalidate cached catalogue pages once the current transaction commits."""
+def catalogue_changed(
+    *, listings: Iterable[int] | None = None, artisans: Iterable[int] | None = None
+) -> None:
+    """Invalidate cached catalogue pages once the current transaction commits.
+
+    Given the listings (or artisans) whose facet values may have changed, also records
+    that for the facet index, in this transaction.
+    """
+    listings, artisans = list(listings or ()), list(artisans or ())
+    if listings or artisans:
+        from marketplace import facet_index
+
+        facet_index.record_change(listings=listings, artisans=artisans)
     transaction.on_commit(_bump)
 
 

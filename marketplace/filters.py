@@ -1,19 +1,22 @@
 """The catalogue's one FilterSet, shared by /pieces/ and /api/listings/, with facets.
 
-Each facet is one declaration on ``ListingFilter``: a filter that also knows how to count
-its values. Counts are disjunctive: a facet's counts apply every *other* active filter,
-so ticking "gold" still shows how many silver pieces there are. Each facet group costs
-one aggregate query, however many values it has.
+Each facet is one declaration on ``ListingFilter``: a filter that also says which values
+each listing has (``facet_pairs``), in the same terms as its ``filter``. The facet index
+(``marketplace.facet_index``) is built from those pairs, so counts and filters cannot
+disagree. Counts are disjunctive: a facet's counts apply every *other* active filter, so
+ticking "gold" still shows how many silver pieces there are.
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django_countries import countries
 
 from artisans.models import Technique
+from marketplace import facet_index
 from marketplace.models import (
     ALL_STANDARD_FINENESS,
     Gemstone,
@@ -26,11 +29,12 @@ from provenance.models import VerificationStatus
 
 
 class FacetMixin:
-    """A filter that is also a facet: it counts listings per value of one field."""
+    """A filter that is also a facet: it says which of its values each listing has."""
 
     facet = True
 
-    def facet_counts(self, queryset) -> dict[str, int]:
+    def facet_pairs(self, queryset) -> Iterable[tuple[int, str]]:
+        """(listing id, value) for every value each listing in ``queryset`` matches."""
         raise NotImplementedError
 
     def facet_choices(self, counts: dict[str, int]) -> list[tuple[str, str]]:
@@ -56,17 +60,13 @@ class ChoiceFacet(FacetMixin, django_filters.MultipleChoiceFilter):
             return qs.filter(pk__in=qs.model.objects.filter(**lookup).values("pk"))
         return qs.filter(**lookup)
 
-    def facet_counts(self, queryset):
-        rows = (
-            queryset.order_by()
-            .values(self.field_name)
-            .annotate(n=Count("pk", distinct=self.to_many))
+    def facet_pairs(self, queryset):
+        rows = queryset.order_by().values_list("pk", self.field_name)
+        if self.to_many:
+            rows = rows.distinct()
+        return (
+            (pk, str(value)) for pk, value in rows.iterator() if value not in (None, "")
         )
-        return {
-            str(row[self.field_name]): row["n"]
-            for row in rows
-            if row[self.field_name] not in (None, "")
-        }
 
     def facet_choices(self, counts):
         choices = [(str(value), str(label)) for value, label in self.field.choices]
@@ -99,15 +99,11 @@ class ConditionFacet(FacetMixin, django_filters.MultipleChoiceFilter):
             combined |= self._q(item)
         return qs.filter(combined)
 
-    def facet_counts(self, queryset):
-        aggregates = {
-            f"c{index}": Count("pk", filter=self._q(value))
-            for index, value in enumerate(self.conditions)
-        }
-        totals = queryset.order_by().aggregate(**aggregates)
-        return {
-            value: totals[f"c{index}"] for index, value in enumerate(self.conditions)
-        }
+    def facet_pairs(self, queryset):
+        for value in self.conditions:
+            matching = queryset.order_by().filter(self._q(value)).values_list("pk")
+            for (pk,) in matching.iterator():
+                yield pk, value
 
     def facet_choices(self, counts):
         return [(value, str(label)) for value, (label, _q) in self.conditions.items()]
@@ -166,8 +162,8 @@ class MetalOriginFacet(ChoiceFacet):
             return qs
         return qs.filter(provenance_facets.metal_from(value))
 
-    def facet_counts(self, queryset):
-        return provenance_facets.metal_origin_counts(queryset)
+    def facet_pairs(self, queryset):
+        return provenance_facets.metal_origin_pairs(queryset)
 
 
 def _metal_choices():
@@ -272,25 +268,36 @@ class ListingFilter(django_filters.FilterSet):
             if value
         }
 
-    def facets(self, queryset) -> list[dict]:
+    def facets(self, queryset, *, searched: bool = False) -> list[dict]:
         """Per facet: its values with labels, counts (other filters applied), ticked state.
 
-        ``queryset`` is the base (published, searched) queryset before these filters.
+        ``queryset`` is the base (published, searched) queryset before these filters;
+        ``searched`` says a search narrowed it, so only its listings are counted. The
+        number of listings matching every filter is left in ``self.total``.
         """
         self.is_valid()
         active = self.active
+        snapshot = facet_index.current()
+        base = None
+        if searched:
+            base = snapshot.rows_of(
+                queryset.prefetch_related(None)
+                .order_by()
+                .values_list("pk", flat=True)
+                .iterator()
+            )
+        counts, self.total = snapshot.facet_counts(active, base)
         result = []
         for name, facet_filter in self.facet_filters().items():
-            scoped = self.filter_queryset(queryset, exclude=name)
-            counts = facet_filter.facet_counts(scoped)
+            facet_counts = counts.get(name, {})
             values = [
                 {
                     "value": value,
                     "label": label,
-                    "count": counts.get(value, 0),
+                    "count": facet_counts.get(value, 0),
                     "selected": value in active.get(name, []),
                 }
-                for value, label in facet_filter.facet_choices(counts)
+                for value, label in facet_filter.facet_choices(facet_counts)
             ]
             result.append(
                 {"name": name, "label": str(facet_filter.label), "values": values}

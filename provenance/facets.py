@@ -1,7 +1,7 @@
 """Provenance conditions for the catalogue's filters: recycled metal, verified chains,
 where the metal comes from. Each is one subquery, so filtering never duplicates rows."""
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 
 from provenance.models import RECYCLED_ORIGINS, EventItem
 
@@ -50,8 +50,8 @@ def metal_from(countries) -> Q:
     )
 
 
-def metal_origin_counts(listings) -> dict[str, int]:
-    """How many of these pieces have metal from each country: one aggregate query."""
+def metal_origin_pairs(listings):
+    """(listing id, country) for each country some of each piece's metal comes from."""
     rows = (
         EventItem.objects.filter(
             role=EventItem.Role.INPUT,
@@ -60,7 +60,7 @@ def metal_origin_counts(listings) -> dict[str, int]:
             event__items__listing__in=listings.order_by().values("pk"),
         )
         .exclude(lot__origin_country="")
-        .values("lot__origin_country")
-        .annotate(n=Count("event__items__listing", distinct=True))
+        .values_list("event__items__listing", "lot__origin_country")
+        .distinct()
     )
-    return {row["lot__origin_country"]: row["n"] for row in rows}
+    return ((pk, str(country)) for pk, country in rows.iterator())

@@ -207,10 +207,9 @@ class ListingViewSet(
             raise DjangoValidationError(
                 {k: [str(e) for e in v] for k, v in filterset.form.errors.items()}
             )
-        data = {
-            "count": filterset.filter_queryset(base).count(),
-            "facets": filterset.facets(base),
-        }
+        searched = bool(request.query_params.get("q", "").strip())
+        facets = filterset.facets(base, searched=searched)
+        data = {"count": filterset.total, "facets": facets}
         if cacheable:
             caching.put(key, data)
         return Response(data)

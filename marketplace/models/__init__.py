@@ -1,5 +1,6 @@
 """Marketplace models: listings and the catalogue (listings.py), commissions (commissions.py)."""
 
+from .catalogue_index import CatalogueChange, CatalogueRevision
 from .commissions import (
     Commission,
     CommissionEvent,
@@ -31,6 +32,8 @@ __all__ = [
     "ALL_STANDARD_FINENESS",
     "PRECIOUS_METALS",
     "STANDARD_FINENESS",
+    "CatalogueChange",
+    "CatalogueRevision",
     "Commission",
     "CommissionEvent",
     "CommissionReferenceImage",

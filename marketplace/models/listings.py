@@ -215,6 +215,10 @@ class Listing(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "-published_at"]),
             models.Index(fields=["status", "price"], name="listing_status_price"),
+            models.Index(
+                fields=["artisan", "status", "-published_at"],
+                name="listing_artisan_status_pub",
+            ),
         ]
 
     def __str__(self):

@@ -113,7 +113,7 @@ def _transition(
         )
     _record_event(listing, actor, action, current, transition.target, note)
     listing.refresh_from_db()
-    catalogue_changed()
+    catalogue_changed(listings=[listing.pk])
     return listing
 
 
@@ -233,7 +233,7 @@ def listing_reserve(*, listing: Listing, buyer) -> Listing:
                 "one of the edition",
             )
             listing.refresh_from_db()
-            catalogue_changed()
+            catalogue_changed(listings=[listing.pk])
             return listing
         return _transition(
             listing=listing,

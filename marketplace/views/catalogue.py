@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
@@ -31,6 +32,18 @@ from marketplace.services.favourites import favourite_toggle
 PAGE_SIZE = 24
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count, so it does not run ``COUNT(*)`` again."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
 def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     """Filter, search, sort, facet and paginate the catalogue for one request."""
     q = request.GET.get("q", "").strip()[:200]
@@ -42,7 +55,10 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     else:
         filtered = filterset.filter_queryset(base)
     ordered = listing_order(filtered, ordering, searching=bool(q))
-    paginator = Paginator(ordered, page_size)
+    facets = filterset.facets(base, searched=bool(q))
+    # The facet index already counted the matches; an invalid filter matches none.
+    total = filterset.total if filterset.is_valid() else 0
+    paginator = CountedPaginator(ordered, page_size, count=total)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -51,7 +67,7 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
         "ordering": ordering,
         "sort_choices": SORT_CHOICES,
         "filterset": filterset,
-        "facets": filterset.facets(base),
+        "facets": facets,
         "page_obj": page,
         "listings": list(page.object_list),
         "querystring_base": query.urlencode(),

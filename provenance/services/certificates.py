@@ -71,7 +71,7 @@ def certificate_record_verification(*, certificate, ok: bool) -> None:
     # The catalogue's "chain verified" filter and cached pages change with it.
     from marketplace.caching import catalogue_changed
 
-    catalogue_changed()
+    catalogue_changed(listings=[certificate.listing_id])
 
 
 def _hash_code(code: str) -> str:

@@ -323,6 +323,11 @@ def _record(
     event.hash = content_hash(event_content(event, rows, [p.hash for p in parents]))
     TraceEvent.objects.filter(pk=event.pk).update(hash=event.hash)
     chain_anchor_refresh(listing_ids={m.listing_id for m in memberships})
+    # Items are bulk-created, so no signal tells the catalogue's facets (recycled
+    # metal, where it comes from) that these pieces' chains grew.
+    from marketplace.caching import catalogue_changed
+
+    catalogue_changed(listings={m.listing_id for m in memberships} | listing_ids)
     return event
 
 

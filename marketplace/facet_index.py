@@ -1,0 +1,338 @@
+"""Facet counts from an in-memory index of the published catalogue.
+
+Counting facets in SQL scans the matching listings once per facet group, with
+``COUNT(DISTINCT)`` over joins for the to-many facets: at 100,000 listings one /pieces/
+page took seconds. This index holds, for every published listing, the values it has in
+each facet, as numpy arrays built from the FilterSet's own declarations (each facet
+filter's ``facet_pairs``), so a facet value means here exactly what its filter means in
+SQL. Counting a facet is then a mask and a ``bincount``.
+
+Each process keeps one snapshot and never serves a stale one: before use it reads the
+catalogue revision (one query). When the revision moved, it reloads only the listings
+that the change log names since its own revision, or rebuilds when the log cannot say
+(a change to everything, too many changes, or a history it did not see, such as a
+rolled-back transaction).
+
+Writers call :func:`record_change` inside their transaction; signals on the models a
+facet reads call it for every ORM save and delete (``marketplace.signals``), and the
+services that write with ``QuerySet.update`` or ``bulk_create`` call it themselves.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection, transaction
+
+from marketplace.models import CatalogueChange, CatalogueRevision, Listing
+
+# Beyond this many changed listings in one catch-up a rebuild is as cheap as a reload.
+REBUILD_AFTER = 5_000
+# Rows left behind by reloads; past this share the snapshot is rebuilt to shed them.
+MAX_DEAD_SHARE = 0.25
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def _bump(token: str) -> int:
+    table = connection.ops.quote_name(CatalogueRevision._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET number = number + 1, token = %s "  # noqa: S608
+            "WHERE id = 1 RETURNING number",
+            [token],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    CatalogueRevision.objects.get_or_create(pk=1, defaults={"number": 0})
+    return _bump(token)
+
+
+def _write_change(listings, artisans, everything: bool) -> None:
+    token = secrets.token_hex(16)
+    number = _bump(token)
+    rows = []
+    if not everything:
+        rows = [
+            CatalogueChange(revision=number, token=token, listing_id=pk)
+            for pk in sorted(set(listings))
+        ] + [
+            CatalogueChange(revision=number, token=token, artisan_id=pk)
+            for pk in sorted(set(artisans))
+        ]
+    if not rows:
+        rows = [CatalogueChange(revision=number, token=token)]
+    CatalogueChange.objects.bulk_create(rows)
+
+
+def record_change(
+    *,
+    listings: Iterable[int] = (),
+    artisans: Iterable[int] = (),
+    everything: bool = False,
+) -> None:
+    """Tell the facet index that these listings (or artisans' listings) changed.
+
+    Runs in the caller's transaction, so the change and its record commit together.
+    """
+    listings = [pk for pk in listings if pk is not None]
+    artisans = [pk for pk in artisans if pk is not None]
+    if not (listings or artisans or everything):
+        return
+    if connection.in_atomic_block:
+        _write_change(listings, artisans, everything)
+    else:
+        with transaction.atomic():
+            _write_change(listings, artisans, everything)
+
+
+# --- the snapshot ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One facet: (row, value code) pairs, unique, and the value of each code."""
+
+    values: tuple[str, ...]
+    rows: np.ndarray
+    codes: np.ndarray
+
+    @property
+    def code_of(self) -> dict[str, int]:
+        return {value: code for code, value in enumerate(self.values)}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    revision: int
+    token: str
+    ids: np.ndarray  # the listing id of each row
+    alive: np.ndarray  # False for rows superseded by a reload
+    columns: Mapping[str, Column]
+    sorted_ids: np.ndarray  # ids of the live rows, ascending
+    sorted_rows: np.ndarray  # the row of each of those ids
+
+    @property
+    def size(self) -> int:
+        return int(np.count_nonzero(self.alive))
+
+    def rows_of(self, listing_ids: Iterable[int]) -> np.ndarray:
+        """A row mask of these listings (ignoring any not in the index)."""
+        wanted = np.fromiter(listing_ids, dtype=np.int64)
+        mask = np.zeros(len(self.ids), dtype=bool)
+        if not len(wanted) or not len(self.sorted_ids):
+            return mask
+        at = np.searchsorted(self.sorted_ids, wanted)
+        at[at >= len(self.sorted_ids)] = 0
+        found = self.sorted_ids[at] == wanted
+        mask[self.sorted_rows[at[found]]] = True
+        return mask
+
+    def value_mask(self, name: str, values: Iterable[str]) -> np.ndarray:
+        """Rows with any of these values in facet ``name``."""
+        column = self.columns[name]
+        code_of = column.code_of
+        codes = [code_of[value] for value in values if value in code_of]
+        mask = np.zeros(len(self.ids), dtype=bool)
+        if codes:
+            mask[column.rows[np.isin(column.codes, codes)]] = True
+        return mask
+
+    def count(self, name: str, mask: np.ndarray) -> dict[str, int]:
+        """Rows in ``mask`` per value of facet ``name``."""
+        column = self.columns[name]
+        if not len(column.codes):
+            return {}
+        tally = np.bincount(
+            column.codes[mask[column.rows]], minlength=len(column.values)
+        )
+        return {column.values[code]: int(tally[code]) for code in np.flatnonzero(tally)}
+
+    def facet_counts(
+        self, active: Mapping[str, Iterable[str]], base: np.ndarray | None = None
+    ) -> tuple[dict[str, dict[str, int]], int]:
+        """Per facet, its value counts with every *other* active facet applied; and the
+        number of rows matching all of them. ``base`` narrows the rows (a search)."""
+        scope = self.alive if base is None else self.alive & base
+        matches = {
+            name: self.value_mask(name, values)
+            for name, values in active.items()
+            if name in self.columns
+        }
+
+        def masked(excluding: str | None) -> np.ndarray:
+            mask = scope
+            for name, match in matches.items():
+                if name != excluding:
+                    mask = mask & match
+            return mask
+
+        everything = masked(None)
+        counts = {
+            name: self.count(name, masked(name) if name in matches else everything)
+            for name in self.columns
+        }
+        return counts, int(np.count_nonzero(everything))
+
+
+def _facet_filters() -> dict:
+    from marketplace.filters import ListingFilter
+
+    return ListingFilter(queryset=Listing.objects.none()).facet_filters()
+
+
+def _pairs(queryset) -> tuple[np.ndarray, dict[str, list[tuple[int, str]]]]:
+    ids = np.fromiter(
+        queryset.order_by("pk").values_list("pk", flat=True), dtype=np.int64
+    )
+    return ids, {
+        name: list(facet.facet_pairs(queryset))
+        for name, facet in _facet_filters().items()
+    }
+
+
+def _assemble(revision, token, ids, alive, columns) -> Snapshot:
+    live = np.flatnonzero(alive)
+    order = np.argsort(ids[live], kind="stable")
+    return Snapshot(
+        revision=revision,
+        token=token,
+        ids=ids,
+        alive=alive,
+        columns=columns,
+        sorted_ids=ids[live][order],
+        sorted_rows=live[order],
+    )
+
+
+def _extend(previous: Snapshot | None, revision, token, changed, ids, pairs):
+    """``previous`` with the rows of ``changed`` replaced by ``ids`` and ``pairs``."""
+    if previous is None:
+        old_ids, alive, offset = _EMPTY, np.zeros(0, dtype=bool), 0
+    else:
+        old_ids, offset = previous.ids, len(previous.ids)
+        alive = previous.alive.copy()
+        if len(changed):
+            alive[np.isin(old_ids, np.fromiter(changed, dtype=np.int64))] = False
+    row_of = {int(pk): offset + index for index, pk in enumerate(ids)}
+    columns = {}
+    names = list(previous.columns) if previous is not None else []
+    names += [name for name in pairs if name not in names]
+    for name in names:
+        facet_pairs = pairs.get(name, ())
+        before = previous.columns.get(name) if previous is not None else None
+        values = list(before.values) if before is not None else []
+        code_of = {value: code for code, value in enumerate(values)}
+        rows, codes = [], []
+        for pk, value in facet_pairs:
+            row = row_of.get(pk)
+            if row is None:
+                continue
+            if value not in code_of:
+                code_of[value] = len(values)
+                values.append(value)
+            rows.append(row)
+            codes.append(code_of[value])
+        if before is not None:
+            rows = np.concatenate([before.rows, np.asarray(rows, dtype=np.int64)])
+            codes = np.concatenate([before.codes, np.asarray(codes, dtype=np.int64)])
+        columns[name] = Column(
+            values=tuple(values),
+            rows=np.asarray(rows, dtype=np.int64),
+            codes=np.asarray(codes, dtype=np.int64),
+        )
+    all_ids = np.concatenate([old_ids, ids]) if len(old_ids) else ids
+    all_alive = np.concatenate([alive, np.ones(len(ids), dtype=bool)])
+    return _assemble(revision, token, all_ids, all_alive, columns)
+
+
+def build(revision: int = 0, token: str = "") -> Snapshot:
+    """Index every published listing."""
+    ids, pairs = _pairs(Listing.objects.published())
+    return _extend(None, revision, token, (), ids, pairs)
+
+
+def reload(previous: Snapshot, listing_ids, revision: int, token: str) -> Snapshot:
+    """``previous`` with these listings read again (gone, changed or new)."""
+    listing_ids = sorted(set(listing_ids))
+    if not listing_ids:
+        return _extend(previous, revision, token, (), _EMPTY, {})
+    ids, pairs = _pairs(Listing.objects.published().filter(pk__in=listing_ids))
+    return _extend(previous, revision, token, listing_ids, ids, pairs)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_snapshot: Snapshot | None = None
+
+
+def _revision() -> tuple[int, str]:
+    row = CatalogueRevision.objects.filter(pk=1).values_list("number", "token").first()
+    return row if row is not None else (0, "")
+
+
+def _catch_up(previous: Snapshot | None, number: int, token: str) -> Snapshot:
+    if (
+        previous is None
+        or number <= previous.revision
+        or not CatalogueChange.objects.filter(
+            revision=previous.revision, token=previous.token
+        ).exists()
+    ):
+        return build(number, token)
+    changes = list(
+        CatalogueChange.objects.filter(
+            revision__gt=previous.revision, revision__lte=number
+        ).values_list("listing_id", "artisan_id")[: REBUILD_AFTER + 1]
+    )
+    if len(changes) > REBUILD_AFTER or any(
+        listing is None and artisan is None for listing, artisan in changes
+    ):
+        return build(number, token)
+    listing_ids = {listing for listing, _artisan in changes if listing is not None}
+    artisans = {artisan for _listing, artisan in changes if artisan is not None}
+    if artisans:
+        listing_ids.update(
+            Listing.objects.filter(artisan_id__in=artisans).values_list("pk", flat=True)
+        )
+    dead = len(previous.ids) - previous.size + len(listing_ids)
+    if len(listing_ids) > REBUILD_AFTER or dead > MAX_DEAD_SHARE * max(
+        len(previous.ids), 1000
+    ):
+        return build(number, token)
+    return reload(previous, listing_ids, number, token)
+
+
+def current() -> Snapshot:
+    """The index as of the catalogue's current revision (one query when fresh)."""
+    global _snapshot
+    number, token = _revision()
+    if number == 0:
+        # No write has ever been recorded here (a database filled in bulk, or emptied
+        # by a test): nothing tells one state from another, so never reuse a snapshot.
+        return build()
+    snapshot = _snapshot
+    if snapshot is not None and (snapshot.revision, snapshot.token) == (number, token):
+        return snapshot
+    with _lock:
+        snapshot = _snapshot
+        if snapshot is None or (snapshot.revision, snapshot.token) != (number, token):
+            snapshot = _catch_up(snapshot, number, token)
+            _snapshot = snapshot
+        return snapshot
+
+
+def forget() -> None:
+    """Drop this process's snapshot (tests, and after restoring a database)."""
+    global _snapshot
+    with _lock:
+        _snapshot = None

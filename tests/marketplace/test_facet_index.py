@@ -1,0 +1,168 @@
+"""The facet index: counts equal to the filters' own SQL, and never stale after a write."""
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from marketplace import facet_index
+from marketplace.filters import ListingFilter
+from marketplace.models import CatalogueChange, Listing
+from marketplace.selectors import listing_list, listing_search
+from marketplace.services.listings import listing_archive, listing_search_rebuild
+from provenance.services.verification import claim_transition
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def counts(data=None, q=""):
+    base = listing_search(listing_list(), q)
+    filterset = ListingFilter(data or {}, queryset=base)
+    facets = filterset.facets(base, searched=bool(q))
+    return {
+        facet["name"]: {v["value"]: v["count"] for v in facet["values"]}
+        for facet in facets
+    }, filterset.total
+
+
+@pytest.fixture
+def catalogue():
+    """A catalogue that spreads over every facet, with some pieces in several values."""
+    se = f.ArtisanFactory(country="SE")
+    gh = f.ArtisanFactory(country="GH")
+    f.verified(f.MakerMarkFactory(artisan=se))
+    hammered = f.TechniqueFactory(slug="hammered", name="Hammered")
+    cast = f.TechniqueFactory(slug="cast", name="Cast")
+    shapes = itertools.cycle(["ring", "pendant", "earrings"])
+    prices = itertools.cycle(["80", "180", "420", "750", "1800"])
+    pieces = []
+    for n in range(15):
+        listing = f.catalogue_listing(
+            artisan=se if n % 3 else gh,
+            category=next(shapes),
+            price=Decimal(next(prices)),
+        )
+        if n % 4 == 0:
+            f.MetalComponentFactory(listing=listing, metal="gold", fineness=750)
+        if n % 5 == 0:
+            f.GemstoneFactory(listing=listing, nature="lab_grown")
+        if n % 2:
+            f.GemstoneFactory(listing=listing, nature="natural")
+        if n % 3 == 1:
+            f.HallmarkRecordFactory(listing=listing)
+        listing.techniques.set([hammered] if n % 2 else [hammered, cast])
+        pieces.append(listing)
+    f.ListingFactory(artisan=se)  # a draft: in no count
+    listing_search_rebuild()
+    return pieces
+
+
+def sql_count(data, q=""):
+    """What the FilterSet itself matches in SQL: the definition of a facet count."""
+    base = listing_search(listing_list(), q)
+    filterset = ListingFilter(data, queryset=base)
+    assert filterset.is_valid(), filterset.errors
+    return filterset.filter_queryset(base).count()
+
+
+@pytest.mark.parametrize(
+    "active",
+    [
+        {},
+        {"category": ["ring"]},
+        {"metal": ["gold"], "category": ["ring", "pendant"]},
+        {"gemstone": ["natural"], "country": ["SE"], "price": ["100-250", "1000-plus"]},
+        {"technique": ["cast"], "hallmarked": ["no"], "maker_mark": ["verified"]},
+    ],
+)
+@pytest.mark.parametrize("q", ["", "silver"])
+def test_every_count_equals_the_filters_own_sql(catalogue, active, q):
+    got, total = counts(active, q)
+    assert total == sql_count(active, q)
+    for name, values in got.items():
+        others = {key: value for key, value in active.items() if key != name}
+        for value, count in values.items():
+            assert count == sql_count({**others, name: [value]}, q), (name, value)
+    assert sum(got["category"].values()) == sql_count(
+        {key: value for key, value in active.items() if key != "category"}, q
+    )
+
+
+class TestFreshness:
+    def test_a_new_piece_is_counted_without_a_rebuild(self, catalogue, monkeypatch):
+        before, total = counts()
+        builds = []
+        monkeypatch.setattr(
+            facet_index, "build", lambda *a: builds.append(a) or pytest.fail("rebuilt")
+        )
+        f.catalogue_listing(category="brooch")
+        after, new_total = counts()
+        assert new_total == total + 1
+        assert after["category"]["brooch"] == before["category"].get("brooch", 0) + 1
+        assert builds == []
+
+    def test_a_service_transition_moves_the_counts(self, catalogue):
+        _before, total = counts()
+        listing_archive(listing=catalogue[0], actor=catalogue[0].artisan.user)
+        assert counts()[1] == total - 1
+
+    def test_a_verifier_decision_changes_the_hallmarked_count(self, catalogue):
+        record = f.submitted(f.HallmarkRecordFactory(listing=catalogue[0]))
+        before = counts()[0]["hallmarked"]
+        claim_transition(
+            record=record, actor=f.VerifierFactory(), action="reject", reason="Worn"
+        )
+        # The piece's only assay hallmark is now rejected: it no longer counts as one.
+        after = counts()[0]["hallmarked"]
+        assert after["yes"] == before["yes"] - 1
+        assert after["no"] == before["no"] + 1
+
+    def test_an_artisan_moving_country_moves_all_their_pieces(self, catalogue):
+        ghanaian = catalogue[0].artisan
+        before = counts()[0]["country"]
+        ghanaian.country = "KE"
+        ghanaian.save()
+        after = counts()[0]["country"]
+        assert after["KE"] == before["GH"]
+        assert "GH" not in after
+
+    def test_removing_a_component_and_a_technique(self, catalogue):
+        piece = catalogue[0]  # gold + silver, hammered + cast
+        before = counts()[0]
+        piece.metals.get(metal="gold").delete()
+        piece.techniques.remove(*piece.techniques.filter(slug="cast"))
+        after = counts()[0]
+        assert after["metal"]["gold"] == before["metal"]["gold"] - 1
+        assert after["technique"]["cast"] == before["technique"]["cast"] - 1
+
+    def test_a_rolled_back_write_leaves_no_trace(self, catalogue):
+        _before, total = counts()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            f.catalogue_listing()
+            assert counts()[1] == total + 1  # seen inside the transaction
+            raise RuntimeError
+        assert counts()[1] == total
+        assert Listing.objects.published().count() == total
+
+    def test_each_write_is_logged_with_its_listing(self, catalogue):
+        piece = catalogue[1]
+        latest = CatalogueChange.objects.order_by("-revision").first().revision
+        f.GemstoneFactory(listing=piece)
+        logged = CatalogueChange.objects.filter(revision__gt=latest)
+        assert set(logged.values_list("listing_id", flat=True)) == {piece.pk}
+
+
+def test_building_costs_the_same_queries_for_any_size(django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sizes = []
+    for pieces in (3, 30):
+        for _ in range(pieces):
+            f.catalogue_listing()
+        with CaptureQueriesContext(connection) as captured:
+            facet_index.build()
+        sizes.append(len(captured))
+    assert sizes[0] == sizes[1]
