@@ -84,6 +84,7 @@ class Server:
         self.process = subprocess.Popen(
             [
                 GUNICORN,
+                "--config=config/gunicorn.conf.py",
                 "config.wsgi:application",
                 f"--bind=127.0.0.1:{self.port}",
                 f"--workers={WORKERS}",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection, transaction
@@ -119,6 +119,8 @@ class Snapshot:
     columns: Mapping[str, Column]
     sorted_ids: np.ndarray  # ids of the live rows, ascending
     sorted_rows: np.ndarray  # the row of each of those ids
+    # The counts with nothing selected, worked out once: a snapshot never changes.
+    _unfiltered: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -161,6 +163,9 @@ class Snapshot:
     ) -> tuple[dict[str, dict[str, int]], int]:
         """Per facet, its value counts with every *other* active facet applied; and the
         number of rows matching all of them. ``base`` narrows the rows (a search)."""
+        unfiltered = base is None and not any(active.values())
+        if unfiltered and "counts" in self._unfiltered:
+            return self._unfiltered["counts"]
         scope = self.alive if base is None else self.alive & base
         matches = {
             name: self.value_mask(name, values)
@@ -180,7 +185,10 @@ class Snapshot:
             name: self.count(name, masked(name) if name in matches else everything)
             for name in self.columns
         }
-        return counts, int(np.count_nonzero(everything))
+        result = counts, int(np.count_nonzero(everything))
+        if unfiltered:
+            self._unfiltered["counts"] = result
+        return result
 
 
 def _facet_filters() -> dict:

@@ -166,6 +166,12 @@ class MetalOriginFacet(ChoiceFacet):
         return provenance_facets.metal_origin_pairs(queryset)
 
 
+def _country_choices():
+    # A callable, so that each FilterSet's copy of its filters does not deep-copy the
+    # whole list of countries.
+    return list(countries)
+
+
 def _metal_choices():
     return Metal.choices
 
@@ -196,7 +202,7 @@ class ListingFilter(django_filters.FilterSet):
     country = ChoiceFacet(
         field_name="artisan__country",
         label="Artisan's country",
-        choices=list(countries),
+        choices=_country_choices,
         dynamic=True,
     )
     technique = ChoiceFacet(
@@ -236,7 +242,7 @@ class ListingFilter(django_filters.FilterSet):
         conditions={"verified": ("Chain verified", provenance_facets.chain_verified)},
     )
     metal_origin = MetalOriginFacet(
-        label="Metal from", choices=list(countries), dynamic=True
+        label="Metal from", choices=_country_choices, dynamic=True
     )
 
     class Meta:
