@@ -116,11 +116,15 @@ class Snapshot:
     token: str
     ids: np.ndarray  # the listing id of each row
     alive: np.ndarray  # False for rows superseded by a reload
+    published: np.ndarray  # publication time of each row, in microseconds
+    price: np.ndarray  # price of each row
     columns: Mapping[str, Column]
     sorted_ids: np.ndarray  # ids of the live rows, ascending
     sorted_rows: np.ndarray  # the row of each of those ids
-    # The counts with nothing selected, worked out once: a snapshot never changes.
+    # Worked out once each, as a snapshot never changes: the counts with nothing
+    # selected, and the rows in each sort order.
     _unfiltered: dict = field(default_factory=dict, compare=False, repr=False)
+    _orders: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -157,6 +161,30 @@ class Snapshot:
             column.codes[mask[column.rows]], minlength=len(column.values)
         )
         return {column.values[code]: int(tally[code]) for code in np.flatnonzero(tally)}
+
+    def match(self, active: Mapping[str, Iterable[str]]) -> np.ndarray:
+        """Rows matching every active facet."""
+        mask = self.alive
+        for name, values in active.items():
+            if name in self.columns:
+                mask = mask & self.value_mask(name, values)
+        return mask
+
+    def ordered_ids(self, mask: np.ndarray, ordering: str) -> np.ndarray:
+        """Listing ids of the rows in ``mask``, sorted as ``selectors.ORDERINGS`` sorts
+        them: newest (``-published_at, -id``), ``price, id`` or ``-price, -id``."""
+        if ordering not in self._orders:
+            if ordering == "newest":
+                order = np.lexsort((-self.ids, -self.published))
+            elif ordering == "price":
+                order = np.lexsort((self.ids, self.price))
+            elif ordering == "-price":
+                order = np.lexsort((self.ids, self.price))[::-1]
+            else:
+                raise ValueError(f"Unknown ordering {ordering!r}")
+            self._orders[ordering] = order
+        order = self._orders[ordering]
+        return self.ids[order[mask[order]]]
 
     def facet_counts(
         self, active: Mapping[str, Iterable[str]], base: np.ndarray | None = None
@@ -197,17 +225,31 @@ def _facet_filters() -> dict:
     return ListingFilter(queryset=Listing.objects.none()).facet_filters()
 
 
-def _pairs(queryset) -> tuple[np.ndarray, dict[str, list[tuple[int, str]]]]:
-    ids = np.fromiter(
-        queryset.order_by("pk").values_list("pk", flat=True), dtype=np.int64
+def _micros(moment) -> int:
+    return int(moment.timestamp() * 1_000_000) if moment is not None else 0
+
+
+def _pairs(queryset):
+    """The listings' ids, sort keys and (id, value) pairs per facet."""
+    rows = list(queryset.order_by("pk").values_list("pk", "published_at", "price"))
+    ids = np.fromiter((pk for pk, _at, _price in rows), dtype=np.int64, count=len(rows))
+    keys = (
+        np.fromiter((_micros(at) for _pk, at, _price in rows), np.int64, len(rows)),
+        np.fromiter(
+            (float(price or 0) for *_rest, price in rows), np.float64, len(rows)
+        ),
     )
-    return ids, {
-        name: list(facet.facet_pairs(queryset))
-        for name, facet in _facet_filters().items()
-    }
+    return (
+        ids,
+        keys,
+        {
+            name: list(facet.facet_pairs(queryset))
+            for name, facet in _facet_filters().items()
+        },
+    )
 
 
-def _assemble(revision, token, ids, alive, columns) -> Snapshot:
+def _assemble(revision, token, ids, alive, keys, columns) -> Snapshot:
     live = np.flatnonzero(alive)
     order = np.argsort(ids[live], kind="stable")
     return Snapshot(
@@ -215,18 +257,23 @@ def _assemble(revision, token, ids, alive, columns) -> Snapshot:
         token=token,
         ids=ids,
         alive=alive,
+        published=keys[0],
+        price=keys[1],
         columns=columns,
         sorted_ids=ids[live][order],
         sorted_rows=live[order],
     )
 
 
-def _extend(previous: Snapshot | None, revision, token, changed, ids, pairs):
-    """``previous`` with the rows of ``changed`` replaced by ``ids`` and ``pairs``."""
+def _extend(previous: Snapshot | None, revision, token, changed, ids, keys, pairs):
+    """``previous`` with the rows of ``changed`` replaced by ``ids``, their sort
+    ``keys`` and their facet ``pairs``."""
     if previous is None:
         old_ids, alive, offset = _EMPTY, np.zeros(0, dtype=bool), 0
+        old_keys = (_EMPTY, np.zeros(0, dtype=np.float64))
     else:
         old_ids, offset = previous.ids, len(previous.ids)
+        old_keys = (previous.published, previous.price)
         alive = previous.alive.copy()
         if len(changed):
             alive[np.isin(old_ids, np.fromiter(changed, dtype=np.int64))] = False
@@ -257,24 +304,28 @@ def _extend(previous: Snapshot | None, revision, token, changed, ids, pairs):
             rows=np.asarray(rows, dtype=np.int64),
             codes=np.asarray(codes, dtype=np.int64),
         )
-    all_ids = np.concatenate([old_ids, ids]) if len(old_ids) else ids
+    all_ids = np.concatenate([old_ids, ids])
     all_alive = np.concatenate([alive, np.ones(len(ids), dtype=bool)])
-    return _assemble(revision, token, all_ids, all_alive, columns)
+    all_keys = tuple(
+        np.concatenate([old, new]) for old, new in zip(old_keys, keys, strict=True)
+    )
+    return _assemble(revision, token, all_ids, all_alive, all_keys, columns)
 
 
 def build(revision: int = 0, token: str = "") -> Snapshot:
     """Index every published listing."""
-    ids, pairs = _pairs(Listing.objects.published())
-    return _extend(None, revision, token, (), ids, pairs)
+    ids, keys, pairs = _pairs(Listing.objects.published())
+    return _extend(None, revision, token, (), ids, keys, pairs)
 
 
 def reload(previous: Snapshot, listing_ids, revision: int, token: str) -> Snapshot:
     """``previous`` with these listings read again (gone, changed or new)."""
     listing_ids = sorted(set(listing_ids))
     if not listing_ids:
-        return _extend(previous, revision, token, (), _EMPTY, {})
-    ids, pairs = _pairs(Listing.objects.published().filter(pk__in=listing_ids))
-    return _extend(previous, revision, token, listing_ids, ids, pairs)
+        empty = (_EMPTY, np.zeros(0, dtype=np.float64))
+        return _extend(previous, revision, token, (), _EMPTY, empty, {})
+    ids, keys, pairs = _pairs(Listing.objects.published().filter(pk__in=listing_ids))
+    return _extend(previous, revision, token, listing_ids, ids, keys, pairs)
 
 
 # --- reading ---------------------------------------------------------------------------

@@ -90,6 +90,13 @@ def listing_order(queryset: QuerySet, ordering: str | None, *, searching: bool):
     return queryset.order_by(*ORDERINGS["newest"])
 
 
+def listings_in_order(queryset: QuerySet[Listing], ids) -> list[Listing]:
+    """The listings of ``queryset`` with these ids, in the order of ``ids``."""
+    ids = [int(pk) for pk in ids]
+    found = {listing.pk: listing for listing in queryset.filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def listing_detail_queryset() -> QuerySet[Listing]:
     """Everything the piece page shows, in a fixed number of queries."""
     return Listing.objects.select_related(

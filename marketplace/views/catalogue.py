@@ -17,6 +17,7 @@ from marketplace.filters import ListingFilter
 from marketplace.forms.listings import SORT_CHOICES, CostPerWearForm
 from marketplace.permissions import can_edit_listing
 from marketplace.selectors import (
+    ORDERINGS,
     artisan_other_listings,
     favourite_list,
     favourite_listing_ids,
@@ -26,6 +27,7 @@ from marketplace.selectors import (
     listing_order,
     listing_search,
     listing_value_panel,
+    listings_in_order,
 )
 from marketplace.services.favourites import favourite_toggle
 
@@ -50,16 +52,25 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     ordering = request.GET.get("ordering", "")
     base = listing_search(listing_list(user=request.user), q)
     filterset = ListingFilter(request.GET, queryset=base)
-    if not filterset.is_valid():
-        filtered = base.none()
-    else:
-        filtered = filterset.filter_queryset(base)
-    ordered = listing_order(filtered, ordering, searching=bool(q))
     facets = filterset.facets(base, searched=bool(q))
-    # The facet index already counted the matches; an invalid filter matches none.
-    total = filterset.total if filterset.is_valid() else 0
-    paginator = CountedPaginator(ordered, page_size, count=total)
-    page = paginator.get_page(request.GET.get("page"))
+    if not filterset.is_valid():
+        paginator = Paginator([], page_size)
+        page = paginator.get_page(1)
+        listings = []
+    elif q:
+        # Relevance comes from the database's search; the index knows the count.
+        filtered = filterset.filter_queryset(base)
+        ordered = listing_order(filtered, ordering, searching=True)
+        paginator = CountedPaginator(ordered, page_size, count=filterset.total)
+        page = paginator.get_page(request.GET.get("page"))
+        listings = list(page.object_list)
+    else:
+        # The facet index holds the matches in every sort order: the database only
+        # reads the page's own listings.
+        ids = filterset.ordered_ids(ordering if ordering in ORDERINGS else "newest")
+        paginator = Paginator(ids, page_size)
+        page = paginator.get_page(request.GET.get("page"))
+        listings = listings_in_order(base, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return {
@@ -69,7 +80,7 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
         "filterset": filterset,
         "facets": facets,
         "page_obj": page,
-        "listings": list(page.object_list),
+        "listings": listings,
         "querystring_base": query.urlencode(),
         "query": query,
     }

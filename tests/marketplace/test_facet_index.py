@@ -166,3 +166,28 @@ def test_building_costs_the_same_queries_for_any_size(django_assert_max_num_quer
             facet_index.build()
         sizes.append(len(captured))
     assert sizes[0] == sizes[1]
+
+
+@pytest.mark.parametrize("ordering", ["", "newest", "price", "-price"])
+@pytest.mark.parametrize(
+    "active", [{}, {"category": ["ring"]}, {"metal": ["gold"], "price": ["1000-plus"]}]
+)
+def test_the_page_order_equals_the_databases(catalogue, client, ordering, active):
+    from marketplace.selectors import listing_order
+
+    # Ties on price and publication time, broken by id as in SQL.
+    Listing.objects.filter(pk__in=[p.pk for p in catalogue[:4]]).update(
+        published_at=catalogue[0].published_at
+    )
+    facet_index.record_change(listings=[p.pk for p in catalogue[:4]])
+    base = listing_list()
+    expected = [
+        listing.pk
+        for listing in listing_order(
+            ListingFilter(active, queryset=base).qs, ordering, searching=False
+        )
+    ]
+    response = client.get("/pieces/", {**active, "ordering": ordering})
+    shown = [listing.pk for listing in response.context["listings"]]
+    assert shown == expected[:24]
+    assert response.context["page_obj"].paginator.count == len(expected)
