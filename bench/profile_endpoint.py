@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/profile_endpoint.py --database-url URL /pieces/ [--requests 50]
 
-Runs the request through Django's test Client under the benchmark settings with the
-cache off, after a warm-up, and prints the functions with the most cumulative time,
+Builds the static manifest that production settings need, then runs the request
+through Django's test Client under the benchmark settings with the cache off, after a
+warm-up, and prints the functions with the most cumulative time,
 the time spent in SQL and the queries per request.
 """
 
@@ -35,6 +36,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from bench.probe import bench_environment
+    from bench.run import collectstatic
 
     env = bench_environment(args.database_url)
     env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,testserver"
@@ -43,6 +45,7 @@ def main(argv=None) -> None:
         env["DJANGO_CACHE_PREFIX"] = f"bench-profile-{os.getpid()}"
     else:
         env["DJANGO_SETTINGS_MODULE"] = "bench.settings_nocache"
+    collectstatic(env)
     os.environ.update(env)
     import django
 

@@ -157,11 +157,14 @@ def studio_listing_get(*, user, slug: str) -> Listing:
 
 def artisan_other_listings(*, listing: Listing, limit: int = 4) -> list[Listing]:
     """A few more published pieces by the same artisan."""
+    # Through the artisan's own manager, each piece shares the artisan already loaded
+    # instead of joining and building it again per card.
     return list(
-        Listing.objects.published()
-        .filter(artisan_id=listing.artisan_id)
+        listing.artisan.listings.published()
         .exclude(pk=listing.pk)
-        .with_card_data()
+        .prefetch_related(
+            Prefetch("photos", queryset=ListingPhoto.objects.order_by("position", "id"))
+        )
         .order_by("-published_at", "-id")[:limit]
     )
 
@@ -253,7 +256,9 @@ def listing_value_panel(*, listing: Listing) -> ValuePanel:
                 fine.get(component.metal, Decimal("0")) + component.fine_weight_grams
             )
     prices = (
-        MetalPrice.objects.filter(currency=listing.currency).latest_per_metal()
+        MetalPrice.objects.filter(
+            currency=listing.currency, metal__in=list(fine)
+        ).latest_per_metal()
         if fine
         else {}
     )

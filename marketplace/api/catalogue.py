@@ -3,6 +3,7 @@ favourites and reference metal prices. Each write calls the same service as the 
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -17,6 +18,7 @@ from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from artisans.permissions import is_artisan
@@ -151,16 +153,33 @@ class ListingViewSet(
         )
 
     def list(self, request, *args, **kwargs):
-        cacheable = caching.is_cacheable(request)
-        if cacheable:
-            key = caching.cache_key(f"api-list:{request.get_host()}", request)
-            data = caching.get(key)
-            if data is not None:
-                return Response(data)
+        # Throttles and authentication have run by now, for hits as for misses.
+        key = self._list_cache_key(request)
+        if key is not None:
+            cached = caching.get(key)
+            if cached is not None:
+                content, content_type = cached
+                return HttpResponse(content, content_type=content_type)
         response = super().list(request, *args, **kwargs)
-        if cacheable and response.status_code == 200:
-            caching.put(key, response.data)
+        if key is not None and response.status_code == 200:
+            response.add_post_render_callback(
+                lambda rendered: caching.put(
+                    key, (rendered.content, rendered["Content-Type"])
+                )
+            )
         return response
+
+    def _list_cache_key(self, request) -> str | None:
+        """Anonymous pages in plain JSON are cached as rendered bytes, so that a hit
+        skips rendering too; other media types (the browsable API) are not cached."""
+        renderer = request.accepted_renderer
+        if (
+            not caching.is_cacheable(request)
+            or not isinstance(renderer, JSONRenderer)
+            or request.accepted_media_type != renderer.media_type
+        ):
+            return None
+        return caching.cache_key(f"api-list-json:{request.get_host()}", request)
 
     def create(self, request, *args, **kwargs):
         if not is_artisan(request.user):

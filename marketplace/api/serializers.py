@@ -1,6 +1,8 @@
 """Catalogue API serializers: they check the shape of input; services hold the rules."""
 
-from drf_spectacular.utils import extend_schema_field
+import re
+
+from django.urls import reverse
 from rest_framework import serializers
 
 from artisans.models import Artisan, MakerMark, Technique
@@ -143,12 +145,39 @@ class HallmarkRecordSerializer(serializers.ModelSerializer):
         extra_kwargs = {"huid": {"validators": []}}
 
 
+class ListingURLField(serializers.CharField):
+    """The piece page's path, exactly as ``Listing.get_absolute_url`` gives it.
+
+    The route is reversed once per serializer and each row's slug put into it:
+    reversing row by row cost more than all the other fields of a card together.
+    """
+
+    # Slugs that the route's <slug:...> converter accepts and reverse() leaves as is.
+    PLAIN_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+    STAND_IN = "slug"
+
+    def __init__(self, **kwargs):
+        super().__init__(source="slug", read_only=True, **kwargs)
+        self._around = None
+
+    def to_representation(self, slug):
+        if not self.PLAIN_SLUG.fullmatch(slug):
+            return reverse("marketplace:listing-detail", kwargs={"slug": slug})
+        if self._around is None:
+            path = reverse("marketplace:listing-detail", kwargs={"slug": self.STAND_IN})
+            head, _, tail = path.rpartition(self.STAND_IN)
+            self._around = (head, tail)
+        head, tail = self._around
+        return f"{head}{slug}{tail}"
+
+
 class ListingSerializer(serializers.ModelSerializer):
     """A catalogue entry, as a card shows it."""
 
     artisan = ArtisanSummarySerializer(read_only=True)
-    main_photo = serializers.SerializerMethodField()
-    url = serializers.CharField(source="get_absolute_url", read_only=True)
+    # Declared once: a serializer built per row would copy its fields for every card.
+    main_photo = PhotoThumbsSerializer(read_only=True, allow_null=True)
+    url = ListingURLField()
 
     class Meta:
         model = Listing
@@ -166,13 +195,6 @@ class ListingSerializer(serializers.ModelSerializer):
             "url",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(PhotoThumbsSerializer(allow_null=True))
-    def get_main_photo(self, listing):
-        photo = listing.main_photo
-        if photo is None:
-            return None
-        return PhotoThumbsSerializer(photo, context=self.context).data
 
 
 class ListingDetailSerializer(ListingSerializer):

@@ -537,14 +537,19 @@ class Favourite(TimeStampedModel):
 
 class MetalPriceQuerySet(models.QuerySet):
     def latest_per_metal(self, currency: str | None = None) -> dict:
-        """The most recent price of each metal (optionally in one currency), by metal."""
-        qs = self.order_by("metal", "-as_of", "-id")
-        if currency:
-            qs = qs.filter(currency=currency)
-        latest = {}
-        for price in qs:
-            latest.setdefault(price.metal, price)
-        return latest
+        """The most recent price of each metal (optionally in one currency), by metal.
+
+        Fetches one row per metal, however long the price history grows."""
+        qs = self.filter(currency=currency) if currency else self
+        newest = (
+            qs.filter(metal=models.OuterRef("metal"))
+            .order_by("-as_of", "-id")
+            .values("pk")[:1]
+        )
+        return {
+            price.metal: price
+            for price in qs.filter(pk=models.Subquery(newest)).order_by("metal")
+        }
 
 
 class MetalPrice(TimeStampedModel):

@@ -123,11 +123,10 @@ class ListingDetailView(TemplateView):
         user = self.request.user
         listing = listing_get(user=user, slug=kwargs["slug"])
         cost_form = CostPerWearForm(
-            self.request.GET if "wears_per_week" in self.request.GET else None,
-            initial={"wears_per_week": 3, "years": 10},
+            self.request.GET
+            if "wears_per_week" in self.request.GET
+            else {"wears_per_week": 3, "years": 10}
         )
-        if not cost_form.is_bound:
-            cost_form = CostPerWearForm({"wears_per_week": 3, "years": 10})
         context.update(
             {
                 "listing": listing,

@@ -119,6 +119,48 @@ class TestList:
             listing_publish(listing=draft, actor=draft.artisan.user)
         assert len(api_client.get(LIST).json()["results"]) == 2
 
+    def test_a_cached_hit_is_the_same_response_as_the_miss(
+        self, api_client, django_assert_num_queries
+    ):
+        for _ in range(3):
+            f.catalogue_listing()
+        miss = api_client.get(LIST, {"page_size": 2})
+        with django_assert_num_queries(0):
+            hit = api_client.get(LIST, {"page_size": 2})
+        assert hit.status_code == miss.status_code == 200
+        assert hit.content == miss.content
+        assert hit["Content-Type"] == miss["Content-Type"] == "application/json"
+        assert hit["Vary"] == miss["Vary"]
+        assert len(hit.json()["results"]) == 2 and hit.json()["next"]
+
+    def test_the_browsable_api_is_not_served_from_the_json_cache(
+        self, api_client, django_assert_max_num_queries
+    ):
+        f.catalogue_listing()
+        api_client.get(LIST)  # fills the cache for JSON
+        response = api_client.get(LIST, {"format": "api"}, HTTP_ACCEPT="text/html")
+        assert response["Content-Type"].startswith("text/html")
+        with django_assert_max_num_queries(10) as captured:
+            again = api_client.get(LIST, {"format": "api"}, HTTP_ACCEPT="text/html")
+        assert again["Content-Type"].startswith("text/html")
+        assert len(captured) > 0  # rendered afresh, never the cached JSON bytes
+
+    def test_an_indented_json_request_gets_its_own_rendering(self, api_client):
+        f.catalogue_listing()
+        plain = api_client.get(LIST)  # fills the cache for plain JSON
+        indented = api_client.get(LIST, HTTP_ACCEPT="application/json; indent=2")
+        assert indented.content.startswith(b'{\n  "next"')
+        assert not plain.content.startswith(b"{\n")
+        assert indented.json() == plain.json()
+
+    def test_cached_hits_are_still_throttled(self, api_client, monkeypatch):
+        from rest_framework.throttling import SimpleRateThrottle
+
+        f.catalogue_listing()
+        monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "3/minute")
+        statuses = [api_client.get(LIST).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+
 
 class TestFacets:
     def test_facets_with_the_same_filters(self, api_client):

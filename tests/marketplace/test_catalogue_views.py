@@ -1,9 +1,11 @@
 """HTML catalogue: /pieces/, facets, search, the piece page, favourites, caching."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.filters import ListingFilter
 from marketplace.models import Favourite, Listing
@@ -379,9 +381,35 @@ class TestQueryBudgets:
             f.HallmarkRecordFactory(listing=listing)
         for _ in range(6):
             f.catalogue_listing(artisan=listing.artisan)
-        with django_assert_max_num_queries(14):
+        # The piece, its photos, metals, gemstones, hallmarks, techniques and maker's
+        # marks; reference prices; the artisan's other pieces and their photos.
+        with django_assert_max_num_queries(10):
             response = client.get(listing.get_absolute_url())
         assert response.status_code == 200
+        assert len(response.context["other_listings"]) == 4
+
+    def test_more_from_the_artisan_shows_their_newest_other_published_pieces(
+        self, client
+    ):
+        listing = f.catalogue_listing()
+        now = timezone.now()
+        others = []
+        for days in range(1, 7):
+            other = f.catalogue_listing(artisan=listing.artisan)
+            Listing.objects.filter(pk=other.pk).update(
+                published_at=now - timedelta(days=days)
+            )
+            others.append(other)
+        f.ListingFactory(artisan=listing.artisan)  # a draft
+        f.catalogue_listing()  # another artisan's piece
+        response = client.get(listing.get_absolute_url())
+        shown = response.context["other_listings"]
+        assert [piece.slug for piece in shown] == [piece.slug for piece in others[:4]]
+        assert {piece.artisan.pk for piece in shown} == {listing.artisan.pk}
+        content = response.content.decode()
+        for piece in others[:4]:
+            assert piece.get_absolute_url() in content
+        assert others[4].get_absolute_url() not in content
 
 
 class TestCache:

@@ -9,7 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from config import demo_images
-from marketplace.models import HallmarkRecord, Listing, ListingEvent, ListingPhoto
+from marketplace.models import (
+    HallmarkRecord,
+    Listing,
+    ListingEvent,
+    ListingPhoto,
+    MetalPrice,
+)
 from marketplace.selectors import (
     listing_hallmark_status,
     listing_list,
@@ -830,6 +836,24 @@ class TestValuePanel:
         assert panel.fine_grams == Decimal("7.862")
         assert panel.rows[0].price == latest
         assert panel.total == Decimal("7.86")
+
+    def test_latest_price_per_metal_in_one_query(self, django_assert_num_queries):
+        for day in range(1, 6):
+            for metal in ("gold", "silver"):
+                f.MetalPriceFactory(
+                    metal=metal, price_per_gram=Decimal(day), as_of=f"2026-01-0{day}"
+                )
+        f.MetalPriceFactory(metal="gold", currency="EUR", as_of="2026-02-01")
+        with django_assert_num_queries(1):
+            latest = MetalPrice.objects.latest_per_metal(currency="GBP")
+        assert {
+            metal: (str(price.as_of), price.currency, price.price_per_gram)
+            for metal, price in latest.items()
+        } == {
+            "gold": ("2026-01-05", "GBP", Decimal("5")),
+            "silver": ("2026-01-05", "GBP", Decimal("5")),
+        }
+        assert MetalPrice.objects.latest_per_metal()["gold"].currency == "EUR"
 
     def test_no_price_says_so(self):
         panel = listing_value_panel(listing=f.catalogue_listing())
