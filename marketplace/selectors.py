@@ -93,7 +93,8 @@ def listing_order(queryset: QuerySet, ordering: str | None, *, searching: bool):
 def listings_in_order(queryset: QuerySet[Listing], ids) -> list[Listing]:
     """The listings of ``queryset`` with these ids, in the order of ``ids``."""
     ids = [int(pk) for pk in ids]
-    found = {listing.pk: listing for listing in queryset.filter(pk__in=ids)}
+    # No ORDER BY: sorting would let the planner walk a whole index for 24 rows.
+    found = {listing.pk: listing for listing in queryset.filter(pk__in=ids).order_by()}
     return [found[pk] for pk in ids if pk in found]
 
 
