@@ -41,6 +41,10 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+# Beyond this many pieces the "piece to modify" list shows only the newest.
+MAX_PIECE_CHOICES = 100
+
+
 class CommissionRequestForm(forms.ModelForm):
     reference_images = MultipleFileField(
         label="Reference images",
@@ -76,12 +80,36 @@ class CommissionRequestForm(forms.ModelForm):
     def __init__(self, *args, artisan, **kwargs):
         super().__init__(*args, **kwargs)
         self.artisan = artisan
-        self.fields["base_listing"].queryset = (
-            Listing.objects.public().filter(artisan=artisan).order_by("title")
+        field = self.fields["base_listing"]
+        pieces = Listing.objects.public().filter(artisan=artisan)
+        field.queryset = pieces.order_by("title")  # what the choice is checked against
+        field.label = "Piece to modify"
+        field.required = False
+        field.empty_label = "— none (bespoke piece) —"
+        if pieces.order_by().values("pk")[MAX_PIECE_CHOICES : MAX_PIECE_CHOICES + 1]:
+            self._limit_piece_choices(field, pieces)
+
+    def _limit_piece_choices(self, field, pieces):
+        """A large shop lists only its newest pieces (and the one already chosen), so
+        the page stays small; any of the artisan's pieces is still accepted."""
+        shown = dict(
+            pieces.order_by("-published_at", "-id").values_list("pk", "title")[
+                :MAX_PIECE_CHOICES
+            ]
         )
-        self.fields["base_listing"].label = "Piece to modify"
-        self.fields["base_listing"].required = False
-        self.fields["base_listing"].empty_label = "— none (bespoke piece) —"
+        chosen = self.data.get(self.add_prefix("base_listing")) or self.initial.get(
+            "base_listing"
+        )
+        chosen = getattr(chosen, "pk", chosen)
+        if chosen and str(chosen).isdigit() and int(chosen) not in shown:
+            shown.update(pieces.filter(pk=int(chosen)).values_list("pk", "title"))
+        field.widget.choices = [("", field.empty_label)] + sorted(
+            shown.items(), key=lambda item: (item[1].lower(), item[0])
+        )
+        field.help_text = (
+            f"The {MAX_PIECE_CHOICES} newest pieces. For an older one, open it and "
+            "choose “Commission something similar”."
+        )
 
     def clean(self):
         data = super().clean()

@@ -255,6 +255,42 @@ class TestRequestPage:
         assert response.status_code == 302
         assert Commission.objects.get().base_listing == base
 
+    def test_a_large_shop_lists_its_newest_pieces_and_accepts_any(
+        self, client, buyer, artisan, monkeypatch
+    ):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from marketplace.forms import commissions as forms
+
+        monkeypatch.setattr(forms, "MAX_PIECE_CHOICES", 3)
+        now = timezone.now()
+        pieces = [
+            factories.ListingFactory(
+                artisan=artisan,
+                published=True,
+                title=f"Piece {n}",
+                published_at=now - timedelta(days=n),
+            )
+            for n in range(5)
+        ]
+        oldest = pieces[-1]
+        client.force_login(buyer)
+        html = client.get(self.url(artisan)).content.decode()
+        offered = [p.title for p in pieces if f'value="{p.pk}"' in html]
+        assert offered == ["Piece 0", "Piece 1", "Piece 2"]
+        assert "3 newest pieces" in html
+        # Coming from an older piece's page, that piece is offered too.
+        html = client.get(self.url(artisan, oldest)).content.decode()
+        assert f'value="{oldest.pk}" selected' in html
+        response = client.post(
+            self.url(artisan),
+            self.data(kind="modification", base_listing=oldest.pk),
+        )
+        assert response.status_code == 302
+        assert Commission.objects.get().base_listing == oldest
+
     def test_a_draft_base_is_404(self, client, buyer, artisan):
         draft = factories.ListingFactory(artisan=artisan)
         client.force_login(buyer)
