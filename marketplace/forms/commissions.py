@@ -103,9 +103,8 @@ class CommissionRequestForm(forms.ModelForm):
         chosen = getattr(chosen, "pk", chosen)
         if chosen and str(chosen).isdigit() and int(chosen) not in shown:
             shown.update(pieces.filter(pk=int(chosen)).values_list("pk", "title"))
-        field.widget.choices = [("", field.empty_label)] + sorted(
-            shown.items(), key=lambda item: (item[1].lower(), item[0])
-        )
+        by_title = sorted(shown.items(), key=lambda item: (item[1].lower(), item[0]))
+        field.widget.choices = [("", field.empty_label), *by_title]
         field.help_text = (
             f"The {MAX_PIECE_CHOICES} newest pieces. For an older one, open it and "
             "choose “Commission something similar”."
