@@ -130,16 +130,23 @@ class Snapshot:
     def size(self) -> int:
         return int(np.count_nonzero(self.alive))
 
-    def rows_of(self, listing_ids: Iterable[int]) -> np.ndarray:
-        """A row mask of these listings (ignoring any not in the index)."""
-        wanted = np.fromiter(listing_ids, dtype=np.int64)
-        mask = np.zeros(len(self.ids), dtype=bool)
+    def row_positions(self, listing_ids) -> np.ndarray:
+        """The live row of each of these listings; -1 where one is not indexed."""
+        wanted = np.asarray(listing_ids, dtype=np.int64)
+        rows = np.full(len(wanted), -1, dtype=np.int64)
         if not len(wanted) or not len(self.sorted_ids):
-            return mask
+            return rows
         at = np.searchsorted(self.sorted_ids, wanted)
         at[at >= len(self.sorted_ids)] = 0
         found = self.sorted_ids[at] == wanted
-        mask[self.sorted_rows[at[found]]] = True
+        rows[found] = self.sorted_rows[at[found]]
+        return rows
+
+    def rows_of(self, listing_ids: Iterable[int]) -> np.ndarray:
+        """A row mask of these listings (ignoring any not in the index)."""
+        rows = self.row_positions(np.fromiter(listing_ids, dtype=np.int64))
+        mask = np.zeros(len(self.ids), dtype=bool)
+        mask[rows[rows >= 0]] = True
         return mask
 
     def value_mask(self, name: str, values: Iterable[str]) -> np.ndarray:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import django_filters
+import numpy as np
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django_countries import countries
@@ -274,11 +275,12 @@ class ListingFilter(django_filters.FilterSet):
             if value
         }
 
-    def facets(self, queryset, *, searched: bool = False) -> list[dict]:
+    def facets(self, queryset, *, searched: bool = False, matches=None) -> list[dict]:
         """Per facet: its values with labels, counts (other filters applied), ticked state.
 
         ``queryset`` is the base (published, searched) queryset before these filters;
-        ``searched`` says a search narrowed it, so only its listings are counted. The
+        ``searched`` says a search narrowed it, so only its listings are counted (their
+        ids may be given as ``matches``, else they are read from ``queryset``). The
         number of listings matching every filter is left in ``self.total``.
         """
         self.is_valid()
@@ -286,12 +288,13 @@ class ListingFilter(django_filters.FilterSet):
         snapshot = facet_index.current()
         base = None
         if searched:
-            base = snapshot.rows_of(
-                queryset.prefetch_related(None)
-                .order_by()
-                .values_list("pk", flat=True)
-                .iterator()
-            )
+            if matches is None:
+                matches = (
+                    queryset.prefetch_related(None)
+                    .order_by()
+                    .values_list("pk", flat=True)
+                )
+            base = snapshot.rows_of(matches)
         counts, self.total = snapshot.facet_counts(active, base)
         self.snapshot = snapshot
         result = []
@@ -311,7 +314,21 @@ class ListingFilter(django_filters.FilterSet):
             )
         return result
 
-    def ordered_ids(self, ordering: str):
+    def ordered_ids(self, ordering: str, *, within=None):
         """The ids of every listing matching these filters, in ``ordering``, from the
-        facet index read by ``facets()`` (for an unsearched catalogue)."""
-        return self.snapshot.ordered_ids(self.snapshot.match(self.active), ordering)
+        facet index read by ``facets()``; ``within`` (ids) narrows them (a search)."""
+        mask = self.snapshot.match(self.active)
+        if within is not None:
+            mask = mask & self.snapshot.rows_of(within)
+        return self.snapshot.ordered_ids(mask, ordering)
+
+    def ranked_ids(self, ids, ranks):
+        """Of these search matches, the ids that pass these filters, best rank first
+        (ties: newest id first), as ``selectors.listing_order`` sorts relevance."""
+        ids = np.asarray(ids, dtype=np.int64)
+        ranks = np.asarray(ranks, dtype=np.int64)
+        rows = self.snapshot.row_positions(ids)
+        match = self.snapshot.match(self.active)
+        keep = (rows >= 0) & match[np.maximum(rows, 0)]
+        ids, ranks = ids[keep], ranks[keep]
+        return ids[np.lexsort((-ids, -ranks))]

@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
@@ -24,7 +23,6 @@ from marketplace.selectors import (
     listing_get,
     listing_hallmark_status,
     listing_list,
-    listing_order,
     listing_search,
     listing_value_panel,
     listings_in_order,
@@ -34,43 +32,32 @@ from marketplace.services.favourites import favourite_toggle
 PAGE_SIZE = 24
 
 
-class CountedPaginator(Paginator):
-    """A paginator told its count, so it does not run ``COUNT(*)`` again."""
-
-    def __init__(self, object_list, per_page, *, count: int, **kwargs):
-        super().__init__(object_list, per_page, **kwargs)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
-
-
 def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     """Filter, search, sort, facet and paginate the catalogue for one request."""
     q = request.GET.get("q", "").strip()[:200]
     ordering = request.GET.get("ordering", "")
     base = listing_search(listing_list(user=request.user), q)
     filterset = ListingFilter(request.GET, queryset=base)
-    facets = filterset.facets(base, searched=bool(q))
+    match_ids = ranks = None
+    if q:
+        # One pass over the search's matches gives their ids (for the facets) and
+        # ranks (for the order).
+        found = list(base.prefetch_related(None).order_by().values_list("pk", "rank"))
+        match_ids = [pk for pk, _rank in found]
+        ranks = [rank for _pk, rank in found]
+    facets = filterset.facets(base, searched=bool(q), matches=match_ids)
     if not filterset.is_valid():
-        paginator = Paginator([], page_size)
-        page = paginator.get_page(1)
-        listings = []
-    elif q:
-        # Relevance comes from the database's search; the index knows the count.
-        filtered = filterset.filter_queryset(base)
-        ordered = listing_order(filtered, ordering, searching=True)
-        paginator = CountedPaginator(ordered, page_size, count=filterset.total)
-        page = paginator.get_page(request.GET.get("page"))
-        listings = list(page.object_list)
+        ids = []
+    elif q and ordering not in ORDERINGS:
+        ids = filterset.ranked_ids(match_ids, ranks)
     else:
-        # The facet index holds the matches in every sort order: the database only
-        # reads the page's own listings.
-        ids = filterset.ordered_ids(ordering if ordering in ORDERINGS else "newest")
-        paginator = Paginator(ids, page_size)
-        page = paginator.get_page(request.GET.get("page"))
-        listings = listings_in_order(base, page.object_list)
+        ordering_name = ordering if ordering in ORDERINGS else "newest"
+        ids = filterset.ordered_ids(ordering_name, within=match_ids)
+    # The facet index holds the matches in every order: the database reads only the
+    # page's own listings.
+    paginator = Paginator(ids, page_size)
+    page = paginator.get_page(request.GET.get("page"))
+    listings = listings_in_order(base, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return {

@@ -172,22 +172,31 @@ def test_building_costs_the_same_queries_for_any_size(django_assert_max_num_quer
 @pytest.mark.parametrize(
     "active", [{}, {"category": ["ring"]}, {"metal": ["gold"], "price": ["1000-plus"]}]
 )
-def test_the_page_order_equals_the_databases(catalogue, client, ordering, active):
+@pytest.mark.parametrize("q", ["", "lotus"])
+def test_the_page_order_equals_the_databases(catalogue, client, ordering, active, q):
     from marketplace.selectors import listing_order
 
     # Ties on price and publication time, broken by id as in SQL.
     Listing.objects.filter(pk__in=[p.pk for p in catalogue[:4]]).update(
         published_at=catalogue[0].published_at
     )
+    # A search that matches titles (ranked first) and descriptions.
+    for piece in catalogue[::2]:
+        piece.description = "Lotus petals, chased by hand."
+        piece.save()
+    for piece in catalogue[1::4]:
+        piece.title = f"Lotus {piece.title}"
+        piece.save()
+    listing_search_rebuild()
     facet_index.record_change(listings=[p.pk for p in catalogue[:4]])
-    base = listing_list()
+    base = listing_search(listing_list(), q)
     expected = [
         listing.pk
         for listing in listing_order(
-            ListingFilter(active, queryset=base).qs, ordering, searching=False
+            ListingFilter(active, queryset=base).qs, ordering, searching=bool(q)
         )
     ]
-    response = client.get("/pieces/", {**active, "ordering": ordering})
+    response = client.get("/pieces/", {**active, "ordering": ordering, "q": q})
     shown = [listing.pk for listing in response.context["listings"]]
     assert shown == expected[:24]
     assert response.context["page_obj"].paginator.count == len(expected)
