@@ -1,6 +1,6 @@
 """Short-lived caching of anonymous catalogue responses.
 
-Keys carry a catalogue version number, bumped when a transaction that changed the
+Entries carry a catalogue version number, bumped when a transaction that changed the
 catalogue commits (the listing services, and signals on every model a catalogue page
 reads: ``marketplace.signals``), so a change is visible on the next request; the TTL
 bounds staleness from writes that bypass both. Only anonymous requests are cached:
@@ -58,16 +58,35 @@ def is_cacheable(request) -> bool:
     )
 
 
-def cache_key(kind: str, request) -> str:
-    """One key per kind of response, catalogue version and full query string."""
+class Key(str):
+    """A cache key that remembers the catalogue version it was looked up at."""
+
+    version: int | None = None
+
+
+def cache_key(kind: str, request) -> Key:
+    """One key per kind of response and full query string."""
     query = "&".join(sorted(request.GET.urlencode().split("&")))
     digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()[:32]
-    return f"catalogue:{kind}:v{catalogue_version()}:{digest}"
+    return Key(f"catalogue:{kind}:{digest}")
 
 
-def get(key: str):
-    return cache.get(key)
+def get(key: Key):
+    """The cached value if it was stored at the current catalogue version.
+
+    The version and the entry come back in one round trip; entries carry the version
+    they were made at, so a bump makes every older entry a miss.
+    """
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY)
+    key.version = version if version is not None else catalogue_version()
+    entry = found.get(key)
+    if entry is not None and entry[0] == key.version:
+        return entry[1]
+    return None
 
 
-def put(key: str, value) -> None:
-    cache.set(key, value, TIMEOUT)
+def put(key: Key, value) -> None:
+    """Store under the version ``get`` saw: content made across a bump is then a miss."""
+    version = key.version if key.version is not None else catalogue_version()
+    cache.set(key, (version, value), TIMEOUT)
