@@ -15,6 +15,8 @@ import numpy as np
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django_countries import countries
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from artisans.models import Technique
 from marketplace import facet_index
@@ -155,6 +157,7 @@ PRICE_BANDS = {
 }
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class MetalOriginFacet(ChoiceFacet):
     """Where the piece's metal was mined or recycled, from its origin chain."""
 
