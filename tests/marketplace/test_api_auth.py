@@ -82,3 +82,18 @@ def test_anonymous_reads_are_throttled(api_client, monkeypatch):
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "3/minute")
     statuses = [api_client.get("/api/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_signed_in_reads_are_throttled_per_user(user, api_client, monkeypatch):
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "user", "3/minute")
+    api_client.force_authenticate(user)
+    statuses = [api_client.get("/api/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_anonymous_reads_are_counted_once(api_client, monkeypatch):
+    # The per-user rate does not apply to anonymous requests: only the anonymous one.
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "user", "1/minute")
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "5/minute")
+    statuses = [api_client.get("/api/").status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
