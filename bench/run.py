@@ -433,7 +433,7 @@ def main(argv=None) -> None:
         help="seconds: an endpoint whose single request takes longer is not loaded",
     )
     parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
         "--cache", default="off,on", help="comma-separated: off, on (Redis)"
     )
