@@ -10,9 +10,13 @@ wsgi_app = "config.wsgi:application"
 
 
 def post_worker_init(worker):
+    from django.db import connections
+
     try:
         from marketplace import facet_index
 
         facet_index.current()
     except Exception:  # a missing table or database is reported by the requests
         logging.getLogger("gunicorn.error").exception("facet index not warmed")
+    finally:
+        connections.close_all()

@@ -8,6 +8,7 @@ nobody is ever served another user's page.
 """
 
 import hashlib
+import time
 from collections.abc import Iterable
 
 from django.core.cache import cache
@@ -20,7 +21,9 @@ TIMEOUT = 60
 def catalogue_version() -> int:
     version = cache.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
+        # A version evicted from the cache starts again above any it could have had,
+        # so entries stored under an older number never become valid again.
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
         version = cache.get(VERSION_KEY, 1)
     return version
 
@@ -29,7 +32,7 @@ def _bump() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:
-        cache.set(VERSION_KEY, 2, timeout=None)
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
 def catalogue_changed(

@@ -383,14 +383,21 @@ def current() -> Snapshot:
     global _snapshot
     number, token = _revision()
     if number == 0:
-        # No write has ever been recorded here (a database filled in bulk, or emptied
-        # by a test): nothing tells one state from another, so never reuse a snapshot.
-        return build()
+        # No revision yet (a new database, or one restored or filled in bulk): take
+        # one, so that this state can be told apart from any other.
+        record_change(everything=True)
+        number, token = _revision()
     snapshot = _snapshot
     if snapshot is not None and (snapshot.revision, snapshot.token) == (number, token):
         return snapshot
     with _lock:
         snapshot = _snapshot
+        if snapshot is not None and (snapshot.revision, snapshot.token) != (
+            number,
+            token,
+        ):
+            # Another thread may have caught up past what this one read.
+            number, token = _revision()
         if snapshot is None or (snapshot.revision, snapshot.token) != (number, token):
             snapshot = _catch_up(snapshot, number, token)
             _snapshot = snapshot

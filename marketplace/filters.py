@@ -331,7 +331,8 @@ class ListingFilter(django_filters.FilterSet):
         ids = np.asarray(ids, dtype=np.int64)
         ranks = np.asarray(ranks, dtype=np.int64)
         rows = self.snapshot.row_positions(ids)
-        match = self.snapshot.match(self.active)
-        keep = (rows >= 0) & match[np.maximum(rows, 0)]
+        indexed = rows >= 0
+        keep = np.zeros(len(ids), dtype=bool)
+        keep[indexed] = self.snapshot.match(self.active)[rows[indexed]]
         ids, ranks = ids[keep], ranks[keep]
         return ids[np.lexsort((-ids, -ranks))]

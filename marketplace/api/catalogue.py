@@ -179,7 +179,10 @@ class ListingViewSet(
             or request.accepted_media_type != renderer.media_type
         ):
             return None
-        return caching.cache_key(f"api-list-json:{request.get_host()}", request)
+        # Cursor links are absolute: one entry per scheme and host.
+        return caching.cache_key(
+            f"api-list-json:{request.scheme}://{request.get_host()}", request
+        )
 
     def create(self, request, *args, **kwargs):
         if not is_artisan(request.user):

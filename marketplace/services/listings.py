@@ -78,6 +78,11 @@ def listing_allowed_actions(listing: Listing, *, by: str = "owner") -> list[str]
 def _check_owner(actor, listing: Listing) -> None:
     if not can_edit_listing(actor, listing):
         raise PermissionDenied("Only the artisan who makes this piece can change it.")
+    if transaction.get_connection().in_atomic_block:
+        # Lock the piece before anything else: every catalogue write then takes the
+        # piece's row before the catalogue revision (``facet_index.record_change``),
+        # so two writers of one piece never wait on each other in opposite orders.
+        Listing.objects.select_for_update().filter(pk=listing.pk).values("pk").first()
 
 
 def _record_event(listing, actor, action, from_status, to_status, note=""):

@@ -64,14 +64,16 @@ def certificate_record_verification(*, certificate, ok: bool) -> None:
     if certificate.chain_verified == ok and certificate.chain_checked_at is not None:
         return
     now = timezone.now()
-    Certificate.objects.filter(pk=certificate.pk).update(
-        chain_verified=ok, chain_checked_at=now
-    )
-    certificate.chain_verified, certificate.chain_checked_at = ok, now
-    # The catalogue's "chain verified" filter and cached pages change with it.
+    # The catalogue's "chain verified" filter and cached pages change with it, in the
+    # same transaction as the verdict.
     from marketplace.caching import catalogue_changed
 
-    catalogue_changed(listings=[certificate.listing_id])
+    with transaction.atomic():
+        Certificate.objects.filter(pk=certificate.pk).update(
+            chain_verified=ok, chain_checked_at=now
+        )
+        catalogue_changed(listings=[certificate.listing_id])
+    certificate.chain_verified, certificate.chain_checked_at = ok, now
 
 
 def _hash_code(code: str) -> str:

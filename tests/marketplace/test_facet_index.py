@@ -90,6 +90,19 @@ def test_every_count_equals_the_filters_own_sql(catalogue, active, q):
     )
 
 
+def assert_same_as_a_fresh_build():
+    """The incrementally kept index answers exactly as one built from scratch."""
+    kept = facet_index.current()
+    fresh = facet_index.build()
+    actives = [{}, {"category": ["ring"]}, {"hallmarked": ["yes"]}, {"country": ["SE"]}]
+    for active in actives:
+        assert kept.facet_counts(active) == fresh.facet_counts(active), active
+        for ordering in ("newest", "price", "-price"):
+            assert list(kept.ordered_ids(kept.match(active), ordering)) == list(
+                fresh.ordered_ids(fresh.match(active), ordering)
+            )
+
+
 class TestFreshness:
     def test_a_new_piece_is_counted_without_a_rebuild(self, catalogue, monkeypatch):
         before, total = counts()
@@ -127,6 +140,59 @@ class TestFreshness:
         after = counts()[0]["country"]
         assert after["KE"] == before["GH"]
         assert "GH" not in after
+        assert_same_as_a_fresh_build()
+
+    def test_a_profile_edit_reloads_nothing(self, catalogue):
+        artisan = catalogue[0].artisan
+        counts()
+        latest = CatalogueChange.objects.order_by("-revision").first().revision
+        artisan.bio = "Forty years at the bench."
+        artisan.save()
+        assert not CatalogueChange.objects.filter(revision__gt=latest).exists()
+
+    def test_moving_a_hallmark_to_another_piece_updates_both(self, catalogue):
+        marked = next(p for p in catalogue if p.hallmarks.exists())
+        unmarked = next(p for p in catalogue if not p.hallmarks.exists())
+        before = counts()[0]["hallmarked"]
+        record = marked.hallmarks.get()
+        record.listing = unmarked  # as the admin may
+        record.save()
+        assert counts()[0]["hallmarked"] == before
+        assert sql_count({"hallmarked": ["yes"]}) == before["yes"]
+        assert_same_as_a_fresh_build()
+
+    def test_moving_a_maker_mark_to_another_artisan_updates_both(self, catalogue):
+        mark = catalogue[1].artisan.maker_marks.get()
+        before = counts()[0]["maker_mark"]["verified"]
+        mark.artisan = f.ArtisanFactory()  # an artisan with no pieces
+        mark.save()
+        after = counts()[0]["maker_mark"].get("verified", 0)
+        assert after == sql_count({"maker_mark": ["verified"]}) < before
+        assert_same_as_a_fresh_build()
+
+    def test_renaming_a_technique_slug_rebuilds(self, catalogue):
+        cast = catalogue[0].techniques.get(slug="cast")
+        before = counts()[0]["technique"]["cast"]
+        cast.slug = "lost-wax"
+        cast.save()
+        after = counts()[0]["technique"]
+        assert after["lost-wax"] == before
+        assert "cast" not in after
+
+    def test_clearing_a_technique_from_every_piece(self, catalogue):
+        cast = catalogue[0].techniques.get(slug="cast")
+        counts()
+        cast.listings.clear()
+        assert "cast" not in counts()[0]["technique"]
+        assert_same_as_a_fresh_build()
+
+    def test_a_fabricated_piece_counts_as_recycled(self, catalogue):
+        before = counts()[0]["recycled"]
+        f.fabricated_piece()
+        after = counts()[0]["recycled"]
+        assert after["all"] == before.get("all", 0) + 1
+        assert after["all"] == sql_count({"recycled": ["all"]})
+        assert_same_as_a_fresh_build()
 
     def test_removing_a_component_and_a_technique(self, catalogue):
         piece = catalogue[0]  # gold + silver, hammered + cast
@@ -152,6 +218,23 @@ class TestFreshness:
         f.GemstoneFactory(listing=piece)
         logged = CatalogueChange.objects.filter(revision__gt=latest)
         assert set(logged.values_list("listing_id", flat=True)) == {piece.pk}
+
+
+def test_a_database_without_a_revision_takes_one(db):
+    from marketplace.models import CatalogueRevision
+
+    f.catalogue_listing()
+    CatalogueRevision.objects.all().delete()  # as after a restore or a bulk load
+    first = facet_index.current()
+    assert CatalogueRevision.objects.get().number == 1
+    assert facet_index.current() is first  # and is then reused
+    assert first.size == 1
+
+
+def test_a_search_match_missing_from_the_index_is_left_out(db):
+    filterset = ListingFilter({}, queryset=listing_list())
+    filterset.facets(listing_list())  # an empty catalogue
+    assert list(filterset.ranked_ids([5, 7], [10, 20])) == []
 
 
 def test_building_costs_the_same_queries_for_any_size(django_assert_max_num_queries):
