@@ -9,6 +9,7 @@ ticking "gold" still shows how many silver pieces there are.
 
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import partial
 
 import django_filters
 import numpy as np
@@ -19,11 +20,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from artisans.models import Technique
-from marketplace import facet_index
+from marketplace import facet_index, hallmarking
+from marketplace.hallmarking import hallmark_status_q
 from marketplace.models import (
     ALL_STANDARD_FINENESS,
     Gemstone,
-    HallmarkRecord,
     Listing,
     Metal,
 )
@@ -112,26 +113,6 @@ class ConditionFacet(FacetMixin, django_filters.MultipleChoiceFilter):
         return [(value, str(label)) for value, (label, _q) in self.conditions.items()]
 
 
-def _hallmarked() -> Q:
-    return Q(
-        Exists(
-            HallmarkRecord.objects.filter(
-                listing=OuterRef("pk"),
-                system__in=(
-                    HallmarkRecord.System.UK,
-                    HallmarkRecord.System.CCM,
-                    HallmarkRecord.System.BIS,
-                ),
-            ).exclude(
-                verification_status__in=(
-                    VerificationStatus.REJECTED,
-                    VerificationStatus.REVOKED,
-                )
-            )
-        )
-    )
-
-
 def _maker_mark_verified() -> Q:
     from artisans.models import MakerMark
 
@@ -155,6 +136,25 @@ PRICE_BANDS = {
     ),
     "1000-plus": ("1,000 and over", Q(price__gte=Decimal("1000"))),
 }
+
+
+# The facet's values and the page statuses they stand for (DOMAIN rule 5).
+HALLMARK_VALUES = {
+    "yes": hallmarking.HALLMARKED,
+    "no": hallmarking.NOT_HALLMARKED,
+    "exempt": hallmarking.EXEMPT,
+}
+
+
+class HallmarkFacet(ConditionFacet):
+    """The piece page's hallmark status, from the same expressions."""
+
+    def facet_pairs(self, queryset):
+        value_of = {status: value for value, status in HALLMARK_VALUES.items()}
+        return (
+            (pk, value_of[status])
+            for pk, status in hallmarking.hallmark_status_of(queryset)
+        )
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -223,11 +223,11 @@ class ListingFilter(django_filters.FilterSet):
         choices=Gemstone.Nature.choices,
         to_many=True,
     )
-    hallmarked = ConditionFacet(
+    hallmarked = HallmarkFacet(
         label="Hallmarked",
         conditions={
-            "yes": ("Hallmarked", _hallmarked),
-            "no": ("Not hallmarked", lambda: ~_hallmarked()),
+            value: (hallmarking.LABELS[status], partial(hallmark_status_q, status))
+            for value, status in HALLMARK_VALUES.items()
         },
     )
     maker_mark = ConditionFacet(

@@ -9,6 +9,7 @@ from django.db.models.functions import Cast
 from django.http import Http404
 
 from artisans.models import MakerMark
+from marketplace import hallmarking
 from marketplace.models import (
     PRECIOUS_METALS,
     Favourite,
@@ -20,8 +21,6 @@ from marketplace.models import (
     MetalComponent,
     MetalPrice,
 )
-from marketplace.models.listings import UK_EXEMPTION_GRAMS
-from provenance.models import VerificationStatus
 
 # Sort orders offered to buyers; each ends in a unique column so that pages (and API
 # cursors) are stable.
@@ -100,21 +99,29 @@ def listings_in_order(queryset: QuerySet[Listing], ids) -> list[Listing]:
 
 def listing_detail_queryset() -> QuerySet[Listing]:
     """Everything the piece page shows, in a fixed number of queries."""
-    return Listing.objects.select_related(
-        "artisan", "artisan__user", "certificate"
-    ).prefetch_related(
-        Prefetch("photos", queryset=ListingPhoto.objects.order_by("position", "id")),
-        Prefetch("metals", queryset=MetalComponent.objects.order_by("position", "id")),
-        Prefetch("gemstones", queryset=Gemstone.objects.order_by("position", "id")),
-        Prefetch(
-            "hallmarks",
-            queryset=HallmarkRecord.objects.select_related("maker_mark").order_by("id"),
-        ),
-        "techniques",
-        Prefetch(
-            "artisan__maker_marks",
-            queryset=MakerMark.objects.order_by("text"),
-        ),
+    return (
+        Listing.objects.select_related("artisan", "artisan__user", "certificate")
+        .annotate(**hallmarking.hallmark_annotations())
+        .prefetch_related(
+            Prefetch(
+                "photos", queryset=ListingPhoto.objects.order_by("position", "id")
+            ),
+            Prefetch(
+                "metals", queryset=MetalComponent.objects.order_by("position", "id")
+            ),
+            Prefetch("gemstones", queryset=Gemstone.objects.order_by("position", "id")),
+            Prefetch(
+                "hallmarks",
+                queryset=HallmarkRecord.objects.select_related("maker_mark").order_by(
+                    "id"
+                ),
+            ),
+            "techniques",
+            Prefetch(
+                "artisan__maker_marks",
+                queryset=MakerMark.objects.order_by("text"),
+            ),
+        )
     )
 
 
@@ -280,43 +287,19 @@ def component_label(metal: str) -> str:
 
 
 def listing_hallmark_status(*, listing: Listing) -> dict:
-    """Rule 5: a piece over the UK exemption weight without a UK/CCM hallmark is shown
-    as "not hallmarked" (never hidden). Uses prefetched metals and hallmarks."""
-    weight: dict[str, Decimal] = {}
-    for component in listing.metals.all():
-        if component.metal in UK_EXEMPTION_GRAMS and component.construction in (
-            MetalComponent.Construction.SOLID,
-            MetalComponent.Construction.HOLLOW,
-            MetalComponent.Construction.VERMEIL,
-        ):
-            weight[component.metal] = (
-                weight.get(component.metal, Decimal("0")) + component.weight_grams
-            )
-    marked = {
-        record.metal
-        for record in listing.hallmarks.all()
-        if record.system in (HallmarkRecord.System.UK, HallmarkRecord.System.CCM)
-        and record.verification_status
-        not in (VerificationStatus.REJECTED, VerificationStatus.REVOKED)
-    }
-    required = [
-        metal for metal, grams in weight.items() if grams > UK_EXEMPTION_GRAMS[metal]
-    ]
-    missing = [metal for metal in required if metal not in marked]
-    if missing:
-        status = "not_hallmarked"
-    elif marked:
-        status = "hallmarked"
-    elif required:
-        status = "not_hallmarked"
+    """Rule 5 (``marketplace.hallmarking``): a piece over the UK exemption weight
+    without a UK/CCM hallmark is shown as "not hallmarked" (never hidden). Reads the
+    annotations of ``listing_detail_queryset``, else asks the database once."""
+    flags = hallmarking.hallmark_annotations()
+    if all(hasattr(listing, name) for name in flags):
+        values = {name: getattr(listing, name) for name in flags}
     else:
-        status = "exempt"
+        values = (
+            Listing.objects.filter(pk=listing.pk).annotate(**flags).values(*flags).get()
+        )
+    status, missing = hallmarking.status_from_flags(values)
     return {
         "status": status,
-        "missing": [component_label(m) for m in missing],
-        "label": {
-            "hallmarked": "Hallmarked",
-            "not_hallmarked": "Not hallmarked",
-            "exempt": "Below the hallmarking exemption weight",
-        }[status],
+        "missing": [component_label(metal) for metal in missing],
+        "label": hallmarking.LABELS[status],
     }

@@ -103,7 +103,8 @@ class TestFacets:
         f.HallmarkRecordFactory(listing=piece, metal="gold", fineness_mark=750)
         f.verified(f.MakerMarkFactory(artisan=piece.artisan))
         counts = facet_counts({})
-        assert counts["hallmarked"] == {"yes": 1, "no": 4}
+        # Every silver piece weighs 8.5 g with no UK mark: over the exemption weight.
+        assert counts["hallmarked"] == {"yes": 1, "no": 4, "exempt": 0}
         assert counts["maker_mark"] == {
             "verified": 3
         }  # the Swedish artisan's three pieces

@@ -122,12 +122,13 @@ class TestFreshness:
         assert counts()[1] == total - 1
 
     def test_a_verifier_decision_changes_the_hallmarked_count(self, catalogue):
-        record = f.submitted(f.HallmarkRecordFactory(listing=catalogue[0]))
+        silver_only = catalogue[2]  # 8.5 g of silver and no hallmark yet
+        record = f.submitted(f.HallmarkRecordFactory(listing=silver_only))
         before = counts()[0]["hallmarked"]
         claim_transition(
             record=record, actor=f.VerifierFactory(), action="reject", reason="Worn"
         )
-        # The piece's only assay hallmark is now rejected: it no longer counts as one.
+        # The piece's only UK hallmark is now rejected: over 7.78 g, it is not hallmarked.
         after = counts()[0]["hallmarked"]
         assert after["yes"] == before["yes"] - 1
         assert after["no"] == before["no"] + 1
@@ -151,14 +152,17 @@ class TestFreshness:
         assert not CatalogueChange.objects.filter(revision__gt=latest).exists()
 
     def test_moving_a_hallmark_to_another_piece_updates_both(self, catalogue):
-        marked = next(p for p in catalogue if p.hallmarks.exists())
-        unmarked = next(p for p in catalogue if not p.hallmarks.exists())
-        before = counts()[0]["hallmarked"]
+        marked = catalogue[1]  # silver only, with a UK silver hallmark
+        unmarked = catalogue[2]  # silver only, none
+        counts()
         record = marked.hallmarks.get()
         record.listing = unmarked  # as the admin may
         record.save()
-        assert counts()[0]["hallmarked"] == before
-        assert sql_count({"hallmarked": ["yes"]}) == before["yes"]
+        snapshot = facet_index.current()
+        shown = snapshot.ordered_ids(snapshot.match({"hallmarked": ["yes"]}), "newest")
+        matching = ListingFilter({"hallmarked": ["yes"]}, queryset=listing_list()).qs
+        assert set(shown) == set(matching.values_list("pk", flat=True))
+        assert unmarked.pk in set(shown) and marked.pk not in set(shown)
         assert_same_as_a_fresh_build()
 
     def test_moving_a_maker_mark_to_another_artisan_updates_both(self, catalogue):
