@@ -24,9 +24,11 @@ import secrets
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import numpy as np
 from django.db import connection, transaction
+from django.utils import timezone
 
 from marketplace.models import CatalogueChange, CatalogueRevision, Listing
 
@@ -34,6 +36,10 @@ from marketplace.models import CatalogueChange, CatalogueRevision, Listing
 REBUILD_AFTER = 5_000
 # Rows left behind by reloads; past this share the snapshot is rebuilt to shed them.
 MAX_DEAD_SHARE = 0.25
+# Every this many revisions, log entries older than KEEP_CHANGES are deleted. A process
+# whose snapshot is older than that finds its revision gone and rebuilds.
+PRUNE_EVERY = 1_000
+KEEP_CHANGES = timedelta(days=1)
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -71,6 +77,10 @@ def _write_change(listings, artisans, everything: bool) -> None:
     if not rows:
         rows = [CatalogueChange(revision=number, token=token)]
     CatalogueChange.objects.bulk_create(rows)
+    if number % PRUNE_EVERY == 0:
+        CatalogueChange.objects.filter(
+            created_at__lt=timezone.now() - KEEP_CHANGES
+        ).delete()
 
 
 def record_change(

@@ -287,3 +287,27 @@ def test_the_page_order_equals_the_databases(catalogue, client, ordering, active
     shown = [listing.pk for listing in response.context["listings"]]
     assert shown == expected[:24]
     assert response.context["page_obj"].paginator.count == len(expected)
+
+
+def test_the_change_log_is_pruned_and_an_old_snapshot_then_rebuilds(db, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marketplace.models import CatalogueRevision
+
+    monkeypatch.setattr(facet_index, "PRUNE_EVERY", 5)
+    first = f.catalogue_listing()
+    old = facet_index.current()
+    CatalogueChange.objects.update(created_at=timezone.now() - timedelta(days=2))
+    while CatalogueRevision.objects.get().number % 5:
+        facet_index.record_change(listings=[first.pk])
+    assert not CatalogueChange.objects.filter(revision__lte=old.revision).exists()
+    f.catalogue_listing()
+    builds = []
+    real_build = facet_index.build
+    monkeypatch.setattr(
+        facet_index, "build", lambda *a: builds.append(a) or real_build(*a)
+    )
+    assert facet_index.current().size == 2
+    assert builds  # its revision was pruned: rebuilt, not patched from a gap
