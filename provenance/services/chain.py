@@ -213,10 +213,14 @@ def _piece_head(listing) -> TraceEvent | None:
     return TraceEvent.objects.for_chain(listing).order_by("-id").first()
 
 
-def _ancestors(events) -> set[int]:
-    """Ids of the events and everything upstream of them (a walk up the links)."""
+def _ancestors(events, *, known: frozenset[int] = frozenset()) -> set[int]:
+    """Ids of the events and everything upstream of them (a walk up the links).
+
+    The walk does not go above ``known`` events: a chain holds everything upstream of
+    each of its events, so what lies above an event already in it is in it too.
+    """
     seen = {e.pk for e in events}
-    frontier = set(seen)
+    frontier = seen - known
     while frontier:
         parents = set(
             EventLink.objects.filter(event_id__in=frontier).values_list(
@@ -307,17 +311,24 @@ def _record(
     for listing_id in listing_ids:
         memberships.append(ChainMembership(listing_id=listing_id, event=event))
     if pieces:
-        # A piece's chain also holds everything upstream of its own events.
-        upstream = _ancestors(parents)
-        for listing in pieces:
-            known = set(
+        # A piece's chain also holds everything upstream of its own events. Above the
+        # events every piece already holds there is nothing new, so the walk stops
+        # there: appending to a long chain costs no more queries than to a short one.
+        known = {
+            listing.pk: set(
                 ChainMembership.objects.filter(listing=listing).values_list(
                     "event_id", flat=True
                 )
             )
+            for listing in pieces
+        }
+        upstream = _ancestors(
+            parents, known=frozenset(set.intersection(*known.values()))
+        )
+        for listing in pieces:
             memberships += [
                 ChainMembership(listing=listing, event_id=event_id)
-                for event_id in upstream - known
+                for event_id in upstream - known[listing.pk]
             ]
     ChainMembership.objects.bulk_create(memberships, ignore_conflicts=True)
     event.hash = content_hash(event_content(event, rows, [p.hash for p in parents]))

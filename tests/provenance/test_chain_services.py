@@ -448,3 +448,33 @@ def test_a_tiny_unrecycled_input_never_shows_as_100_percent(artisan):
     )
     silver = recycled_shares(listing, chain_events(listing))["silver"]
     assert silver.recycled_percent == 99 and not silver.fully_recycled
+
+
+def test_appending_to_a_long_chain_costs_what_it_costs_on_a_short_one(artisan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lot = factories.recycled_silver_lot(artisan, grams="100")
+    listing = _listing(artisan)
+    _fabricate(artisan, listing, [(lot, D("8.900"))])
+    start = timezone.now() - timedelta(days=4)
+
+    def repair(n):
+        with CaptureQueriesContext(connection) as captured:
+            services.piece_repair(
+                actor=artisan.user,
+                listing=listing,
+                occurred_at=start + timedelta(hours=n),
+                note=f"Repair {n}",
+            )
+        return len(captured)
+
+    first = repair(0)
+    for n in range(1, 20):
+        repair(n)
+    assert repair(20) == first
+    # And the chain still holds everything upstream: the lot's origin and transfer too.
+    chain = set(
+        ChainMembership.objects.filter(listing=listing).values_list("event", flat=True)
+    )
+    assert chain == set(TraceEvent.objects.values_list("pk", flat=True))
