@@ -19,6 +19,7 @@ Environment variables:
 
 import os
 import secrets
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -59,11 +60,21 @@ def _development_secret_key() -> str:
 DEBUG = env_bool("DJANGO_DEBUG")
 # pytest (8.2+) announces itself in the environment; tests run with debug off.
 TESTING = "PYTEST_VERSION" in os.environ
+# Commands that only read the models and write nothing signed: they run on a fresh
+# clone without configuration, with a throwaway key that nothing keeps.
+SCHEMA_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate"}
+SCHEMA_COMMAND = (
+    len(sys.argv) > 1
+    and Path(sys.argv[0]).name == "manage.py"
+    and sys.argv[1] in SCHEMA_COMMANDS
+)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG or TESTING:
         SECRET_KEY = _development_secret_key()
+    elif SCHEMA_COMMAND:
+        SECRET_KEY = secrets.token_urlsafe(50)
     else:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off."

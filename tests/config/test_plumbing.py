@@ -55,6 +55,22 @@ def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+def test_migrations_can_be_checked_on_a_fresh_clone_without_configuration():
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+
 @pytest.mark.django_db
 def test_migrations_are_committed():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
