@@ -183,15 +183,9 @@ def build_long_chain(generator, parties):
             fineness=925,
             weight_grams=Decimal("20.000"),
         )
-        photo = generator.photo_files[0]
         ListingPhoto.objects.create(
             listing=listing,
-            image=photo["image"],
-            width=photo["width"],
-            height=photo["height"],
-            thumb_small=photo["thumb_small"],
-            thumb_medium=photo["thumb_medium"],
-            thumb_large=photo["thumb_large"],
+            **generator.photo_files[0],
             alt_text="Sterling bangle, main view",
             role="main",
         )

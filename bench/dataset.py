@@ -307,7 +307,8 @@ def _reset_database(database_url: str) -> None:
 
 # --- Media ----------------------------------------------------------------------------
 def ensure_photo_files() -> list[dict]:
-    """Draw PHOTO_FILES piece photos and their thumbnails once; return their stored names."""
+    """Draw PHOTO_FILES piece photos and their thumbnails once; return, for each, the
+    ``ListingPhoto`` columns that point at them (image, thumbnails, width, height)."""
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
     from PIL import Image
@@ -641,12 +642,7 @@ class Generator:
                 photos.append(
                     ListingPhoto(
                         listing_id=listing.id,
-                        image=file["image"],
-                        width=file["width"],
-                        height=file["height"],
-                        thumb_small=file["thumb_small"],
-                        thumb_medium=file["thumb_medium"],
-                        thumb_large=file["thumb_large"],
+                        **file,
                         alt_text=f"{listing.title}, {role} view",
                         role=role,
                         position=position,

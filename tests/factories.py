@@ -340,6 +340,21 @@ def publishable_listing(**kwargs):
     return listing
 
 
+def add_metal(listing, **overrides):
+    """A metal component added through the listing service, as its artisan (5 g of
+    solid sterling unless told otherwise)."""
+    from marketplace.services.listings import metal_component_add
+
+    fields = {
+        "metal": "silver",
+        "fineness": 925,
+        "construction": "solid",
+        "weight_grams": Decimal("5"),
+        **overrides,
+    }
+    return metal_component_add(listing=listing, actor=listing.artisan.user, **fields)
+
+
 def catalogue_listing(**kwargs):
     """A published listing with a photo and a silver component, as the catalogue shows."""
     kwargs.setdefault("published", True)

@@ -13,60 +13,44 @@ from config.exceptions import api_exception_handler
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_check_deploy_is_clean_under_production_values():
+def _manage(*args, **env_values):
+    """``manage.py`` in a subprocess, with none of this run's Django settings."""
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "PYTEST"))
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))
     }
-    env.update(
-        {
-            "DJANGO_SECRET_KEY": "x" * 20
-            + "production-like-secret-key-value-0123456789",
-            "DJANGO_ALLOWED_HOSTS": "touchstone.example",
-            "DJANGO_CSRF_TRUSTED_ORIGINS": "https://touchstone.example",
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+    env.update(env_values)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_under_production_values():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY="x" * 20 + "production-like-secret-key-value-0123456789",
+        DJANGO_ALLOWED_HOSTS="touchstone.example",
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://touchstone.example",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _manage("check")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
 def test_migrations_can_be_checked_on_a_fresh_clone_without_configuration():
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _manage("makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No changes detected" in result.stdout
 

@@ -14,19 +14,6 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 
-def _metal(listing, **overrides):
-    fields = {
-        "metal": "silver",
-        "fineness": 925,
-        "construction": "solid",
-        "weight_grams": Decimal("5"),
-    }
-    fields.update(overrides)
-    return services.metal_component_add(
-        listing=listing, actor=listing.artisan.user, **fields
-    )
-
-
 def _uk_hallmark(listing):
     return services.hallmark_record_add(
         listing=listing,
@@ -42,7 +29,7 @@ def _uk_hallmark(listing):
 class TestMetalsStayConsistentWithHallmarks:
     def test_lowering_the_fineness_below_the_hallmark_is_refused(self):
         listing = f.ListingFactory()
-        component = _metal(listing)
+        component = f.add_metal(listing)
         _uk_hallmark(listing)
         with pytest.raises(ValidationError, match="contradicts the hallmark"):
             services.metal_component_update(
@@ -53,7 +40,7 @@ class TestMetalsStayConsistentWithHallmarks:
 
     def test_turning_the_metal_into_plated_brass_is_refused(self):
         listing = f.ListingFactory()
-        component = _metal(listing)
+        component = f.add_metal(listing)
         _uk_hallmark(listing)
         with pytest.raises(ValidationError):
             services.metal_component_update(
@@ -70,8 +57,8 @@ class TestMetalsStayConsistentWithHallmarks:
 
     def test_removing_the_hallmarked_metal_is_refused(self):
         listing = f.ListingFactory()
-        silver = _metal(listing)
-        _metal(listing, metal="gold", fineness=750, weight_grams=Decimal("1"))
+        silver = f.add_metal(listing)
+        f.add_metal(listing, metal="gold", fineness=750, weight_grams=Decimal("1"))
         _uk_hallmark(listing)
         silver_pk = silver.pk
         with pytest.raises(ValidationError, match="contradicts the hallmark"):
@@ -82,7 +69,7 @@ class TestMetalsStayConsistentWithHallmarks:
 
     def test_a_change_that_keeps_the_hallmark_true_is_accepted(self):
         listing = f.ListingFactory()
-        component = _metal(listing)
+        component = f.add_metal(listing)
         _uk_hallmark(listing)
         services.metal_component_update(
             component=component, actor=listing.artisan.user, weight_grams=Decimal("6")

@@ -33,33 +33,20 @@ def photo_upload(name="piece.jpg", size=64):
     return demo_images.piece_photo(7, size=size)
 
 
-def add_metal(listing, **overrides):
-    fields = {
-        "metal": "silver",
-        "fineness": 925,
-        "construction": "solid",
-        "weight_grams": Decimal("5"),
-    }
-    fields.update(overrides)
-    return services.metal_component_add(
-        listing=listing, actor=listing.artisan.user, **fields
-    )
-
-
 # --- Materials ------------------------------------------------------------------------
 
 
 class TestMetalRules:
     def test_solid_sterling_is_accepted_and_sets_a_care_guide(self):
         listing = f.ListingFactory(care_instructions="")
-        component = add_metal(listing)
+        component = f.add_metal(listing)
         assert component.fine_weight_grams == Decimal("4.625")
         listing.refresh_from_db()
         assert "silver" in listing.care_instructions.lower()
 
     def test_artisans_own_care_guide_is_kept(self):
         listing = f.ListingFactory(care_instructions="Keep it dry.")
-        add_metal(listing)
+        f.add_metal(listing)
         listing.refresh_from_db()
         assert listing.care_instructions == "Keep it dry."
 
@@ -70,7 +57,7 @@ class TestMetalRules:
     def test_fineness_must_be_standard_for_the_metal(self, metal, fineness):
         listing = f.ListingFactory()
         with pytest.raises(ValidationError) as error:
-            add_metal(listing, metal=metal, fineness=fineness)
+            f.add_metal(listing, metal=metal, fineness=fineness)
         assert "fineness" in error.value.message_dict
         assert not listing.metals.exists()
 
@@ -86,18 +73,18 @@ class TestMetalRules:
         ],
     )
     def test_standard_fineness_values_are_accepted(self, metal, fineness):
-        component = add_metal(f.ListingFactory(), metal=metal, fineness=fineness)
+        component = f.add_metal(f.ListingFactory(), metal=metal, fineness=fineness)
         assert component.pk
 
     def test_solid_precious_metal_needs_a_fineness(self):
         with pytest.raises(ValidationError) as error:
-            add_metal(f.ListingFactory(), fineness=None)
+            f.add_metal(f.ListingFactory(), fineness=None)
         assert "fineness" in error.value.message_dict
 
     @pytest.mark.parametrize("construction", ["plated", "gold_filled"])
     def test_plated_or_filled_may_not_claim_a_solid_fineness(self, construction):
         with pytest.raises(ValidationError) as error:
-            add_metal(
+            f.add_metal(
                 f.ListingFactory(),
                 metal="brass",
                 fineness=925,
@@ -107,7 +94,7 @@ class TestMetalRules:
         assert "fineness" in error.value.message_dict
 
     def test_plated_brass_without_fineness_is_accepted(self):
-        component = add_metal(
+        component = f.add_metal(
             f.ListingFactory(),
             metal="brass",
             fineness=None,
@@ -119,14 +106,14 @@ class TestMetalRules:
 
     def test_plated_needs_its_plating_metal(self):
         with pytest.raises(ValidationError) as error:
-            add_metal(
+            f.add_metal(
                 f.ListingFactory(), metal="brass", fineness=None, construction="plated"
             )
         assert "plating_metal" in error.value.message_dict
 
     def test_gold_filled_means_gold(self):
         with pytest.raises(ValidationError) as error:
-            add_metal(
+            f.add_metal(
                 f.ListingFactory(),
                 metal="brass",
                 fineness=None,
@@ -138,7 +125,7 @@ class TestMetalRules:
     def test_vermeil_is_sterling_under_at_least_2_5_microns_of_gold(self):
         listing = f.ListingFactory()
         with pytest.raises(ValidationError) as error:
-            add_metal(
+            f.add_metal(
                 listing,
                 construction="vermeil",
                 plating_metal="gold",
@@ -146,7 +133,7 @@ class TestMetalRules:
             )
         assert "plating_thickness_microns" in error.value.message_dict
         with pytest.raises(ValidationError):
-            add_metal(
+            f.add_metal(
                 listing,
                 metal="brass",
                 fineness=None,
@@ -154,7 +141,7 @@ class TestMetalRules:
                 plating_metal="gold",
                 plating_thickness_microns=Decimal("3"),
             )
-        ok = add_metal(
+        ok = f.add_metal(
             listing,
             construction="vermeil",
             plating_metal="gold",
@@ -164,16 +151,16 @@ class TestMetalRules:
 
     def test_base_metal_carries_no_fineness(self):
         with pytest.raises(ValidationError) as error:
-            add_metal(f.ListingFactory(), metal="copper", fineness=925)
+            f.add_metal(f.ListingFactory(), metal="copper", fineness=925)
         assert "fineness" in error.value.message_dict
 
     def test_solid_metal_has_no_plating(self):
         with pytest.raises(ValidationError) as error:
-            add_metal(f.ListingFactory(), plating_metal="gold")
+            f.add_metal(f.ListingFactory(), plating_metal="gold")
         assert "plating_metal" in error.value.message_dict
 
     def test_update_applies_the_same_rules(self):
-        component = add_metal(f.ListingFactory())
+        component = f.add_metal(f.ListingFactory())
         with pytest.raises(ValidationError):
             services.metal_component_update(
                 component=component, actor=component.listing.artisan.user, fineness=333
@@ -354,14 +341,14 @@ def hallmark(listing, **fields):
 class TestHallmarkRules:
     def test_a_uk_hallmark_on_solid_sterling_is_recorded_as_a_draft_claim(self):
         listing = f.ListingFactory()
-        add_metal(listing)
+        f.add_metal(listing)
         record = hallmark(listing)
         assert record.verification_status == "draft"
         assert record.is_assay_hallmark
 
     def test_rule_1_a_925_mark_on_plated_brass_is_rejected(self):
         listing = f.ListingFactory()
-        add_metal(
+        f.add_metal(
             listing,
             metal="brass",
             fineness=None,
@@ -375,21 +362,21 @@ class TestHallmarkRules:
 
     def test_rule_1_the_mark_needs_the_same_metal(self):
         listing = f.ListingFactory()
-        add_metal(listing)  # silver
+        f.add_metal(listing)  # silver
         with pytest.raises(ValidationError) as error:
             hallmark(listing, metal="gold", fineness_mark=750)
         assert "fineness_mark" in error.value.message_dict
 
     def test_rule_2_the_mark_must_be_a_standard_value(self):
         listing = f.ListingFactory()
-        add_metal(listing)
+        f.add_metal(listing)
         with pytest.raises(ValidationError) as error:
             hallmark(listing, fineness_mark=926)
         assert "fineness_mark" in error.value.message_dict
 
     def test_rule_2_the_mark_may_not_exceed_the_metal(self):
         listing = f.ListingFactory()
-        add_metal(listing, metal="gold", fineness=585)
+        f.add_metal(listing, metal="gold", fineness=585)
         with pytest.raises(ValidationError) as error:
             hallmark(listing, metal="gold", fineness_mark=750)
         assert "exceed" in str(error.value.message_dict["fineness_mark"])
@@ -397,7 +384,7 @@ class TestHallmarkRules:
 
     def test_rule_3_the_maker_mark_must_be_the_artisans_own(self):
         listing = f.ListingFactory()
-        add_metal(listing)
+        f.add_metal(listing)
         foreign = f.verified(f.MakerMarkFactory())
         with pytest.raises(ValidationError) as error:
             hallmark(listing, maker_mark=foreign)
@@ -405,7 +392,7 @@ class TestHallmarkRules:
 
     def test_rule_3_the_maker_mark_must_be_verified(self):
         listing = f.ListingFactory()
-        add_metal(listing)
+        f.add_metal(listing)
         unverified = f.MakerMarkFactory(artisan=listing.artisan)
         with pytest.raises(ValidationError) as error:
             hallmark(listing, maker_mark=unverified)
@@ -413,7 +400,7 @@ class TestHallmarkRules:
 
     def test_a_uk_hallmark_carries_the_sponsors_mark(self):
         listing = f.ListingFactory()
-        add_metal(listing)
+        f.add_metal(listing)
         with pytest.raises(ValidationError) as error:
             hallmark(listing, maker_mark=None)
         assert "maker_mark" in error.value.message_dict
@@ -421,7 +408,7 @@ class TestHallmarkRules:
     @pytest.mark.parametrize("huid", ["AB12C", "AB 12C", "AB-12C", "AB12CDE"])
     def test_rule_4_an_huid_is_six_capitals_or_digits(self, huid):
         listing = f.ListingFactory()
-        add_metal(listing, metal="gold", fineness=916)
+        f.add_metal(listing, metal="gold", fineness=916)
         with pytest.raises(ValidationError) as error:
             hallmark(
                 listing,
@@ -436,7 +423,7 @@ class TestHallmarkRules:
 
     def test_rule_4_an_huid_is_unique_across_the_platform(self):
         first = f.ListingFactory()
-        add_metal(first, metal="gold", fineness=916)
+        f.add_metal(first, metal="gold", fineness=916)
         hallmark(
             first,
             system="bis",
@@ -446,7 +433,7 @@ class TestHallmarkRules:
             maker_mark=None,
         )
         second = f.ListingFactory()
-        add_metal(second, metal="gold", fineness=916)
+        f.add_metal(second, metal="gold", fineness=916)
         with pytest.raises(ValidationError) as error:
             hallmark(
                 second,
@@ -460,7 +447,7 @@ class TestHallmarkRules:
 
     def test_a_bis_hallmark_needs_its_huid_and_others_have_none(self):
         listing = f.ListingFactory()
-        add_metal(listing, metal="gold", fineness=916)
+        f.add_metal(listing, metal="gold", fineness=916)
         with pytest.raises(ValidationError) as error:
             hallmark(
                 listing, system="bis", metal="gold", fineness_mark=916, maker_mark=None
@@ -472,7 +459,7 @@ class TestHallmarkRules:
 
     def test_a_makers_declaration_is_not_an_assay_hallmark(self):
         listing = f.ListingFactory()
-        add_metal(listing)
+        f.add_metal(listing)
         record = hallmark(
             listing, system="makers_declaration", maker_mark=None, assay_office=""
         )
@@ -480,7 +467,7 @@ class TestHallmarkRules:
 
     def test_submit_sends_the_record_to_review(self):
         listing = f.ListingFactory()
-        add_metal(listing)
+        f.add_metal(listing)
         record = hallmark(listing)
         services.hallmark_record_submit(record=record, actor=listing.artisan.user)
         record.refresh_from_db()
@@ -492,25 +479,27 @@ class TestHallmarkRules:
 class TestRule5NotHallmarked:
     def test_silver_over_7_78_g_without_a_uk_hallmark_is_not_hallmarked(self):
         listing = f.ListingFactory()
-        add_metal(listing, weight_grams=Decimal("7.79"))
+        f.add_metal(listing, weight_grams=Decimal("7.79"))
         status = listing_hallmark_status(listing=listing)
         assert status["status"] == "not_hallmarked"
         assert status["missing"] == ["Silver"]
 
     def test_below_the_exemption_weight_is_exempt(self):
         listing = f.ListingFactory()
-        add_metal(listing, weight_grams=Decimal("7.78"))
+        f.add_metal(listing, weight_grams=Decimal("7.78"))
         assert listing_hallmark_status(listing=listing)["status"] == "exempt"
 
     def test_gold_over_1_g_with_a_uk_hallmark_is_hallmarked(self):
         listing = f.ListingFactory()
-        add_metal(listing, metal="gold", fineness=750, weight_grams=Decimal("3"))
+        f.add_metal(listing, metal="gold", fineness=750, weight_grams=Decimal("3"))
         hallmark(listing, metal="gold", fineness_mark=750)
         assert listing_hallmark_status(listing=listing)["status"] == "hallmarked"
 
     def test_a_rejected_hallmark_does_not_count(self):
         listing = f.ListingFactory()
-        add_metal(listing, metal="platinum", fineness=950, weight_grams=Decimal("0.6"))
+        f.add_metal(
+            listing, metal="platinum", fineness=950, weight_grams=Decimal("0.6")
+        )
         record = hallmark(listing, metal="platinum", fineness_mark=950)
         HallmarkRecord.objects.filter(pk=record.pk).update(
             verification_status="rejected"
@@ -755,7 +744,7 @@ class TestSearch:
             category="earrings",
             price=Decimal("90"),
         )
-        add_metal(listing)
+        f.add_metal(listing)
         f.ListingPhotoFactory(listing=listing)
         services.listing_publish(listing=listing, actor=artisan.user)
         assert list(listing_search(listing_list(), "filigree")) == [listing]
