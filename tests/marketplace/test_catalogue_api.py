@@ -119,6 +119,14 @@ class TestList:
             listing_publish(listing=draft, actor=draft.artisan.user)
         assert len(api_client.get(LIST).json()["results"]) == 2
 
+    def test_cached_links_keep_the_scheme_they_were_made_for(self, api_client):
+        for _ in range(3):
+            f.catalogue_listing()
+        plain = api_client.get(LIST, {"page_size": 1}).json()["next"]
+        secure = api_client.get(LIST, {"page_size": 1}, secure=True).json()["next"]
+        assert plain.startswith("http://") and secure.startswith("https://")
+        assert api_client.get(LIST, {"page_size": 1}).json()["next"] == plain
+
     def test_a_cached_hit_is_the_same_response_as_the_miss(
         self, api_client, django_assert_num_queries
     ):

@@ -291,6 +291,27 @@ class TestRequestPage:
         assert response.status_code == 302
         assert Commission.objects.get().base_listing == oldest
 
+    def test_a_large_shop_still_refuses_a_piece_that_is_not_its_own(
+        self, client, buyer, artisan, monkeypatch
+    ):
+        from marketplace.forms import commissions as forms
+
+        monkeypatch.setattr(forms, "MAX_PIECE_CHOICES", 1)
+        for _ in range(2):
+            factories.ListingFactory(artisan=artisan, published=True)
+        draft = factories.ListingFactory(artisan=artisan)
+        elsewhere = factories.ListingFactory(published=True)  # another artisan's
+        client.force_login(buyer)
+        for piece in (draft, elsewhere):
+            response = client.post(
+                self.url(artisan),
+                self.data(kind="modification", base_listing=piece.pk),
+            )
+            assert response.status_code == 400  # the form again, with its errors
+            assert "base_listing" in response.context["form"].errors
+            assert f'value="{piece.pk}"' not in response.content.decode()
+        assert not Commission.objects.exists()
+
     def test_a_draft_base_is_404(self, client, buyer, artisan):
         draft = factories.ListingFactory(artisan=artisan)
         client.force_login(buyer)
