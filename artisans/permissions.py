@@ -1,13 +1,6 @@
 """Who may do what with artisans' records: plain predicates shared by views, API and templates."""
 
-from provenance.permissions import is_verifier
-
-
-def is_artisan(user) -> bool:
-    """A user with an artisan profile is an artisan."""
-    return bool(
-        user.is_authenticated and getattr(user, "artisan_profile", None) is not None
-    )
+from marketplace.accounts.roles import is_artisan, is_verifier
 
 
 def can_become_artisan(user) -> bool:

@@ -44,7 +44,7 @@ def artisan_get(*, slug: str, user=None) -> Artisan:
 
 def artisan_pieces(*, artisan: Artisan, limit: int = 24):
     """The artisan's published pieces with their photos, for the artisan page."""
-    from marketplace.models import ListingPhoto
+    from marketplace.catalogue.models import ListingPhoto
 
     return list(
         artisan.listings.published()

@@ -5,11 +5,11 @@ Verification status never changes here: that is ``provenance.services.verificati
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
 
 from artisans.models import Artisan, ArtisanLink, ArtisanPhoto, MakerMark
 from artisans.permissions import can_become_artisan, can_edit_artisan
 from config.images import make_thumbnail, process_image_upload
+from config.slugs import unique_slug
 from provenance.services.verification import evidence_add, prepare_evidence_file
 
 MAX_WORKSHOP_PHOTOS = 12
@@ -34,15 +34,6 @@ MARK_FIELDS = (
     "registered_on",
     "expires_on",
 )
-
-
-def _unique_slug(name: str, *, exclude_pk=None) -> str:
-    base = slugify(name)[:120] or "artisan"
-    slug, n = base, 2
-    taken = Artisan.objects.exclude(pk=exclude_pk)
-    while taken.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 def _store_image(field_file, uploaded, thumb_field=None, thumb_size=480):
@@ -128,7 +119,9 @@ def artisan_create(
     if not can_become_artisan(user):
         raise PermissionDenied("You already have an artisan profile.")
     artisan = Artisan(user=user)
-    artisan.slug = _unique_slug(data.get("public_name", ""))
+    artisan.slug = unique_slug(
+        Artisan, data.get("public_name", ""), fallback="artisan", max_length=120
+    )
     _apply_profile(artisan, data)
     try:
         with transaction.atomic():

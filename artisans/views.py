@@ -19,7 +19,8 @@ from artisans.forms import (
     MakerMarkForm,
     ResubmitForm,
 )
-from artisans.permissions import can_edit_maker_mark, is_artisan
+from artisans.permissions import can_edit_maker_mark
+from marketplace.accounts.roles import is_artisan
 from provenance.selectors.review import attach_claims
 from provenance.services.verification import (
     allowed_actions,

@@ -105,7 +105,7 @@ def build_for_dataset(generator) -> dict | None:
     from django.db.models import Q
     from django.utils import timezone
 
-    from marketplace.models import Listing
+    from marketplace.catalogue.models import Listing
     from provenance.models import TraceEvent
 
     if Listing.objects.filter(slug=LONG_CHAIN_SLUG).exists():
@@ -155,7 +155,7 @@ def build_long_chain(generator, parties):
     from django.db import transaction
     from django.utils import timezone
 
-    from marketplace.models import Listing, ListingPhoto, MetalComponent
+    from marketplace.catalogue.models import Listing, ListingPhoto, MetalComponent
     from provenance.models import ChainMembership, EventItem, EventLink, TraceEvent
     from provenance.services.chain import (
         chain_anchor_refresh,
@@ -276,7 +276,7 @@ def verify_benchmark(repeat: int = 7) -> dict | None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from marketplace.models import Listing
+    from marketplace.catalogue.models import Listing
     from provenance.services.chain import chain_events, event_content, provenance_verify
     from provenance.signing import canonical_json
 

@@ -313,8 +313,8 @@ def ensure_photo_files() -> list[dict]:
     from django.core.files.storage import default_storage
     from PIL import Image
 
-    from config import demo_images
     from config.images import THUMBNAIL_SIZES
+    from marketplace.demo import images as demo_images
 
     shapes = ["ring", "pendant", "earrings", "bracelet", "ring", "pendant"]
     metals = ["silver", "gold", "silver", "platinum", "gold", "silver"]
@@ -393,8 +393,8 @@ class Generator:
     def _vocabulary(self) -> None:
         from django.utils.text import slugify
 
-        from artisans.demo import TECHNIQUES, TRADITIONS
         from artisans.models import Technique, Tradition
+        from marketplace.demo.artisans import TECHNIQUES, TRADITIONS
 
         Technique.objects.bulk_create(
             [
@@ -487,7 +487,7 @@ class Generator:
     def _metal_prices(self) -> None:
         from django.utils import timezone
 
-        from marketplace.models import MetalPrice
+        from marketplace.catalogue.models import MetalPrice
 
         today = timezone.localdate()
         prices = {"gold": "62.10", "silver": "0.78", "platinum": "24.40"}
@@ -501,7 +501,7 @@ class Generator:
     def _listing_batch(self, offset: int, n: int) -> None:
         from django.utils import timezone
 
-        from marketplace.models import (
+        from marketplace.catalogue.models import (
             Gemstone,
             HallmarkRecord,
             Listing,
@@ -666,7 +666,7 @@ class Generator:
     def _hallmark(self, listing, artisan, metal, fineness):
         from django.utils import timezone
 
-        from marketplace.models import HallmarkRecord
+        from marketplace.catalogue.models import HallmarkRecord
 
         rng = self.rng
         country = str(artisan.country)
@@ -695,7 +695,7 @@ class Generator:
     def _after_bulk_inserts(self) -> None:
         """Derived columns (the search vector) are rebuilt once, set-based, after inserting."""
         try:
-            from marketplace.services.listings import listing_search_rebuild
+            from marketplace.catalogue.services.listings import listing_search_rebuild
         except ImportError:
             return
         started = time.monotonic()
@@ -703,7 +703,7 @@ class Generator:
         self.log(f"  search rebuilt ({time.monotonic() - started:.1f} s)")
         # Rows inserted in bulk send no signals: one recorded change to everything
         # tells the facet index of every process that it must build afresh.
-        from marketplace import facet_index
+        from marketplace.catalogue import facet_index
 
         facet_index.record_change(everything=True)
 

@@ -144,7 +144,7 @@ def pick_targets() -> dict:
     from django.urls import NoReverseMatch, reverse
 
     from artisans.models import Artisan
-    from marketplace.models import Listing
+    from marketplace.catalogue.models import Listing
 
     published = Listing.objects.published()
     piece = (

@@ -7,8 +7,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from artisans.api import routes as artisans_routes
-from marketplace.api import routes as marketplace_routes
-from marketplace.api.views import AuthTokenView
+from marketplace.accounts.api import AuthTokenView
+from marketplace.catalogue.api import routes as catalogue_routes
+from marketplace.commissions.api import views as commissions_api
 from provenance.api import routes as provenance_routes
 
 
@@ -31,7 +32,7 @@ class TouchstoneRouter(DefaultRouter):
 
 
 router = TouchstoneRouter()
-for routes in (artisans_routes, marketplace_routes, provenance_routes):
+for routes in (artisans_routes, catalogue_routes, commissions_api, provenance_routes):
     routes.register(router)
 
 urlpatterns = [

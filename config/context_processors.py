@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from provenance.permissions import is_verifier
+from marketplace.accounts.roles import is_verifier
 
 
 def site(request):

@@ -13,7 +13,7 @@ def post_worker_init(worker):
     from django.db import connections
 
     try:
-        from marketplace import facet_index
+        from marketplace.catalogue import facet_index
 
         facet_index.current()
     except Exception:  # a missing table or database is reported by the requests

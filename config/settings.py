@@ -134,7 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
-                "marketplace.context_processors.notifications",
+                "marketplace.commissions.context_processors.notifications",
             ],
         },
     },
@@ -206,7 +206,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "marketplace.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "marketplace.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 
 # --- Internationalisation -------------------------------------------------------------
@@ -324,19 +324,19 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for the metal choices, whichever field (metal, plating metal) uses them.
     "ENUM_NAME_OVERRIDES": {
-        "MetalEnum": "marketplace.models.listings.Metal",
+        "MetalEnum": "marketplace.materials.Metal",
         "PartyKindEnum": "provenance.models.chain.Party.Kind",
         "TraceEventKindEnum": "provenance.models.chain.TraceEvent.Kind",
         "EventCreateKindEnum": "provenance.api.chain.EVENT_CREATE_KINDS",
         "EventItemRoleEnum": "provenance.models.chain.EventItem.Role",
-        "ListingKindEnum": "marketplace.models.listings.Listing.Kind",
-        "PhotoRoleEnum": "marketplace.models.listings.ListingPhoto.Role",
-        "ListingStatusEnum": "marketplace.models.listings.Listing.Status",
-        "CommissionKindEnum": "marketplace.models.commissions.Commission.Kind",
-        "CommissionStatusEnum": "marketplace.models.commissions.Commission.Status",
-        "QuoteStatusEnum": "marketplace.models.commissions.Quote.Status",
-        "PaymentKindEnum": "marketplace.models.commissions.Payment.Kind",
-        "PaymentStatusEnum": "marketplace.models.commissions.Payment.Status",
+        "ListingKindEnum": "marketplace.catalogue.models.listings.Listing.Kind",
+        "PhotoRoleEnum": "marketplace.catalogue.models.listings.ListingPhoto.Role",
+        "ListingStatusEnum": "marketplace.catalogue.models.listings.Listing.Status",
+        "CommissionKindEnum": "marketplace.commissions.models.Commission.Kind",
+        "CommissionStatusEnum": "marketplace.commissions.models.Commission.Status",
+        "QuoteStatusEnum": "marketplace.commissions.models.Quote.Status",
+        "PaymentKindEnum": "marketplace.commissions.models.Payment.Kind",
+        "PaymentStatusEnum": "marketplace.commissions.models.Payment.Status",
     },
 }
 

@@ -4,14 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import api
-from marketplace.views import accounts as account_views
+from marketplace.catalogue.views.public import HomeView
 
 admin.site.site_header = "Touchstone administration"
 admin.site.site_title = "Touchstone admin"
 
 urlpatterns = [
-    path("", account_views.HomeView.as_view(), name="home"),
-    path("accounts/", include("marketplace.account_urls")),
+    path("", HomeView.as_view(), name="home"),
+    path("accounts/", include("marketplace.accounts.urls")),
     path("", include("marketplace.urls")),
     path("", include("artisans.urls")),
     path("", include("provenance.urls")),

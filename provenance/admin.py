@@ -6,6 +6,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
+from marketplace.accounts.roles import is_verifier
 from provenance.models import Evidence, Review, ReviewEvent
 from provenance.services.verification import (
     TRANSITIONS,
@@ -83,8 +84,6 @@ def transition_action(name: str):
 
 class ReviewPermissionMixin:
     def has_review_permission(self, request):
-        from provenance.permissions import is_verifier
-
         return is_verifier(request.user)
 
 

@@ -2,14 +2,7 @@
 
 from django.core.exceptions import ValidationError
 
-# Standard finenesses in parts per thousand (DOMAIN.md "Materials").
-STANDARD_FINENESS = {
-    "gold": (375, 417, 585, 750, 916, 990, 999),
-    "silver": (800, 925, 958, 999),
-    "platinum": (850, 900, 950, 999),
-    "palladium": (500, 950, 999),
-}
-BASE_METALS = ("brass", "copper", "steel")
+from marketplace.materials import BASE_METALS, STANDARD_FINENESS, nonstandard_fineness
 
 
 def check_fineness(metal: str, fineness: int | None) -> None:
@@ -22,11 +15,8 @@ def check_fineness(metal: str, fineness: int | None) -> None:
                 {"fineness": "Give the share of the metal in parts per thousand."}
             )
         return
-    allowed = STANDARD_FINENESS.get(metal)
-    if allowed is None:
+    if metal not in STANDARD_FINENESS:
         raise ValidationError({"metal": "Choose the metal."})
-    if fineness not in allowed:
-        listed = ", ".join(str(v) for v in allowed)
-        raise ValidationError(
-            {"fineness": f"{metal.title()} comes in {listed} parts per thousand."}
-        )
+    problem = nonstandard_fineness(metal, fineness)
+    if problem:
+        raise ValidationError({"fineness": problem})

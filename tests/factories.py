@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from provenance.permissions import VERIFIERS_GROUP
+from marketplace.accounts.roles import VERIFIERS_GROUP
 
 PASSWORD = "a-Strong-passw0rd!"
 
@@ -343,7 +343,7 @@ def publishable_listing(**kwargs):
 def add_metal(listing, **overrides):
     """A metal component added through the listing service, as its artisan (5 g of
     solid sterling unless told otherwise)."""
-    from marketplace.services.listings import metal_component_add
+    from marketplace.catalogue.services.listings import metal_component_add
 
     fields = {
         "metal": "silver",

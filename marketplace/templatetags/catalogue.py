@@ -2,7 +2,7 @@
 
 from django import template
 
-from marketplace.selectors import favourite_list
+from marketplace.catalogue.selectors import favourite_list
 
 register = template.Library()
 
@@ -30,7 +30,7 @@ def sort_url(query, ordering: str) -> str:
     return f"?{query.urlencode()}"
 
 
-@register.inclusion_tag("marketplace/includes/account_favourites.html")
+@register.inclusion_tag("catalogue/includes/account_favourites.html")
 def account_favourites(user, limit: int = 8):
     """The user's latest favourites for the "My account" page."""
     favourites = list(favourite_list(user=user)[: limit + 1])

@@ -2,12 +2,12 @@
 
 from django import template
 
-from marketplace import commission_selectors as selectors
+from marketplace.commissions import selectors
 
 register = template.Library()
 
 
-@register.inclusion_tag("marketplace/commission_account_section.html")
+@register.inclusion_tag("commissions/commission_account_section.html")
 def account_commissions(user, limit: int = 5):
     """The buyer's latest commissions and the pieces made for them."""
     commissions = list(selectors.commission_list(user=user)[:limit])

@@ -20,7 +20,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
-from marketplace.models import HallmarkRecord, Listing, Metal
+from marketplace.catalogue.models import HallmarkRecord, Listing
+from marketplace.materials import Metal
 from provenance.models import (
     Certification,
     EventItem,

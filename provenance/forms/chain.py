@@ -7,7 +7,8 @@ from django import forms
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from marketplace.models import HallmarkRecord, Metal
+from marketplace.catalogue.models import HallmarkRecord
+from marketplace.materials import Metal
 from provenance.models import Certification, MaterialLot, OriginType, Party
 from provenance.selectors.chain import (
     certification_list,

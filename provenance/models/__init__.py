@@ -1,14 +1,7 @@
 """Provenance models: the shared verification workflow, the origin chain, certificates."""
 
-from .verification import (  # isort: skip (loaded first: the catalogue builds on it)
-    AssuranceLevel,
-    Evidence,
-    Review,
-    ReviewEvent,
-    Verifiable,
-    VerificationStatus,
-)
-from .chain import (  # noqa: I001
+from .certificates import Certificate, OwnershipHandover
+from .chain import (
     RECYCLED_ORIGINS,
     Certification,
     ChainMembership,
@@ -19,7 +12,14 @@ from .chain import (  # noqa: I001
     Party,
     TraceEvent,
 )
-from .certificates import Certificate, OwnershipHandover
+from .verification import (
+    AssuranceLevel,
+    Evidence,
+    Review,
+    ReviewEvent,
+    Verifiable,
+    VerificationStatus,
+)
 
 __all__ = [
     "RECYCLED_ORIGINS",

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from config.models import TimeStampedModel
-from marketplace.models.listings import Metal
+from marketplace.materials import Metal
 
 from .verification import Verifiable
 

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from artisans.permissions import is_artisan
+from marketplace.accounts.roles import is_artisan
 from provenance.models import (
     Certificate,
     Certification,
@@ -77,7 +77,7 @@ def party_list(*, user) -> QuerySet[Party]:
 
 def piece_choices(*, user):
     """The artisan's pieces, for the fabrication and hallmarking forms."""
-    from marketplace.models import Listing
+    from marketplace.catalogue.models import Listing
 
     artisan = _artisan(user)
     if artisan is None:

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 
+from marketplace.accounts.roles import is_verifier
 from provenance.models import (
     Evidence,
     Review,
@@ -24,7 +25,6 @@ from provenance.models import (
     VerificationStatus,
 )
 from provenance.models.verification import AWAITING_REVIEW
-from provenance.permissions import is_verifier
 
 WAITING = "waiting"
 WAITING_STATUSES = (*AWAITING_REVIEW, VerificationStatus.NEEDS_INFORMATION)

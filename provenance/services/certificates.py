@@ -66,7 +66,7 @@ def certificate_record_verification(*, certificate, ok: bool) -> None:
     now = timezone.now()
     # The catalogue's "chain verified" filter and cached pages change with it, in the
     # same transaction as the verdict.
-    from marketplace.caching import catalogue_changed
+    from marketplace.catalogue.caching import catalogue_changed
 
     with transaction.atomic():
         Certificate.objects.filter(pk=certificate.pk).update(

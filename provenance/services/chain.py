@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
-from artisans.permissions import is_artisan
+from marketplace.accounts.roles import is_artisan
 from provenance.models import (
     RECYCLED_ORIGINS,
     Certification,
@@ -336,7 +336,7 @@ def _record(
     chain_anchor_refresh(listing_ids={m.listing_id for m in memberships})
     # Items are bulk-created, so no signal tells the catalogue's facets (recycled
     # metal, where it comes from) that these pieces' chains grew.
-    from marketplace.caching import catalogue_changed
+    from marketplace.catalogue.caching import catalogue_changed
 
     catalogue_changed(listings={m.listing_id for m in memberships} | listing_ids)
     return event

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.images import MAX_UPLOAD_BYTES, process_image_upload
+from marketplace.accounts.roles import is_verifier
 from provenance.models import Evidence, Review, ReviewEvent, VerificationStatus
-from provenance.permissions import is_verifier
 
 S = VerificationStatus
 

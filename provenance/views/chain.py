@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView, View
 
-from artisans.permissions import is_artisan
+from marketplace.accounts.roles import is_artisan
 from provenance.forms.chain import (
     CertificationForm,
     CorrectionForm,

@@ -9,8 +9,8 @@ from django.template.response import TemplateResponse
 from django.views import View
 from django.views.generic import ListView
 
+from marketplace.accounts.roles import is_verifier
 from provenance.forms.review import ReviewActionForm, ReviewFilterForm
-from provenance.permissions import is_verifier
 from provenance.selectors.review import WAITING, attach_claims, review_get, review_list
 from provenance.services.verification import (
     TRANSITIONS,

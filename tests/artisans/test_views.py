@@ -106,7 +106,7 @@ class TestArtisanPage:
     def test_query_budget_with_many_marks_photos_and_pieces(
         self, client, django_assert_max_num_queries
     ):
-        from marketplace.models import ListingPhoto
+        from marketplace.catalogue.models import ListingPhoto
 
         artisan = factories.ArtisanFactory()
         for n in range(30):

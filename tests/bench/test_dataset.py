@@ -6,7 +6,12 @@ from django.core.files.storage import default_storage
 from artisans.models import Artisan
 from bench import chains
 from bench.dataset import SIZES, Generator
-from marketplace.models import HallmarkRecord, Listing, ListingPhoto, MetalComponent
+from marketplace.catalogue.models import (
+    HallmarkRecord,
+    Listing,
+    ListingPhoto,
+    MetalComponent,
+)
 
 
 def test_extra_small_dataset_has_the_requested_counts(db):

@@ -6,7 +6,7 @@ from django.db import transaction
 from PIL import Image
 from playwright.sync_api import expect
 
-from marketplace.models import Favourite, Listing
+from marketplace.catalogue.models import Favourite, Listing
 from tests import factories
 from tests.e2e.conftest import log_in
 

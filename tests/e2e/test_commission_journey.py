@@ -8,7 +8,8 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
-from marketplace.models import Commission, Listing
+from marketplace.catalogue.models import Listing
+from marketplace.commissions.models import Commission
 from tests import factories
 from tests.e2e.conftest import log_in
 

@@ -63,7 +63,7 @@ def test_a_bad_purchase_shows_errors_next_to_the_fields(studio):
     response = studio.post(
         reverse("provenance:studio-purchase"), _purchase_data(fineness="926")
     )
-    assert "Silver comes in 800, 925, 958, 999" in response.content.decode()
+    assert "use one of 800, 925, 958, 999" in response.content.decode()
     assert not MaterialLot.objects.exists() and not Party.objects.exists()
 
 

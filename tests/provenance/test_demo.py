@@ -2,10 +2,10 @@
 
 import pytest
 
-from artisans import demo as artisans_demo
-from marketplace import demo as accounts_demo
-from marketplace.models import Listing
-from provenance import demo
+from marketplace.catalogue.models import Listing
+from marketplace.demo import accounts as accounts_demo
+from marketplace.demo import artisans as artisans_demo
+from marketplace.demo import provenance as demo
 from provenance.models import Certificate, MaterialLot, Review, TraceEvent
 from provenance.services import provenance_verify
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from marketplace.models import Listing
+from marketplace.catalogue.models import Listing
 from provenance import facets, services
 from tests import factories
 

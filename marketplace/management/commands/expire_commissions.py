@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from marketplace.services.commissions import commission_expire_due
+from marketplace.commissions.services import commission_expire_due
 
 
 class Command(BaseCommand):

@@ -1,0 +1,31 @@
+"""The catalogue's models: pieces and their materials (listings.py), the change log
+that keeps catalogue indexes exact (index.py)."""
+
+from .index import CatalogueChange, CatalogueRevision
+from .listings import (
+    DEFAULT_CARE,
+    GENERIC_CARE,
+    Favourite,
+    Gemstone,
+    HallmarkRecord,
+    Listing,
+    ListingEvent,
+    ListingPhoto,
+    MetalComponent,
+    MetalPrice,
+)
+
+__all__ = [
+    "DEFAULT_CARE",
+    "GENERIC_CARE",
+    "CatalogueChange",
+    "CatalogueRevision",
+    "Favourite",
+    "Gemstone",
+    "HallmarkRecord",
+    "Listing",
+    "ListingEvent",
+    "ListingPhoto",
+    "MetalComponent",
+    "MetalPrice",
+]

@@ -1,0 +1,212 @@
+"""The catalogue: browse, search and facets, the piece page and favourites."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import TemplateView
+
+from artisans.models import Artisan
+from marketplace.catalogue import caching
+from marketplace.catalogue.facets import CatalogueQuery
+from marketplace.catalogue.filters import ListingFilter
+from marketplace.catalogue.forms import CostPerWearForm
+from marketplace.catalogue.permissions import can_edit_listing
+from marketplace.catalogue.selectors import (
+    artisan_other_listings,
+    favourite_list,
+    favourite_listing_ids,
+    listing_get,
+    listing_hallmark_status,
+    listing_list,
+    listing_search,
+    listing_value_panel,
+    listings_in_order,
+)
+from marketplace.catalogue.services.favourites import favourite_toggle
+from marketplace.catalogue.sorting import DEFAULT_ORDER, SORT_CHOICES, SORT_ORDERS
+
+PAGE_SIZE = 24
+
+
+def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
+    """Filter, search, sort, facet and paginate the catalogue for one request."""
+    q = request.GET.get("q", "").strip()[:200]
+    ordering = request.GET.get("ordering", "")
+    base = listing_search(listing_list(user=request.user), q)
+    filterset = ListingFilter(request.GET, queryset=base)
+    match_ids = ranks = None
+    if q:
+        # One pass over the search's matches gives their ids (for the facets) and
+        # ranks (for the order).
+        found = list(base.prefetch_related(None).order_by().values_list("pk", "rank"))
+        match_ids = [pk for pk, _rank in found]
+        ranks = [rank for _pk, rank in found]
+    catalogue = CatalogueQuery(filterset)
+    facets = catalogue.facets(base, searched=bool(q), matches=match_ids)
+    if not filterset.is_valid():
+        ids = []
+    elif q and ordering not in SORT_ORDERS:
+        ids = catalogue.ranked_ids(match_ids, ranks)
+    else:
+        ordering_name = ordering if ordering in SORT_ORDERS else DEFAULT_ORDER.name
+        ids = catalogue.ordered_ids(ordering_name, within=match_ids)
+    # The facet index holds the matches in every order: the database reads only the
+    # page's own listings.
+    paginator = Paginator(ids, page_size)
+    page = paginator.get_page(request.GET.get("page"))
+    listings = listings_in_order(base, page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "q": q,
+        "ordering": ordering,
+        "sort_choices": SORT_CHOICES,
+        "filterset": filterset,
+        "facets": facets,
+        "page_obj": page,
+        "listings": listings,
+        "querystring_base": query.urlencode(),
+        "query": query,
+    }
+
+
+class HomeView(TemplateView):
+    """The front page: what Touchstone is, with ways into the catalogue."""
+
+    template_name = "home.html"
+
+
+class ListingListView(TemplateView):
+    """/pieces/: the grid of published pieces with a facet sidebar."""
+
+    template_name = "catalogue/listing_list.html"
+
+    def get(self, request, *args, **kwargs):
+        cacheable = caching.is_cacheable(request)
+        if cacheable:
+            key = caching.cache_key("pieces-html", request)
+            content = caching.get(key)
+            if content is not None:
+                return HttpResponse(content)
+        response = super().get(request, *args, **kwargs)
+        if cacheable:
+            response.render()
+            caching.put(key, response.content)
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(catalogue_page(self.request))
+        context["favourite_ids"] = favourite_listing_ids(
+            user=self.request.user, listings=context["listings"]
+        )
+        return context
+
+
+class ListingDetailView(TemplateView):
+    """/pieces/<slug>/: photos, maker, materials, hallmarks, value and care."""
+
+    template_name = "catalogue/listing_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        listing = listing_get(user=user, slug=kwargs["slug"])
+        cost_form = CostPerWearForm(
+            self.request.GET
+            if "wears_per_week" in self.request.GET
+            else {"wears_per_week": 3, "years": 10}
+        )
+        context.update(
+            {
+                "listing": listing,
+                "photos": list(listing.photos.all()),
+                "metals": list(listing.metals.all()),
+                "gemstones": list(listing.gemstones.all()),
+                "hallmarks": list(listing.hallmarks.all()),
+                "maker_marks": [
+                    mark
+                    for mark in listing.artisan.maker_marks.all()
+                    if mark.is_verified
+                ],
+                "value": listing_value_panel(listing=listing),
+                "hallmark_status": listing_hallmark_status(listing=listing),
+                "cost_form": cost_form,
+                "cost_per_wear": cost_form.cost_per_wear(listing.price),
+                "other_listings": artisan_other_listings(listing=listing),
+                "is_favourite": bool(
+                    favourite_listing_ids(user=user, listings=[listing])
+                ),
+                "can_edit": can_edit_listing(user, listing),
+            }
+        )
+        return context
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+class FavouriteListingToggleView(LoginRequiredMixin, View):
+    """POST: favourite or un-favourite a piece one may see."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, slug):
+        listing = listing_get(user=request.user, slug=slug)
+        try:
+            now = favourite_toggle(user=request.user, listing=listing)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(
+                request,
+                f"“{listing.title}” is in your favourites."
+                if now
+                else f"“{listing.title}” is no longer in your favourites.",
+            )
+        return redirect(_safe_next(request, listing.get_absolute_url()))
+
+
+class FavouriteArtisanToggleView(LoginRequiredMixin, View):
+    """POST: favourite or un-favourite an artisan."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, slug):
+        artisan = get_object_or_404(Artisan, slug=slug)
+        if not artisan.listings.published().exists() and not artisan.is_verified:
+            raise Http404("No such artisan.")
+        now = favourite_toggle(user=request.user, artisan=artisan)
+        messages.success(
+            request,
+            f"{artisan.public_name} is in your favourites."
+            if now
+            else f"{artisan.public_name} is no longer in your favourites.",
+        )
+        return redirect(_safe_next(request, "marketplace:favourite-list"))
+
+
+class FavouriteListView(LoginRequiredMixin, TemplateView):
+    """/favourites/: every piece and artisan the user keeps, paginated."""
+
+    template_name = "catalogue/favourite_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = Paginator(favourite_list(user=self.request.user), 24).get_page(
+            self.request.GET.get("page")
+        )
+        context["page_obj"] = page
+        context["favourites"] = list(page.object_list)
+        return context

@@ -1,0 +1,90 @@
+"""In-app notifications and the emails that ask a party to act."""
+
+import contextlib
+import contextvars
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from marketplace.commissions.models import Commission, CommissionEvent, Notification
+
+logger = logging.getLogger(__name__)
+
+_emails_suppressed = contextvars.ContextVar(
+    "commission_emails_suppressed", default=False
+)
+
+
+@contextlib.contextmanager
+def emails_suppressed():
+    """Create notifications without emailing anyone (demo seeding)."""
+    token = _emails_suppressed.set(True)
+    try:
+        yield
+    finally:
+        _emails_suppressed.reset(token)
+
+
+def _send_action_email(*, recipient, commission: Commission, verb: str, action: str):
+    context = {
+        "recipient": recipient,
+        "commission": commission,
+        "verb": verb,
+        "action": action,
+        "url": f"{settings.SITE_URL.rstrip('/')}{commission.get_absolute_url()}",
+        "site_name": settings.SITE_NAME,
+    }
+    subject = render_to_string(
+        "emails/commissions/action_needed_subject.txt", context
+    ).strip()
+    body = render_to_string("emails/commissions/action_needed.txt", context)
+    send_mail(
+        " ".join(subject.split()),
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [recipient.email],
+    )
+
+
+@transaction.atomic
+def notification_notify(
+    *,
+    recipient,
+    commission: Commission,
+    verb: str,
+    event: CommissionEvent | None = None,
+    action: str = "",
+) -> Notification:
+    """Notify one party in the app; when ``action`` asks them to act, email them too.
+
+    The email leaves only once the transaction commits, so a move that fails sends
+    nothing.
+    """
+    notification = Notification.objects.create(
+        user=recipient,
+        verb=verb[:200],
+        commission=commission,
+        event=event,
+        action_needed=bool(action),
+    )
+    if action and recipient.email and not _emails_suppressed.get():
+        transaction.on_commit(
+            lambda: _send_action_email(
+                recipient=recipient, commission=commission, verb=verb, action=action
+            ),
+            robust=True,
+        )
+    return notification
+
+
+@transaction.atomic
+def notification_mark_read(*, user, notification: Notification | None = None) -> int:
+    """Mark one of the user's notifications read, or all of them when none is given."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification is not None:
+        unread = unread.filter(pk=notification.pk)
+    return unread.update(read_at=timezone.now())

@@ -1,0 +1,490 @@
+"""Commission pages: the buyer's list, the studio inbox, one shared commission page,
+one POST endpoint per move, and notifications."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views import View
+from django.views.generic import FormView, ListView, TemplateView
+
+from artisans.models import Artisan
+from marketplace.catalogue.models import Listing
+from marketplace.commissions import forms, selectors, services
+from marketplace.commissions.models import Commission, Notification, Quote
+from marketplace.commissions.notifications import notification_mark_read
+from marketplace.commissions.permissions import (
+    can_request_commission,
+    can_use_commission_inbox,
+)
+
+PAGE_SIZE = 20
+
+
+def apply_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names, or above the form."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)
+
+
+class CommissionListView(LoginRequiredMixin, ListView):
+    """The buyer's "My commissions"."""
+
+    template_name = "commissions/commission_list.html"
+    context_object_name = "commissions"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        status = self.request.GET.get("status") or None
+        if status not in Commission.Status.values:
+            status = None
+        return selectors.commission_list(user=self.request.user, status=status)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["inbox"] = False
+        context["statuses"] = Commission.Status.choices
+        context["current_status"] = self.request.GET.get("status", "")
+        context["rows"] = [
+            (c, selectors.commission_next_step(c)) for c in context["commissions"]
+        ]
+        return context
+
+
+class StudioCommissionListView(LoginRequiredMixin, ListView):
+    """The artisan's commission inbox in the studio."""
+
+    template_name = "commissions/commission_list.html"
+    context_object_name = "commissions"
+    paginate_by = PAGE_SIZE
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_use_commission_inbox(request.user):
+            raise PermissionDenied("The commission inbox is for artisans.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        status = self.request.GET.get("status") or None
+        if status not in (*Commission.Status.values, "open"):
+            status = None
+        return selectors.commission_inbox(user=self.request.user, status=status)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        artisan = self.request.user.artisan_profile
+        context["inbox"] = True
+        context["artisan"] = artisan
+        context["statuses"] = [("open", "Open"), *Commission.Status.choices]
+        context["current_status"] = self.request.GET.get("status", "")
+        context["waiting"] = Commission.objects.filter(
+            artisan=artisan, status=Commission.Status.WAITLISTED
+        ).count()
+        context["rows"] = [
+            (c, selectors.commission_next_step(c)) for c in context["commissions"]
+        ]
+        return context
+
+
+class StudioCommissionAdmitNextView(LoginRequiredMixin, View):
+    """Admit the request that has waited longest on the artisan's waitlist."""
+
+    def post(self, request):
+        if not can_use_commission_inbox(request.user):
+            raise PermissionDenied("The commission inbox is for artisans.")
+        try:
+            commission = services.commission_admit_next(
+                actor=request.user, artisan=request.user.artisan_profile
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("marketplace:studio-commission-list")
+        messages.success(request, f"Admitted #{commission.pk} “{commission.title}”.")
+        return redirect(commission)
+
+
+class CommissionCreateView(LoginRequiredMixin, FormView):
+    """A request to one artisan: /commissions/new/?artisan=<slug>&base=<listing slug>."""
+
+    template_name = "commissions/commission_form.html"
+    form_class = forms.CommissionRequestForm
+
+    def dispatch(self, request, *args, **kwargs):
+        slug = request.GET.get("artisan") or request.POST.get("artisan")
+        if not slug:
+            raise Http404("Choose an artisan to commission.")
+        self.artisan = get_object_or_404(
+            Artisan.objects.select_related("user"), slug=slug
+        )
+        self.base = None
+        base_slug = request.GET.get("base")
+        if base_slug:
+            self.base = get_object_or_404(
+                Listing.objects.public().filter(artisan=self.artisan), slug=base_slug
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["artisan"] = self.artisan
+        return kwargs
+
+    def get_initial(self):
+        initial = {"currency": "GBP"}
+        if self.base is not None:
+            initial.update(
+                kind=Commission.Kind.MODIFICATION,
+                base_listing=self.base,
+                category=self.base.category,
+                title=f"My version of {self.base.title}"[:140],
+                currency=self.base.currency,
+            )
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["artisan"] = self.artisan
+        context["base"] = self.base
+        context["can_request"] = can_request_commission(self.request.user, self.artisan)
+        context["is_self"] = self.artisan.user_id == self.request.user.pk
+        return context
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            commission = services.commission_request(
+                buyer=self.request.user,
+                artisan=self.artisan,
+                kind=data["kind"],
+                base_listing=data.get("base_listing"),
+                title=data["title"],
+                category=data["category"],
+                brief=data["brief"],
+                budget_min=data.get("budget_min"),
+                budget_max=data.get("budget_max"),
+                currency=data["currency"],
+                desired_date=data.get("desired_date"),
+                ring_size=data.get("ring_size", ""),
+                measurements=data.get("measurements", ""),
+                engraving_text=data.get("engraving_text", ""),
+                material_preferences=data.get("material_preferences", ""),
+                reference_images=data.get("reference_images") or [],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        if commission.status == Commission.Status.WAITLISTED:
+            position = services.waitlist_position(commission)
+            messages.success(
+                self.request,
+                f"Your request joined {self.artisan.public_name}'s waitlist at "
+                f"position {position}.",
+            )
+        else:
+            messages.success(
+                self.request, f"Your request was sent to {self.artisan.public_name}."
+            )
+        return redirect(commission)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+# --- The commission page and its moves ---------------------------------------------------
+
+
+def _run(action: str, *, user, commission, data):
+    """Call the one service behind each HTML action."""
+    c = commission
+    if action == "admit":
+        return services.commission_admit(actor=user, commission=c)
+    if action == "decline":
+        return services.commission_decline(
+            actor=user, commission=c, reason=data["reason"]
+        )
+    if action == "quote":
+        return services.commission_quote(
+            actor=user,
+            commission=c,
+            price=data["price"],
+            deposit=data["deposit"],
+            currency=data["currency"],
+            estimated_completion_date=data["estimated_completion_date"],
+            valid_until=data["valid_until"],
+            materials_commitments=data["materials_commitments"],
+            note=data.get("note", ""),
+        )
+    if action == "accept-quote":
+        return services.commission_accept_quote(
+            actor=user, commission=c, version=data["version"]
+        )
+    if action == "decline-quote":
+        return services.commission_decline_quote(
+            actor=user, commission=c, version=data["version"], reason=data["reason"]
+        )
+    if action == "start":
+        return services.commission_start(actor=user, commission=c)
+    if action == "progress-update":
+        return services.commission_post_update(
+            actor=user,
+            commission=c,
+            stage=data["stage"],
+            note=data["note"],
+            needs_approval=data["needs_approval"],
+            photos=data.get("photos") or [],
+            use_as_evidence=data["use_as_evidence"],
+        )
+    if action == "approve-update":
+        return services.commission_approve_update(
+            actor=user, commission=c, update_id=data["update"], note=data["note"]
+        )
+    if action == "request-changes":
+        return services.commission_request_changes(
+            actor=user, commission=c, update_id=data["update"], note=data["note"]
+        )
+    if action == "submit-for-review":
+        return services.commission_submit_for_review(actor=user, commission=c)
+    if action == "approve":
+        return services.commission_approve(actor=user, commission=c)
+    if action == "send-back":
+        return services.commission_send_back(
+            actor=user, commission=c, reason=data["reason"]
+        )
+    if action == "complete":
+        return services.commission_complete(
+            actor=user,
+            commission=c,
+            title=data["title"],
+            description=data["description"],
+            metals=data.get("metals", []),
+            inputs=data.get("inputs", []),
+            loss_grams=data.get("loss_grams"),
+        )
+    if action == "cancel":
+        return services.commission_cancel(
+            actor=user, commission=c, reason=data["reason"]
+        )
+    if action == "payment":
+        return services.payment_record(
+            actor=user,
+            commission=c,
+            kind=data["kind"],
+            amount=data["amount"],
+            reference=data["reference"],
+        )
+    if action == "confirm-payment":
+        return services.payment_confirm(
+            actor=user, commission=c, payment_id=data["payment"]
+        )
+    if action == "message":
+        return services.message_post(
+            actor=user,
+            commission=c,
+            body=data["body"],
+            attachments=data.get("attachments") or [],
+        )
+    raise Http404("No such action.")
+
+
+# action slug -> (transition, form class, success message)
+ACTIONS: dict[str, tuple[str | None, type, str]] = {
+    "admit": ("admit", forms.EmptyForm, "Request admitted from the waitlist."),
+    "decline": ("decline", forms.ReasonForm, "Request declined."),
+    "quote": ("quote", forms.QuoteForm, "Quote sent."),
+    "accept-quote": ("accept_quote", forms.VersionForm, "Quote accepted."),
+    "decline-quote": ("decline_quote", forms.DeclineQuoteForm, "Quote declined."),
+    "start": ("start", forms.EmptyForm, "Work started."),
+    "progress-update": (
+        "post_update",
+        forms.ProgressUpdateForm,
+        "Progress update posted.",
+    ),
+    "approve-update": (
+        "approve_update",
+        forms.UpdateDecisionForm,
+        "Update approved.",
+    ),
+    "request-changes": (
+        "request_changes",
+        forms.RequestChangesForm,
+        "Changes requested.",
+    ),
+    "submit-for-review": (
+        "submit_for_review",
+        forms.EmptyForm,
+        "Piece submitted for review.",
+    ),
+    "approve": ("approve", forms.EmptyForm, "Piece approved."),
+    "send-back": ("send_back", forms.ReasonForm, "Piece sent back."),
+    "complete": (
+        "complete",
+        forms.CompleteForm,
+        "Commission completed: the piece now belongs to the buyer.",
+    ),
+    "cancel": ("cancel", forms.ReasonForm, "Commission cancelled."),
+    "payment": ("record_payment", forms.PaymentForm, "Payment recorded."),
+    "confirm-payment": (
+        "confirm_payment",
+        forms.PaymentConfirmForm,
+        "Payment confirmed.",
+    ),
+    "message": (None, forms.MessageForm, "Message sent."),
+}
+
+
+def make_form(slug: str, user, **kwargs):
+    """The form behind an action; completion lists the artisan's own lots."""
+    form_class = ACTIONS[slug][1]
+    if form_class is forms.CompleteForm:
+        kwargs["user"] = user
+    return form_class(prefix=slug, **kwargs)
+
+
+def _commission_or_404(user, pk) -> Commission:
+    try:
+        return selectors.commission_get(user=user, pk=pk)
+    except Commission.DoesNotExist:
+        raise Http404("No such commission.") from None
+
+
+class CommissionDetailMixin:
+    template_name = "commissions/commission_detail.html"
+
+    def detail_context(self, commission: Commission, bound: dict | None = None):
+        user = self.request.user
+        role = selectors.viewer_role(user, commission)
+        moves = set(services.allowed_moves(user, commission))
+        bound = bound or {}
+
+        def form(slug):
+            if slug in bound:
+                return bound[slug]
+            return make_form(slug, user)
+
+        quotes = list(commission.quotes.all())
+        updates = list(commission.progress_updates.all())
+        payments = list(commission.payments.all())
+        current_quote = next(
+            (q for q in quotes if q.status == Quote.Status.CURRENT), None
+        )
+        accepted = next((q for q in quotes if q.status == Quote.Status.ACCEPTED), None)
+        forms_for = {
+            slug.replace("-", "_"): form(slug)
+            for slug, (move, _form, _msg) in ACTIONS.items()
+            if move is None or move in moves
+        }
+        return {
+            "commission": commission,
+            "role": role,
+            "moves": moves,
+            "forms": forms_for,
+            "quotes": quotes,
+            "current_quote": current_quote,
+            "accepted_quote": accepted,
+            "updates": updates,
+            "pending_updates": [u for u in updates if u.awaits_approval],
+            "payments": payments,
+            "pending_payments": [p for p in payments if p.status == "pending"],
+            "events": list(selectors.commission_events(commission=commission)),
+            "thread": list(selectors.commission_messages(commission=commission)),
+            "next_step": selectors.commission_next_step(commission),
+            "waitlist_position": commission.queue_position or None
+            if commission.status == Commission.Status.WAITLISTED
+            else None,
+            "back_url": reverse(
+                "marketplace:studio-commission-list"
+                if role == services.ARTISAN
+                else "marketplace:commission-list"
+            ),
+        }
+
+
+class CommissionDetailView(LoginRequiredMixin, CommissionDetailMixin, TemplateView):
+    """One commission as its buyer or its artisan sees it, with their actions."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        commission = _commission_or_404(self.request.user, kwargs["pk"])
+        context.update(self.detail_context(commission))
+        return context
+
+
+class CommissionActionView(LoginRequiredMixin, CommissionDetailMixin, View):
+    """POST one move: validate its form, call its service, redirect to the page."""
+
+    def post(self, request, pk, action):
+        commission = _commission_or_404(request.user, pk)
+        if action not in ACTIONS:
+            raise Http404("No such action.")
+        _move, _form_class, success = ACTIONS[action]
+        form = make_form(action, request.user, data=request.POST, files=request.FILES)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            if isinstance(form, forms.CompleteForm):
+                data["metals"] = form.metals()
+                data["inputs"] = form.inputs()
+            try:
+                _run(action, user=request.user, commission=commission, data=data)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, success)
+                anchor = "#thread" if action == "message" else ""
+                return redirect(commission.get_absolute_url() + anchor)
+        commission = _commission_or_404(request.user, pk)
+        context = self.detail_context(commission, bound={action: form})
+        context["failed_action"] = action
+        context["failed_form"] = form
+        return TemplateResponse(request, self.template_name, context, status=400)
+
+
+# --- Notifications ----------------------------------------------------------------------
+
+
+class NotificationListView(LoginRequiredMixin, ListView):
+    template_name = "commissions/notification_list.html"
+    context_object_name = "notifications"
+    paginate_by = 30
+
+    def get_queryset(self):
+        return selectors.notification_list(user=self.request.user)
+
+
+class NotificationOpenView(LoginRequiredMixin, View):
+    """Open a notification: it is marked read and leads to its commission."""
+
+    def get(self, request, pk):
+        notification = get_object_or_404(
+            Notification.objects.filter(user=request.user), pk=pk
+        )
+        notification_mark_read(user=request.user, notification=notification)
+        if notification.commission_id:
+            return redirect(
+                "marketplace:commission-detail", pk=notification.commission_id
+            )
+        return redirect("marketplace:notification-list")
+
+
+class NotificationMarkReadView(LoginRequiredMixin, View):
+    """Mark one notification (``notification`` in the form) or all of them read."""
+
+    def post(self, request):
+        notification = None
+        if request.POST.get("notification"):
+            notification = get_object_or_404(
+                Notification.objects.filter(user=request.user),
+                pk=request.POST.get("notification")
+                if str(request.POST.get("notification")).isdecimal()
+                and str(request.POST.get("notification")).isascii()
+                else 0,
+            )
+        count = notification_mark_read(user=request.user, notification=notification)
+        messages.success(
+            request, f"{count} notification{'s' if count != 1 else ''} marked read."
+        )
+        return redirect("marketplace:notification-list")

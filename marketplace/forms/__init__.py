@@ -1,1 +1,0 @@
-"""Marketplace forms, one module per area: accounts, listings, commissions."""

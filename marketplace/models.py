@@ -1,0 +1,28 @@
+"""The marketplace app's model registry: Django loads this module, and it gathers the
+models that each context package defines. Code imports models from their context
+(``marketplace.catalogue.models``, ``marketplace.commissions.models``), not from here."""
+
+from marketplace.catalogue.models import (  # noqa: F401
+    CatalogueChange,
+    CatalogueRevision,
+    Favourite,
+    Gemstone,
+    HallmarkRecord,
+    Listing,
+    ListingEvent,
+    ListingPhoto,
+    MetalComponent,
+    MetalPrice,
+)
+from marketplace.commissions.models import (  # noqa: F401
+    Commission,
+    CommissionEvent,
+    CommissionReferenceImage,
+    Message,
+    MessageAttachment,
+    Notification,
+    Payment,
+    ProgressPhoto,
+    ProgressUpdate,
+    Quote,
+)

@@ -1,1 +1,0 @@
-"""Marketplace writes, one module per area: accounts, listings, commissions."""

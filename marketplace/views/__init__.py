@@ -1,1 +1,0 @@
-"""Marketplace HTML views, one module per area: accounts, catalogue, commissions."""
