@@ -1,6 +1,7 @@
 """Who may do what with artisans' records: plain predicates shared by views, API and templates."""
 
 from marketplace.accounts.roles import is_artisan, is_verifier
+from provenance.services.verification import allowed_actions
 
 
 def can_become_artisan(user) -> bool:
@@ -14,8 +15,6 @@ def can_edit_artisan(user, artisan) -> bool:
 
 
 def can_submit_artisan(user, artisan) -> bool:
-    from provenance.services.verification import allowed_actions
-
     return can_edit_artisan(user, artisan) and "submit" in allowed_actions(
         artisan, by="owner"
     )

@@ -44,16 +44,9 @@ def artisan_get(*, slug: str, user=None) -> Artisan:
 
 def artisan_pieces(*, artisan: Artisan, limit: int = 24):
     """The artisan's published pieces with their photos, for the artisan page."""
-    from marketplace.catalogue.models import ListingPhoto
-
     return list(
         artisan.listings.published()
-        .prefetch_related(
-            Prefetch(
-                "photos",
-                queryset=ListingPhoto.objects.order_by("position", "id"),
-            )
-        )
+        .with_card_data()
         .order_by("-published_at", "-id")[:limit]
     )
 

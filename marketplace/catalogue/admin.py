@@ -14,6 +14,7 @@ from marketplace.catalogue.models import (
     MetalPrice,
 )
 from marketplace.catalogue.services import listings as services
+from marketplace.catalogue.services.prices import metal_price_set
 
 
 class MetalComponentInline(admin.TabularInline):
@@ -199,8 +200,6 @@ class MetalPriceAdmin(admin.ModelAdmin):
 
 
 def services_metal_price_set(actor, data):
-    from marketplace.catalogue.services.favourites import metal_price_set
-
     return metal_price_set(
         actor=actor,
         metal=data["metal"],

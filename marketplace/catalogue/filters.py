@@ -18,7 +18,7 @@ from django_countries import countries
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from artisans.models import Technique
+from artisans.models import MakerMark, Technique
 from marketplace.catalogue import hallmarking
 from marketplace.catalogue.hallmarking import hallmark_status_q
 from marketplace.catalogue.models import Gemstone, Listing
@@ -109,8 +109,6 @@ class ConditionFacet(FacetMixin, django_filters.MultipleChoiceFilter):
 
 
 def _maker_mark_verified() -> Q:
-    from artisans.models import MakerMark
-
     return Q(
         Exists(
             MakerMark.objects.filter(

@@ -2,9 +2,14 @@
 
 from django.utils.text import slugify
 
-from artisans.models import Artisan, Technique, Tradition
-from artisans.services import artisan_set_images
+from artisans.models import Artisan, MakerMark, Technique, Tradition
+from artisans.services import artisan_set_images, maker_mark_create
 from marketplace.demo import images as demo_images
+from provenance.services.verification import (
+    TRANSITIONS,
+    claim_transition,
+    evidence_add,
+)
 
 TECHNIQUES = [
     ("Filigree", "Fine wires twisted and soldered into lace-like patterns."),
@@ -211,8 +216,6 @@ PROFILE_STEPS = {
 
 
 def _run_steps(record, steps, *, owner, verifier, reason="") -> None:
-    from provenance.services.verification import TRANSITIONS, claim_transition
-
     for action in steps:
         actor = owner if TRANSITIONS[action].by == "owner" else verifier
         claim_transition(
@@ -225,10 +228,6 @@ def _run_steps(record, steps, *, owner, verifier, reason="") -> None:
 
 def seed_marks_and_reviews(artisans: dict[str, Artisan], verifier) -> int:
     """Maker's marks in several states and some reviews waiting; idempotent."""
-    from artisans.models import MakerMark
-    from artisans.services import maker_mark_create
-    from provenance.services.verification import evidence_add
-
     created = 0
     for username, marks in MARKS.items():
         artisan = artisans.get(username)

@@ -14,7 +14,8 @@ from django.utils.text import slugify
 from artisans.models import MakerMark, Technique
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.services import listings as services
-from marketplace.catalogue.services.favourites import favourite_add, metal_price_set
+from marketplace.catalogue.services.favourites import favourite_add
+from marketplace.catalogue.services.prices import metal_price_set
 from marketplace.demo import images as demo_images
 from provenance.models import VerificationStatus
 from provenance.services.verification import claim_submit, claim_transition

@@ -22,7 +22,8 @@ from marketplace.catalogue.selectors import (
     listing_value_panel,
 )
 from marketplace.catalogue.services import listings as services
-from marketplace.catalogue.services.favourites import favourite_toggle, metal_price_set
+from marketplace.catalogue.services.favourites import favourite_toggle
+from marketplace.catalogue.services.prices import metal_price_set
 from marketplace.demo import images as demo_images
 from tests import factories as f
 
