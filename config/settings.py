@@ -15,6 +15,12 @@ Environment variables:
     TOUCHSTONE_SITE_URL           public address used in email links (default http://127.0.0.1:8000)
     TOUCHSTONE_COMMISSION_EXPIRY_DAYS
                                   days before an unanswered commission request expires (14)
+    TOUCHSTONE_ORDER_HOLD_MINUTES how long a placed order holds its pieces unpaid (15)
+    TOUCHSTONE_ORDER_MAX_HELD     pieces one account may hold unpaid at once (5)
+    TOUCHSTONE_ORDER_DELIVER_DAYS days after shipping an order counts as delivered (14)
+    TOUCHSTONE_ORDER_RETURN_DAYS  days after delivery a buyer may ask to return (14)
+    STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
+                                  both set: card payments through Stripe Checkout
 """
 
 import os
@@ -360,6 +366,16 @@ SITE_URL = os.environ.get("TOUCHSTONE_SITE_URL", "http://127.0.0.1:8000")
 COMMISSION_REQUEST_EXPIRY_DAYS = int(
     os.environ.get("TOUCHSTONE_COMMISSION_EXPIRY_DAYS", "14")
 )
+# Orders: a placed order holds its pieces this long while the buyer pays; one account
+# holds at most this many pieces unpaid; a shipped order counts as delivered after
+# ORDER_AUTO_DELIVER_DAYS; returns may be asked for ORDER_RETURN_DAYS after delivery.
+ORDER_HOLD_MINUTES = int(os.environ.get("TOUCHSTONE_ORDER_HOLD_MINUTES", "15"))
+ORDER_MAX_HELD_PIECES = int(os.environ.get("TOUCHSTONE_ORDER_MAX_HELD", "5"))
+ORDER_AUTO_DELIVER_DAYS = int(os.environ.get("TOUCHSTONE_ORDER_DELIVER_DAYS", "14"))
+ORDER_RETURN_DAYS = int(os.environ.get("TOUCHSTONE_ORDER_RETURN_DAYS", "14"))
+# Card payments: Stripe Checkout when both are set; otherwise bank transfer only.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 # Benchmarks mount a constant-JSON floor view at /bench/floor/ (bench/README.md).
 BENCHMARK = env_bool("TOUCHSTONE_BENCH")
 

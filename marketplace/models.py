@@ -2,6 +2,7 @@
 models that each context package defines. Code imports models from their context
 (``marketplace.catalogue.models``, ``marketplace.commissions.models``), not from here."""
 
+from marketplace.accounts.models import Address  # noqa: F401
 from marketplace.catalogue.models import (  # noqa: F401
     CatalogueChange,
     CatalogueRevision,
@@ -26,3 +27,12 @@ from marketplace.commissions.models import (  # noqa: F401
     ProgressUpdate,
     Quote,
 )
+from marketplace.orders.models import (  # noqa: F401
+    Basket,
+    BasketLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    ShippingProfile,
+)
+from marketplace.payments.models import Charge, PaymentEvent, Refund  # noqa: F401

@@ -5,6 +5,7 @@ from django.urls import path
 from marketplace.accounts import views as accounts
 from marketplace.catalogue.urls import urlpatterns as catalogue_urlpatterns
 from marketplace.commissions.urls import urlpatterns as commissions_urlpatterns
+from marketplace.orders.urls import urlpatterns as orders_urlpatterns
 
 app_name = "marketplace"
 
@@ -12,4 +13,5 @@ urlpatterns = [
     path("account/", accounts.AccountView.as_view(), name="account"),
     *catalogue_urlpatterns,
     *commissions_urlpatterns,
+    *orders_urlpatterns,
 ]

@@ -25,8 +25,8 @@ def can_view_listing(user, listing) -> bool:
     return listing.is_public
 
 
-def can_reserve_listing(user, listing) -> bool:
-    """A signed-in buyer (not the maker) may hold a published piece."""
+def can_buy_listing(user, listing) -> bool:
+    """A signed-in buyer (not the maker) may order a published piece."""
     return bool(
         user is not None
         and user.is_authenticated

@@ -154,3 +154,32 @@ def ownership_claim(*, actor, code: str) -> Certificate:
     handover.claimed_at = now
     handover.save(update_fields=["claimed_by", "claimed_at", "updated_at"])
     return certificate
+
+
+@transaction.atomic
+def certificate_pass_on_sale(*, listing, buyer) -> Certificate | None:
+    """A sold piece was delivered: its certificate passes to the buyer, recorded as an
+    ownership event on its chain (as a hand-over is). A piece without a certificate
+    has nothing to pass; passing it to its current owner changes nothing."""
+    certificate = (
+        Certificate.objects.select_for_update().filter(listing=listing).first()
+    )
+    if certificate is None or certificate.owner_id == buyer.pk:
+        return certificate
+    listing = certificate.listing
+    now = timezone.now()
+    head = chain_services._piece_head(listing)
+    chain_services._record(
+        artisan=listing.artisan,
+        actor=buyer,
+        kind=TraceEvent.Kind.OWNERSHIP,
+        biz_step=TraceEvent.BizStep.RETAIL_SELLING,
+        occurred_at=max(now, head.occurred_at) if head else now,
+        items=[(chain_services.Role.SUBJECT, None, listing, None)],
+        parents=[head] if head else [],
+        pieces=[listing],
+        owner_pseudonym=owner_pseudonym(buyer),
+    )
+    certificate.owner = buyer
+    certificate.save(update_fields=["owner", "updated_at"])
+    return certificate

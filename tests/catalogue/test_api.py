@@ -1,10 +1,8 @@
 """Catalogue API: listings, facets, transitions, sub-resources, favourites, prices."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from marketplace.catalogue.models import Favourite, Listing, MetalPrice
@@ -372,30 +370,6 @@ class TestWrites:
             f"{detail(listing)}hallmarks/{response.json()['id']}/submit/"
         )
         assert submitted.json()["verification_status"] == "submitted"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_api_reservations_sell_once_and_never_500():
-    listing = f.catalogue_listing()
-    clients = [api_client_for(f.UserFactory()) for _ in range(5)]
-    codes = []
-    barrier = threading.Barrier(len(clients))
-
-    def attempt(client):
-        try:
-            barrier.wait()
-            codes.append(client.post(f"{detail(listing)}reserve/").status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(codes) == [200, 400, 400, 400, 400]
-    listing.refresh_from_db()
-    assert listing.status == "reserved"
 
 
 class TestFavouritesApi:

@@ -22,6 +22,7 @@ from marketplace.catalogue.selectors import (
     listing_value_panel,
 )
 from marketplace.catalogue.services import listings as services
+from marketplace.catalogue.services import stock
 from marketplace.catalogue.services.favourites import favourite_toggle
 from marketplace.catalogue.services.prices import metal_price_set
 from marketplace.demo import images as demo_images
@@ -669,34 +670,92 @@ class TestPublishing:
         )
         assert actions == ["unpublish", "archive"]
 
-    def test_reserve_and_sell_a_one_of_a_kind_piece(self):
+    def test_hold_and_sell_a_one_of_a_kind_piece(self):
         listing = f.catalogue_listing()
         buyer = f.UserFactory()
-        services.listing_reserve(listing=listing, buyer=buyer)
+        stock.listing_hold(listing=listing, quantity=1, buyer=buyer)
         listing.refresh_from_db()
-        assert listing.status == "reserved"
+        assert (listing.status, listing.quantity_held) == ("reserved", 1)
         with pytest.raises(ValidationError):
-            services.listing_reserve(listing=listing, buyer=f.UserFactory())
-        services.listing_mark_sold(listing=listing, actor=listing.artisan.user)
+            stock.listing_hold(listing=listing, quantity=1, buyer=f.UserFactory())
+        stock.listing_sell(listing=listing, quantity=1)
         listing.refresh_from_db()
-        assert listing.status == "sold"
-        assert ListingEvent.objects.filter(listing=listing).count() == 2
+        assert (listing.status, listing.quantity_held) == ("sold", 0)
+        assert list(
+            ListingEvent.objects.filter(listing=listing).values_list(
+                "action", "to_status"
+            )
+        ) == [("hold", "reserved"), ("sell", "sold")]
 
-    def test_the_maker_cannot_reserve_their_own_piece(self):
+    def test_a_released_hold_puts_the_piece_back_on_sale(self):
         listing = f.catalogue_listing()
-        with pytest.raises(PermissionDenied):
-            services.listing_reserve(listing=listing, buyer=listing.artisan.user)
+        stock.listing_hold(listing=listing, quantity=1, buyer=f.UserFactory())
+        stock.listing_release_hold(listing=listing, quantity=1)
+        listing.refresh_from_db()
+        assert (listing.status, listing.quantity_available) == ("published", 1)
+        assert listing.quantity_held == 0
 
     def test_a_limited_edition_is_reserved_only_when_the_last_one_goes(self):
         listing = f.catalogue_listing(
-            kind="limited_edition", edition_size=2, quantity_available=2
+            kind="limited_edition", edition_size=3, quantity_available=3
         )
-        services.listing_reserve(listing=listing, buyer=f.UserFactory())
+        stock.listing_hold(listing=listing, quantity=2, buyer=f.UserFactory())
         listing.refresh_from_db()
         assert (listing.status, listing.quantity_available) == ("published", 1)
-        services.listing_reserve(listing=listing, buyer=f.UserFactory())
+        with pytest.raises(ValidationError):
+            stock.listing_hold(listing=listing, quantity=2, buyer=f.UserFactory())
+        stock.listing_hold(listing=listing, quantity=1, buyer=f.UserFactory())
         listing.refresh_from_db()
         assert (listing.status, listing.quantity_available) == ("reserved", 0)
+        # Sold out only once every holding order has paid.
+        stock.listing_sell(listing=listing, quantity=2)
+        listing.refresh_from_db()
+        assert (listing.status, listing.quantity_held) == ("reserved", 1)
+        stock.listing_sell(listing=listing, quantity=1)
+        listing.refresh_from_db()
+        assert listing.status == "sold"
+
+    def test_a_held_piece_keeps_its_terms(self):
+        listing = f.catalogue_listing()
+        stock.listing_hold(listing=listing, quantity=1, buyer=f.UserFactory())
+        with pytest.raises(ValidationError) as caught:
+            services.listing_update(
+                listing=listing, actor=listing.artisan.user, price=Decimal("9999")
+            )
+        assert "price" in caught.value.message_dict
+        listing.refresh_from_db()
+        assert listing.price == Decimal("180.00")
+        # Words may still change.
+        services.listing_update(
+            listing=listing, actor=listing.artisan.user, title="Renamed ring"
+        )
+
+    def test_the_maker_cannot_mark_sold_a_piece_an_order_holds(self):
+        listing = f.catalogue_listing(
+            kind="limited_edition", edition_size=3, quantity_available=3
+        )
+        stock.listing_hold(listing=listing, quantity=1, buyer=f.UserFactory())
+        with pytest.raises(ValidationError):
+            services.listing_mark_sold(listing=listing, actor=listing.artisan.user)
+
+    def test_a_sold_one_of_a_kind_piece_never_returns_to_sale(self):
+        listing = f.catalogue_listing()
+        user = listing.artisan.user
+        services.listing_mark_sold(listing=listing, actor=user)
+        services.listing_archive(listing=listing, actor=user)
+        with pytest.raises(ValidationError) as caught:
+            services.listing_publish(listing=listing, actor=user)
+        assert "never returns to sale" in str(caught.value)
+        listing.refresh_from_db()
+        assert listing.status == "archived"
+
+    def test_a_restocked_piece_is_on_sale_again(self):
+        listing = f.catalogue_listing()
+        stock.listing_hold(listing=listing, quantity=1, buyer=f.UserFactory())
+        stock.listing_sell(listing=listing, quantity=1)
+        stock.listing_restock(listing=listing, quantity=1, note="returned")
+        listing.refresh_from_db()
+        assert (listing.status, listing.quantity_available) == ("published", 1)
 
     def test_a_sold_piece_cannot_be_edited(self):
         listing = f.catalogue_listing(status="sold")
@@ -775,7 +834,7 @@ class TestSearch:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_buyers_reserve_a_one_of_a_kind_piece_once():
+def test_concurrent_buyers_hold_a_one_of_a_kind_piece_once():
     import threading
 
     from django.db import connection
@@ -788,8 +847,8 @@ def test_concurrent_buyers_reserve_a_one_of_a_kind_piece_once():
     def attempt(buyer):
         try:
             barrier.wait()
-            services.listing_reserve(
-                listing=Listing.objects.get(pk=listing.pk), buyer=buyer
+            stock.listing_hold(
+                listing=Listing.objects.get(pk=listing.pk), quantity=1, buyer=buyer
             )
             outcomes.append("ok")
         except ValidationError:
@@ -806,8 +865,8 @@ def test_concurrent_buyers_reserve_a_one_of_a_kind_piece_once():
         thread.join()
     assert sorted(outcomes) == ["ok"] + ["refused"] * 5
     listing.refresh_from_db()
-    assert listing.status == "reserved"
-    assert ListingEvent.objects.filter(listing=listing, action="reserve").count() == 1
+    assert (listing.status, listing.quantity_held) == ("reserved", 1)
+    assert ListingEvent.objects.filter(listing=listing, action="hold").count() == 1
 
 
 # --- Value panel, favourites and metal prices -------------------------------------------

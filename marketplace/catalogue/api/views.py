@@ -39,6 +39,7 @@ from marketplace.catalogue.selectors import (
 )
 from marketplace.catalogue.services import favourites as favourite_services
 from marketplace.catalogue.services import listings as services
+from marketplace.catalogue.services import prices
 from marketplace.catalogue.sorting import RELEVANCE, SORT_ORDERS, ordering_fields
 
 # Any segment reaches the view, so that a malformed id or slug is a JSON 404 from the
@@ -136,7 +137,7 @@ class ListingViewSet(
 
     def get_object(self):
         slug = self.kwargs["slug"]
-        if self.action in ("retrieve", "reserve"):
+        if self.action == "retrieve":
             return listing_get(user=self.request.user, slug=slug)
         if not self.request.user.is_authenticated:
             return listing_get(user=self.request.user, slug=slug)
@@ -268,34 +269,10 @@ class ListingViewSet(
     @extend_schema(
         request=None, responses={200: s.ListingDetailSerializer, **OBJECT_WRITE_ERRORS}
     )
-    @action(detail=True, methods=["post"])
-    def release(self, request, slug=None):
-        """Put a reserved piece back on sale."""
-        return self._transition(request, "release")
-
-    @extend_schema(
-        request=None, responses={200: s.ListingDetailSerializer, **OBJECT_WRITE_ERRORS}
-    )
     @action(detail=True, methods=["post"], url_path="mark-sold")
     def mark_sold(self, request, slug=None):
-        """Record the sale of a published or reserved piece."""
+        """Record a sale made away from Touchstone (a piece no order holds)."""
         return self._transition(request, "mark_sold")
-
-    @extend_schema(
-        request=None, responses={200: s.ListingSerializer, **OBJECT_WRITE_ERRORS}
-    )
-    @action(
-        detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated]
-    )
-    def reserve(self, request, slug=None):
-        """A buyer holds a published piece; a one-of-a-kind piece is held only once."""
-        listing = services.listing_reserve(
-            listing=self.get_object(), buyer=request.user
-        )
-        listing = listing_get(user=request.user, slug=listing.slug)
-        return Response(
-            s.ListingSerializer(listing, context=self.get_serializer_context()).data
-        )
 
 
 class ListingChildViewSet(
@@ -582,7 +559,7 @@ class MetalPriceViewSet(
     def perform_create(self, serializer):
         data = serializer.validated_data
         try:
-            serializer.instance = favourite_services.metal_price_set(
+            serializer.instance = prices.metal_price_set(
                 actor=self.request.user,
                 metal=data["metal"],
                 price_per_gram=data["price_per_gram"],

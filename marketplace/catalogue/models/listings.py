@@ -111,6 +111,9 @@ class Listing(TimeStampedModel):
     )
     edition_size = models.PositiveIntegerField(null=True, blank=True)
     quantity_available = models.PositiveIntegerField(default=1)
+    # Units that open orders hold (placed or paid, not yet settled): a held piece's
+    # price, currency and kind cannot change. Kept by ``services.stock``.
+    quantity_held = models.PositiveIntegerField(default=0, editable=False)
     lead_time_days = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(730)]
     )

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery, TextField, Value
+from django.db.models import OuterRef, Q, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from artisans.models import Artisan
 from config.images import make_thumbnails, process_image_upload
 from config.slugs import unique_slug
 from marketplace.catalogue.caching import catalogue_changed
@@ -64,11 +67,8 @@ LISTING_TRANSITIONS: dict[str, ListingTransition] = {
     "archive": ListingTransition(
         (S.DRAFT, S.PUBLISHED, S.SOLD), S.ARCHIVED, "owner", "Archive"
     ),
-    "reserve": ListingTransition((S.PUBLISHED,), S.RESERVED, "buyer", "Reserve"),
-    "release": ListingTransition((S.RESERVED,), S.PUBLISHED, "owner", "Release"),
-    "mark_sold": ListingTransition(
-        (S.PUBLISHED, S.RESERVED), S.SOLD, "owner", "Mark as sold"
-    ),
+    # A sale made away from Touchstone; a piece an order holds is sold by the order.
+    "mark_sold": ListingTransition((S.PUBLISHED,), S.SOLD, "owner", "Mark as sold"),
 }
 
 
@@ -128,6 +128,16 @@ def _transition(
     return listing
 
 
+def listing_was_sold(listing: Listing) -> bool:
+    """The piece's last sale stands: it was sold and not since returned."""
+    last = (
+        listing.events.filter(Q(to_status=S.SOLD) | Q(action="restock"))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return last is not None and last.to_status == S.SOLD
+
+
 def publish_problems(listing: Listing) -> dict[str, list[str]]:
     """What stops a listing from being published, by field."""
     problems: dict[str, list[str]] = {}
@@ -175,6 +185,11 @@ def listing_publish(*, listing: Listing, actor) -> Listing:
     """Put a draft (or archived) piece in the catalogue: needs price, a photo, materials."""
     _check_owner(actor, listing)
     listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    if listing.kind == Listing.Kind.ONE_OF_A_KIND and listing_was_sold(listing):
+        raise ValidationError(
+            "A sold one-of-a-kind piece never returns to sale; a returned piece comes "
+            "back through its order's return."
+        )
     problems = publish_problems(listing)
     if problems:
         raise ValidationError(problems)
@@ -201,67 +216,13 @@ def listing_archive(*, listing: Listing, actor) -> Listing:
 
 
 @transaction.atomic
-def listing_release(*, listing: Listing, actor) -> Listing:
-    """The artisan puts a reserved piece back on sale."""
-    _check_owner(actor, listing)
-    if listing.kind == Listing.Kind.LIMITED_EDITION:
-        return _transition(
-            listing=listing,
-            actor=actor,
-            action="release",
-            extra={"quantity_available": F("quantity_available") + 1},
-        )
-    return _transition(listing=listing, actor=actor, action="release")
-
-
-@transaction.atomic
-def listing_reserve(*, listing: Listing, buyer) -> Listing:
-    """A buyer holds a piece. A one-of-a-kind piece is reserved once, whoever races.
-
-    A limited edition gives up one of its remaining pieces; the listing itself becomes
-    reserved only when the last one goes.
-    """
-    if not getattr(buyer, "is_authenticated", False):
-        raise PermissionDenied("Log in to reserve a piece.")
-    if listing.artisan.user_id == buyer.pk:
-        raise PermissionDenied("You cannot reserve your own piece.")
-    if listing.kind == Listing.Kind.MADE_TO_ORDER:
-        raise ValidationError("A made-to-order piece is ordered, not reserved.")
-    if listing.kind == Listing.Kind.LIMITED_EDITION:
-        taken = Listing.objects.filter(
-            pk=listing.pk, status=S.PUBLISHED, quantity_available__gt=1
-        ).update(
-            quantity_available=F("quantity_available") - 1,
-            updated_at=timezone.now(),
-        )
-        if taken:
-            _record_event(
-                listing,
-                buyer,
-                "reserve",
-                S.PUBLISHED,
-                S.PUBLISHED,
-                "one of the edition",
-            )
-            listing.refresh_from_db()
-            catalogue_changed(listings=[listing.pk])
-            return listing
-        return _transition(
-            listing=listing,
-            actor=buyer,
-            action="reserve",
-            extra={"quantity_available": 0},
-            note="the last of the edition",
-        )
-    return _transition(
-        listing=listing, actor=buyer, action="reserve", extra={"quantity_available": 0}
-    )
-
-
-@transaction.atomic
 def listing_mark_sold(*, listing: Listing, actor) -> Listing:
-    """The artisan records the sale of a published or reserved piece (once only)."""
+    """The artisan records a sale made away from Touchstone (once only)."""
     _check_owner(actor, listing)
+    if Listing.objects.filter(pk=listing.pk, quantity_held__gt=0).exists():
+        raise ValidationError(
+            "A buyer's order holds this piece: it is sold when the order is paid."
+        )
     return _transition(
         listing=listing,
         actor=actor,
@@ -274,12 +235,14 @@ LISTING_ACTIONS = {
     "publish": listing_publish,
     "unpublish": listing_unpublish,
     "archive": listing_archive,
-    "release": listing_release,
     "mark_sold": listing_mark_sold,
 }
 
 
 # --- Listing details --------------------------------------------------------------------
+
+# The terms of sale a buyer's order was placed on: frozen while any order holds the piece.
+HELD_TERMS = ("price", "currency", "kind", "edition_size", "quantity_available")
 
 # What an artisan may set on a piece; forms and serializers take their fields from here.
 EDITABLE_FIELDS = (
@@ -372,6 +335,15 @@ def listing_update(
     listing = Listing.objects.select_for_update().get(pk=listing.pk)
     if listing.status in (S.SOLD, S.ARCHIVED):
         raise ValidationError("A sold or archived piece can no longer be edited.")
+    held = listing.status == S.RESERVED or listing.quantity_held > 0
+    frozen = {
+        name: "A buyer holds or has ordered this piece: its terms cannot change "
+        "until the order is settled."
+        for name in HELD_TERMS
+        if held and name in fields and fields[name] != getattr(listing, name)
+    }
+    if frozen:
+        raise ValidationError(frozen)
     for name, value in fields.items():
         setattr(listing, name, value)
     if listing.status == S.PUBLISHED and listing.price is None:
@@ -944,11 +916,6 @@ def listing_search_rebuild(*, queryset=None) -> int:
     queryset = Listing.objects.all() if queryset is None else queryset
     if connection.vendor != "postgresql":
         return queryset.count()
-    from django.contrib.postgres.aggregates import StringAgg
-    from django.contrib.postgres.search import SearchVector
-
-    from artisans.models import Artisan
-
     artisan_name = Subquery(
         Artisan.objects.filter(pk=OuterRef("artisan_id")).values("public_name")[:1]
     )

@@ -311,7 +311,7 @@ class StudioHallmarkSubmitView(_ItemActionView):
 
 
 class StudioListingTransitionView(ArtisanRequiredMixin, View):
-    """POST /studio/pieces/<slug>/<action>/: publish, unpublish, archive, release, sold."""
+    """POST /studio/pieces/<slug>/<action>/: publish, unpublish, archive, mark sold."""
 
     http_method_names = ["post"]
 
