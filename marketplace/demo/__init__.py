@@ -1,12 +1,20 @@
 """The demo: accounts, artisans, pieces, provenance chains and commissions.
 
+Orders come last: they buy pieces the catalogue and provenance made.
 Everything is created through the same services the site uses, so the demo obeys
 every rule a real user meets. ``seed()`` is safe to run again: nothing is duplicated.
 """
 
 from django.db import transaction
 
-from marketplace.demo import accounts, artisans, catalogue, commissions, provenance
+from marketplace.demo import (
+    accounts,
+    artisans,
+    catalogue,
+    commissions,
+    orders,
+    provenance,
+)
 
 
 @transaction.atomic
@@ -18,7 +26,9 @@ def seed() -> dict:
     catalogue.seed(users, makers)
     provenance.seed(users, makers)
     created = commissions.seed(users, makers)
+    placed = orders.seed(users, makers)
     return {
+        "orders": placed,
         "users": len(users),
         "artisans": len(makers),
         "commissions": created["created"],

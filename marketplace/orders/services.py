@@ -22,6 +22,7 @@ from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from config.mail import emails_allowed
 from marketplace.accounts.models import Address
 from marketplace.catalogue.hallmarking import hallmark_status_of
 from marketplace.catalogue.models import Listing
@@ -373,6 +374,8 @@ def _email_after_commit(order: Order, action: str, note: str) -> None:
     }
     body = render_to_string("emails/orders/order_moved.txt", context)
     emails = [user.email for user in recipients if user.email]
+    if not emails_allowed():
+        return
 
     def send():
         if emails:

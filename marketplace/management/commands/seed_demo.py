@@ -24,7 +24,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {seeded['users']} accounts, {seeded['artisans']} "
-                f"artisans, {seeded['commissions']} new commissions, password "
+                f"artisans, {seeded['commissions']} new commissions, {seeded['orders']} new "
+                f"orders, password "
                 f"'{seeded['password']}'."
             )
         )
