@@ -2,3 +2,4 @@
 
 from marketplace.catalogue import admin as catalogue_admin  # noqa: F401
 from marketplace.commissions import admin as commissions_admin  # noqa: F401
+from marketplace.orders import admin as orders_admin  # noqa: F401

@@ -220,3 +220,21 @@ def test_the_expire_command_releases_holds(client):
     call_command("process_orders")
     order.refresh_from_db()
     assert order.status == "expired"
+
+
+def test_staff_see_orders_in_the_admin_and_confirm_a_transfer(client):
+    (order,) = placed()
+    staff = f.UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    changelist = client.get(reverse("admin:marketplace_order_changelist"))
+    assert order.number in changelist.content.decode()
+    assert client.get(
+        reverse("admin:marketplace_order_change", args=[order.pk])
+    ).status_code == 200
+    client.post(
+        reverse("admin:marketplace_order_changelist"),
+        {"action": "confirm_payment", "_selected_action": [order.pk]},
+    )
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert order.events.filter(action="confirm_payment", actor=staff).exists()
