@@ -250,13 +250,33 @@ class OrderLine(models.Model):
 class OrderEvent(models.Model):
     """An append-only record of one move of an order: who, when, from, to, why."""
 
+    # How the order page's timeline names each move.
+    LABELS = {
+        "placed": "Order placed",
+        "confirm_payment": "Payment confirmed by the artisan",
+        "pay": "Payment received",
+        "ship": "Shipped",
+        "confirm_delivery": "Delivery confirmed by the buyer",
+        "deliver": "Delivered",
+        "complete": "Completed",
+        "cancel": "Cancelled",
+        "expire": "Hold expired unpaid",
+        "request_return": "Return requested",
+        "accept_return": "Return accepted",
+        "refuse_return": "Return refused",
+        "receive_return": "Returned piece received and refunded",
+        "late_payment_refunded": "Late payment refunded",
+    }
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     action = models.CharField(max_length=30)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
+    from_status = models.CharField(
+        max_length=20, blank=True, choices=Order.Status.choices
+    )
+    to_status = models.CharField(max_length=20, choices=Order.Status.choices)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -265,3 +285,7 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.order_id} {self.action}: {self.from_status} → {self.to_status}"
+
+    @property
+    def label(self) -> str:
+        return self.LABELS.get(self.action, self.action.replace("_", " ").capitalize())

@@ -7,6 +7,7 @@ import pytest
 from django.db import transaction
 
 from marketplace.catalogue import facet_index
+from marketplace.catalogue.facets import CatalogueQuery
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.models import CatalogueChange, Listing
 from marketplace.catalogue.selectors import listing_list, listing_search
@@ -22,12 +23,12 @@ pytestmark = pytest.mark.django_db
 
 def counts(data=None, q=""):
     base = listing_search(listing_list(), q)
-    filterset = ListingFilter(data or {}, queryset=base)
-    facets = filterset.facets(base, searched=bool(q))
+    query = CatalogueQuery(ListingFilter(data or {}, queryset=base))
+    facets = query.facets(base, searched=bool(q))
     return {
         facet["name"]: {v["value"]: v["count"] for v in facet["values"]}
         for facet in facets
-    }, filterset.total
+    }, query.total
 
 
 @pytest.fixture
@@ -239,9 +240,9 @@ def test_a_database_without_a_revision_takes_one(db):
 
 
 def test_a_search_match_missing_from_the_index_is_left_out(db):
-    filterset = ListingFilter({}, queryset=listing_list())
-    filterset.facets(listing_list())  # an empty catalogue
-    assert list(filterset.ranked_ids([5, 7], [10, 20])) == []
+    query = CatalogueQuery(ListingFilter({}, queryset=listing_list()))
+    query.facets(listing_list())  # an empty catalogue
+    assert list(query.ranked_ids([5, 7], [10, 20])) == []
 
 
 def test_building_costs_the_same_queries_for_any_size(django_assert_max_num_queries):

@@ -69,7 +69,9 @@ def test_buy_now_to_delivery_and_the_certificate(browser, live_server, settings)
         expect(b.locator("#tracking")).to_have_text("RM123456789GB")
         b.get_by_role("button", name="I have received it").click()
         expect(b.locator("#order-status")).to_have_text("Delivered")
-        expect(b.locator("#order-timeline")).to_contain_text("Confirmdelivery")
+        expect(b.locator("#order-timeline")).to_contain_text(
+            "Delivery confirmed by the buyer"
+        )
         certificate.refresh_from_db()
         assert certificate.owner.username == "margot"
         b.goto(piece.get_absolute_url())

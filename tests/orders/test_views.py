@@ -136,7 +136,12 @@ def test_the_artisan_confirms_payment_and_ships_from_the_order_page(client):
     order.refresh_from_db()
     assert order.status == "delivered"
     timeline = client.get(order.get_absolute_url()).content.decode()
-    for action in ("Placed", "Confirmpayment", "Ship", "Confirmdelivery"):
+    for action in (
+        "Order placed",
+        "Payment confirmed by the artisan",
+        "Shipped",
+        "Delivery confirmed by the buyer",
+    ):
         assert action in timeline
     receipt = client.get(reverse("marketplace:order-receipt", args=[order.number]))
     assert order.number in receipt.content.decode()
@@ -228,9 +233,12 @@ def test_staff_see_orders_in_the_admin_and_confirm_a_transfer(client):
     client.force_login(staff)
     changelist = client.get(reverse("admin:marketplace_order_changelist"))
     assert order.number in changelist.content.decode()
-    assert client.get(
-        reverse("admin:marketplace_order_change", args=[order.pk])
-    ).status_code == 200
+    assert (
+        client.get(
+            reverse("admin:marketplace_order_change", args=[order.pk])
+        ).status_code
+        == 200
+    )
     client.post(
         reverse("admin:marketplace_order_changelist"),
         {"action": "confirm_payment", "_selected_action": [order.pk]},
