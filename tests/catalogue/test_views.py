@@ -338,8 +338,8 @@ class TestQueryBudgets:
         client.get(PIECES)  # builds this process's facet index
         # session, user, page, photos, favourites, the facet index's revision, the
         # search's matches, technique choices, and the header: artisan profile,
-        # verifier, unread notifications
-        with django_assert_max_num_queries(11):
+        # verifier, unread notifications, pieces in the basket
+        with django_assert_max_num_queries(12):
             response = client.get(PIECES, {"q": "ring", "metal": "silver"})
         assert len(response.context["listings"]) == 24
 
