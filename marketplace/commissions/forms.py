@@ -231,6 +231,10 @@ class LotChoiceField(forms.ModelChoiceField):
 
 
 class CompleteForm(forms.Form):
+    """The finished piece and the lots it was made from (the artisan's own lots)."""
+
+    needs_user = True  # its lot choices are the user's lots
+
     title = forms.CharField(
         label="Name of the finished piece", max_length=140, required=False
     )
@@ -304,11 +308,14 @@ class CompleteForm(forms.Form):
             self.add_error("weight_grams", "Give the weight of the metal.")
         if data.get("weight_grams") is not None and not data.get("metal"):
             self.add_error("metal", "Choose the metal.")
+        # What the service takes: the metals and (lot, grams) pairs.
+        data["metals"] = self.metals()
+        data["inputs"] = self.inputs()
         return data
 
     def metals(self) -> list[dict]:
         data = self.cleaned_data
-        if not data.get("metal"):
+        if not data.get("metal") or data.get("weight_grams") is None:
             return []
         return [
             {
@@ -335,3 +342,24 @@ class MessageForm(forms.Form):
 
 class EmptyForm(forms.Form):
     """Actions that need nothing but the button (start, approve, submit for review)."""
+
+
+# The page's form for each move of ``moves.MOVES``, prefixed with the move's slug.
+MOVE_FORMS: dict[str, type[forms.Form]] = {
+    "admit": EmptyForm,
+    "decline": ReasonForm,
+    "quote": QuoteForm,
+    "accept_quote": VersionForm,
+    "decline_quote": DeclineQuoteForm,
+    "start": EmptyForm,
+    "post_update": ProgressUpdateForm,
+    "approve_update": UpdateDecisionForm,
+    "request_changes": RequestChangesForm,
+    "submit_for_review": EmptyForm,
+    "approve": EmptyForm,
+    "send_back": ReasonForm,
+    "complete": CompleteForm,
+    "cancel": ReasonForm,
+    "record_payment": PaymentForm,
+    "confirm_payment": PaymentConfirmForm,
+}

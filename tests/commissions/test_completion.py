@@ -188,8 +188,8 @@ def test_complete_in_html_with_lots(client, buyer, artisan):
     page = client.get(commission.get_absolute_url())
     assert b"HTML-1" in page.content  # the artisan's lot is offered
     url = reverse(
-        "marketplace:commission-action",
-        kwargs={"pk": commission.pk, "action": "complete"},
+        "marketplace:commission-move",
+        kwargs={"pk": commission.pk, "slug": "complete"},
     )
     data = {
         "complete-title": "",

@@ -22,6 +22,8 @@ from marketplace.commissions.models import (
     Quote,
 )
 from marketplace.materials import Metal
+from provenance.models import MaterialLot
+from provenance.selectors.chain import lot_list
 
 
 class QuoteSerializer(serializers.ModelSerializer):
@@ -214,16 +216,25 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class OptionalReasonSerializer(serializers.Serializer):
+class QuoteVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1, help_text="The version of the quote, as shown on it."
+    )
+
+
+class DeclineQuoteSerializer(QuoteVersionSerializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
-class NoteSerializer(serializers.Serializer):
+class UpdateDecisionSerializer(serializers.Serializer):
+    update = serializers.IntegerField(
+        min_value=1, help_text="The id of a progress update awaiting approval."
+    )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
-class RequiredNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=2000)
+class RequestChangesSerializer(UpdateDecisionSerializer):
+    note = serializers.CharField(max_length=2000, help_text="What should change.")
 
 
 class ProgressPhotoSerializer(serializers.ModelSerializer):
@@ -290,6 +301,12 @@ class PaymentCreateSerializer(serializers.Serializer):
     )
 
 
+class PaymentConfirmSerializer(serializers.Serializer):
+    payment = serializers.IntegerField(
+        min_value=1, help_text="The id of a payment awaiting confirmation."
+    )
+
+
 class MetalInputSerializer(serializers.Serializer):
     metal = serializers.ChoiceField(choices=Metal.choices)
     fineness = serializers.IntegerField(
@@ -303,8 +320,17 @@ class MetalInputSerializer(serializers.Serializer):
     )
 
 
+class OwnLotField(serializers.PrimaryKeyRelatedField):
+    """One of the requesting artisan's lots; anyone else's do not exist for them."""
+
+    def get_queryset(self):
+        return lot_list(user=self.context["request"].user)
+
+
 class LotInputSerializer(serializers.Serializer):
-    lot = serializers.IntegerField(min_value=1, help_text="One of your lots' ids.")
+    lot = OwnLotField(
+        queryset=MaterialLot.objects.none(), help_text="One of your lots' ids."
+    )
     grams = serializers.DecimalField(
         max_digits=10, decimal_places=3, min_value=Decimal("0.001")
     )
@@ -320,6 +346,13 @@ class CompleteSerializer(serializers.Serializer):
     loss_grams = serializers.DecimalField(
         max_digits=10, decimal_places=3, min_value=Decimal("0")
     )
+
+    def validate_metals(self, metals):
+        return [dict(metal) for metal in metals]
+
+    def validate_inputs(self, inputs):
+        """The service takes (lot, grams) pairs."""
+        return [(item["lot"], item["grams"]) for item in inputs]
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -377,3 +410,31 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = Notification
         fields = ["id", "verb", "commission", "action_needed", "read_at", "created_at"]
         read_only_fields = fields
+
+
+# The request body of each move of ``moves.MOVES`` (None: the move takes no body).
+MOVE_INPUTS: dict[str, type[serializers.Serializer] | None] = {
+    "admit": None,
+    "decline": ReasonSerializer,
+    "quote": QuoteCreateSerializer,
+    "accept_quote": QuoteVersionSerializer,
+    "decline_quote": DeclineQuoteSerializer,
+    "start": None,
+    "post_update": ProgressUpdateCreateSerializer,
+    "approve_update": UpdateDecisionSerializer,
+    "request_changes": RequestChangesSerializer,
+    "submit_for_review": None,
+    "approve": None,
+    "send_back": ReasonSerializer,
+    "complete": CompleteSerializer,
+    "cancel": ReasonSerializer,
+    "record_payment": PaymentCreateSerializer,
+    "confirm_payment": PaymentConfirmSerializer,
+}
+
+# What a move's answer shows: the row it made or changed, else the commission.
+RESULT_SERIALIZERS: dict[type, type[serializers.Serializer]] = {
+    Quote: QuoteSerializer,
+    ProgressUpdate: ProgressUpdateSerializer,
+    Payment: PaymentSerializer,
+}

@@ -1,4 +1,5 @@
-"""The commissions API: one POST action per move, each calling the same service as HTML."""
+"""The commissions API: one POST action per move of ``moves.MOVES``, each calling the
+same service as the HTML page."""
 
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
@@ -17,24 +18,15 @@ from rest_framework.response import Response
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from marketplace.commissions import selectors, services
 from marketplace.commissions.api.serializers import (
+    MOVE_INPUTS,
+    RESULT_SERIALIZERS,
     CommissionCreateSerializer,
     CommissionDetailSerializer,
     CommissionSerializer,
-    CompleteSerializer,
     EventSerializer,
     MessageCreateSerializer,
     MessageSerializer,
-    NoteSerializer,
     NotificationSerializer,
-    OptionalReasonSerializer,
-    PaymentCreateSerializer,
-    PaymentSerializer,
-    ProgressUpdateCreateSerializer,
-    ProgressUpdateSerializer,
-    QuoteCreateSerializer,
-    QuoteSerializer,
-    ReasonSerializer,
-    RequiredNoteSerializer,
 )
 from marketplace.commissions.models import (
     Commission,
@@ -43,8 +35,8 @@ from marketplace.commissions.models import (
     Notification,
     Quote,
 )
+from marketplace.commissions.moves import MOVES, CommissionMove
 from marketplace.commissions.notifications import notification_mark_read
-from provenance.selectors.chain import lot_list
 
 ERRORS = {
     400: VALIDATION_ERROR,
@@ -55,9 +47,6 @@ ERRORS = {
 READ_ERRORS = {401: DETAIL_ERROR, 404: DETAIL_ERROR}
 PARSERS = [JSONParser, MultiPartParser, FormParser]
 
-VERSION = OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.PATH)
-UPDATE_ID = OpenApiParameter("update_id", OpenApiTypes.INT, OpenApiParameter.PATH)
-PAYMENT_ID = OpenApiParameter("payment_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 COMMISSION_PK = OpenApiParameter(
     "commission_pk", OpenApiTypes.INT, OpenApiParameter.PATH
 )
@@ -68,15 +57,6 @@ ROLE = OpenApiParameter(
     enum=["buyer", "artisan"],
     description="Only the commissions you asked for (buyer) or received (artisan).",
 )
-
-
-def _move(request_serializer, response, description: str, **kwargs):
-    return extend_schema(
-        request=request_serializer,
-        responses={response[0]: response[1], **ERRORS},
-        description=description,
-        **kwargs,
-    )
 
 
 @extend_schema_view(
@@ -132,7 +112,9 @@ class CommissionViewSet(
         )
 
     def _data(self, serializer_class):
-        serializer = serializer_class(data=self.request.data)
+        serializer = serializer_class(
+            data=self.request.data, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -158,271 +140,34 @@ class CommissionViewSet(
         )
         return self._respond(commission, status.HTTP_201_CREATED)
 
-    # --- Moves ---
 
-    @_move(
-        None,
-        (200, CommissionSerializer),
-        "The artisan admits this request from the waitlist.",
-    )
-    @action(detail=True, methods=["post"])
-    def admit(self, request, pk=None):
+def _move_action(move: CommissionMove):
+    """The API's action for one move: ``POST /api/commissions/<pk>/<slug>/``."""
+    body = MOVE_INPUTS[move.name]
+    answer = RESULT_SERIALIZERS.get(move.result, CommissionSerializer)
+    answer_status = status.HTTP_201_CREATED if move.creates else status.HTTP_200_OK
+
+    def make(self, request, pk=None):
         commission = self.get_object()
-        services.commission_admit(actor=request.user, commission=commission)
-        return self._respond(commission)
+        data = self._data(body) if body else {}
+        result = move.run(user=request.user, commission=commission, data=data)
+        if move.result is None:
+            return self._respond(commission, answer_status)
+        context = self.get_serializer_context()
+        return Response(answer(result, context=context).data, status=answer_status)
 
-    @_move(
-        ReasonSerializer,
-        (200, CommissionSerializer),
-        "The artisan declines the request.",
-    )
-    @action(detail=True, methods=["post"])
-    def decline(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(ReasonSerializer)
-        services.commission_decline(
-            actor=request.user, commission=commission, reason=data["reason"]
-        )
-        return self._respond(commission)
+    make.__name__ = move.name
+    make.__doc__ = move.description
+    make = action(detail=True, methods=["post"], url_path=move.slug)(make)
+    return extend_schema(
+        request=body,
+        responses={answer_status: answer, **ERRORS},
+        description=move.description,
+    )(make)
 
-    @_move(
-        QuoteCreateSerializer,
-        (201, QuoteSerializer),
-        "The artisan sends a quote; it supersedes the current version.",
-    )
-    @action(detail=True, methods=["post"])
-    def quotes(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(QuoteCreateSerializer)
-        quote = services.commission_quote(
-            actor=request.user,
-            commission=commission,
-            price=data["price"],
-            deposit=data["deposit"],
-            currency=data.get("currency"),
-            estimated_completion_date=data["estimated_completion_date"],
-            valid_until=data["valid_until"],
-            materials_commitments=data["materials_commitments"],
-            note=data.get("note", ""),
-        )
-        return Response(QuoteSerializer(quote).data, status=status.HTTP_201_CREATED)
 
-    @_move(
-        None,
-        (200, CommissionSerializer),
-        "The buyer accepts this version of the quote (current and unexpired only).",
-        parameters=[VERSION],
-    )
-    @action(detail=True, methods=["post"], url_path=r"quotes/(?P<version>[^/]+)/accept")
-    def accept_quote(self, request, pk=None, version=None):
-        commission = self.get_object()
-        services.commission_accept_quote(
-            actor=request.user, commission=commission, version=version
-        )
-        return self._respond(commission)
-
-    @_move(
-        OptionalReasonSerializer,
-        (200, CommissionSerializer),
-        "The buyer declines this version of the quote.",
-        parameters=[VERSION],
-    )
-    @action(
-        detail=True, methods=["post"], url_path=r"quotes/(?P<version>[^/]+)/decline"
-    )
-    def decline_quote(self, request, pk=None, version=None):
-        commission = self.get_object()
-        data = self._data(OptionalReasonSerializer)
-        services.commission_decline_quote(
-            actor=request.user,
-            commission=commission,
-            version=version,
-            reason=data.get("reason", ""),
-        )
-        return self._respond(commission)
-
-    @_move(None, (200, CommissionSerializer), "The artisan starts the work.")
-    @action(detail=True, methods=["post"])
-    def start(self, request, pk=None):
-        commission = self.get_object()
-        services.commission_start(actor=request.user, commission=commission)
-        return self._respond(commission)
-
-    @_move(
-        ProgressUpdateCreateSerializer,
-        (201, ProgressUpdateSerializer),
-        "The artisan posts a progress update (multipart for photos).",
-    )
-    @action(detail=True, methods=["post"], url_path="progress-updates")
-    def progress_updates(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(ProgressUpdateCreateSerializer)
-        update = services.commission_post_update(
-            actor=request.user,
-            commission=commission,
-            stage=data["stage"],
-            note=data["note"],
-            needs_approval=data["needs_approval"],
-            use_as_evidence=data["use_as_evidence"],
-            photos=data.get("photos", []),
-        )
-        return Response(
-            ProgressUpdateSerializer(
-                update, context=self.get_serializer_context()
-            ).data,
-            status=status.HTTP_201_CREATED,
-        )
-
-    @_move(
-        NoteSerializer,
-        (200, CommissionSerializer),
-        "The buyer approves a progress update that asked for approval.",
-        parameters=[UPDATE_ID],
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"progress-updates/(?P<update_id>[^/]+)/approve",
-    )
-    def approve_update(self, request, pk=None, update_id=None):
-        commission = self.get_object()
-        data = self._data(NoteSerializer)
-        services.commission_approve_update(
-            actor=request.user,
-            commission=commission,
-            update_id=update_id,
-            note=data.get("note", ""),
-        )
-        return self._respond(commission)
-
-    @_move(
-        RequiredNoteSerializer,
-        (200, CommissionSerializer),
-        "The buyer requests changes to a progress update.",
-        parameters=[UPDATE_ID],
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"progress-updates/(?P<update_id>[^/]+)/request-changes",
-    )
-    def request_changes(self, request, pk=None, update_id=None):
-        commission = self.get_object()
-        data = self._data(RequiredNoteSerializer)
-        services.commission_request_changes(
-            actor=request.user,
-            commission=commission,
-            update_id=update_id,
-            note=data["note"],
-        )
-        return self._respond(commission)
-
-    @_move(
-        None, (200, CommissionSerializer), "The artisan submits the piece for review."
-    )
-    @action(detail=True, methods=["post"], url_path="submit-for-review")
-    def submit_for_review(self, request, pk=None):
-        commission = self.get_object()
-        services.commission_submit_for_review(actor=request.user, commission=commission)
-        return self._respond(commission)
-
-    @_move(None, (200, CommissionSerializer), "The buyer approves the finished piece.")
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        commission = self.get_object()
-        services.commission_approve(actor=request.user, commission=commission)
-        return self._respond(commission)
-
-    @_move(
-        ReasonSerializer, (200, CommissionSerializer), "The buyer sends the piece back."
-    )
-    @action(detail=True, methods=["post"], url_path="send-back")
-    def send_back(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(ReasonSerializer)
-        services.commission_send_back(
-            actor=request.user, commission=commission, reason=data["reason"]
-        )
-        return self._respond(commission)
-
-    @_move(
-        CompleteSerializer,
-        (200, CommissionSerializer),
-        "The artisan completes an approved commission; the piece becomes the buyer's.",
-    )
-    @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(CompleteSerializer)
-        services.commission_complete(
-            actor=request.user,
-            commission=commission,
-            title=data.get("title", ""),
-            description=data.get("description", ""),
-            metals=[dict(metal) for metal in data.get("metals", [])],
-            inputs=self._lots(data["inputs"]),
-            loss_grams=data["loss_grams"],
-        )
-        return self._respond(commission)
-
-    def _lots(self, inputs):
-        """Resolve lot ids among the artisan's own lots; others do not exist for them."""
-        lots = lot_list(user=self.request.user).in_bulk(
-            [item["lot"] for item in inputs]
-        )
-        missing = [item["lot"] for item in inputs if item["lot"] not in lots]
-        if missing:
-            raise serializers.ValidationError(
-                {"inputs": [f"No such lot: {', '.join(map(str, missing))}."]}
-            )
-        return [(lots[item["lot"]], item["grams"]) for item in inputs]
-
-    @_move(ReasonSerializer, (200, CommissionSerializer), "Either party cancels.")
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(ReasonSerializer)
-        services.commission_cancel(
-            actor=request.user, commission=commission, reason=data["reason"]
-        )
-        return self._respond(commission)
-
-    @_move(
-        PaymentCreateSerializer,
-        (201, PaymentSerializer),
-        "The buyer records a deposit or balance payment.",
-    )
-    @action(detail=True, methods=["post"])
-    def payments(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(PaymentCreateSerializer)
-        payment = services.payment_record(
-            actor=request.user,
-            commission=commission,
-            kind=data["kind"],
-            amount=data["amount"],
-            reference=data["reference"],
-            method=data["method"],
-        )
-        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
-
-    @_move(
-        None,
-        (200, PaymentSerializer),
-        "The artisan confirms a recorded payment.",
-        parameters=[PAYMENT_ID],
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"payments/(?P<payment_id>[^/]+)/confirm",
-    )
-    def confirm_payment(self, request, pk=None, payment_id=None):
-        commission = self.get_object()
-        payment = services.payment_confirm(
-            actor=request.user, commission=commission, payment_id=payment_id
-        )
-        return Response(PaymentSerializer(payment).data)
+for _move in MOVES.values():
+    setattr(CommissionViewSet, _move.name, _move_action(_move))
 
 
 class _CommissionChildMixin:
