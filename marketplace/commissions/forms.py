@@ -147,15 +147,8 @@ class QuoteForm(forms.ModelForm):
             days=14
         )
 
-    def clean(self):
-        data = super().clean()
-        price, deposit = data.get("price"), data.get("deposit")
-        if price is not None and deposit is not None and deposit > price:
-            self.add_error("deposit", "The deposit cannot be more than the price.")
-        return data
-
     def validate_constraints(self):
-        """The service re-checks every rule; errors are attached to fields in clean()."""
+        """The service checks the quote's constraints; the view shows its errors."""
 
 
 class ReasonForm(forms.Form):

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -259,6 +260,8 @@ class Quote(TimeStampedModel):
 
     objects = QuoteQuerySet.as_manager()
 
+    CHECK_FIELDS = {"deposit_above_price": "deposit"}
+
     class Meta:
         ordering = ["commission", "-version"]
         constraints = [
@@ -275,15 +278,30 @@ class Quote(TimeStampedModel):
                 name="quote_price_positive",
                 violation_error_message="The price must be more than zero.",
             ),
+            # The one home of "the deposit is at most the price": the service checks it
+            # through validate_constraints(), and forms and serializers show its error.
             models.CheckConstraint(
                 condition=Q(deposit__gte=0) & Q(deposit__lte=models.F("price")),
                 name="quote_deposit_within_price",
+                violation_error_code="deposit_above_price",
                 violation_error_message="The deposit cannot be more than the price.",
             ),
         ]
 
     def __str__(self):
         return f"Quote v{self.version} for commission #{self.commission_id}"
+
+    def validate_constraints(self, exclude=None):
+        """Check the constraints; a violated check is reported on the field it is
+        about (``CHECK_FIELDS``, by error code) rather than on the whole quote."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = dict(error.error_dict)
+            for item in errors.pop(NON_FIELD_ERRORS, []):
+                field = self.CHECK_FIELDS.get(item.code, NON_FIELD_ERRORS)
+                errors.setdefault(field, []).append(item)
+            raise ValidationError(errors) from None
 
     @property
     def balance(self) -> Decimal:

@@ -454,43 +454,44 @@ def commission_quote(
     commission = _locked(commission)
     _check(commission, actor, "quote")
     today = timezone.localdate()
-    errors: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
     if price is None or price <= 0:
-        errors["price"] = "The price must be more than zero."
-    if deposit is None or deposit < 0:
-        errors["deposit"] = "The deposit cannot be negative."
-    elif price is not None and deposit > price:
-        errors["deposit"] = "The deposit cannot be more than the price."
+        errors["price"] = ["The price must be more than zero."]
     if valid_until is None or valid_until < today:
-        errors["valid_until"] = "The quote must be valid until today or later."
+        errors["valid_until"] = ["The quote must be valid until today or later."]
     if estimated_completion_date is None or estimated_completion_date < today:
-        errors["estimated_completion_date"] = (
+        errors["estimated_completion_date"] = [
             "The completion date cannot be in the past."
-        )
+        ]
     if not (materials_commitments or "").strip():
-        errors["materials_commitments"] = (
+        errors["materials_commitments"] = [
             "Say what the piece will be made of and where the materials come from."
-        )
+        ]
+    quote = Quote(
+        commission=commission,
+        price=price,
+        deposit=deposit,
+        currency=(currency or commission.currency).upper(),
+        estimated_completion_date=estimated_completion_date,
+        materials_commitments=(materials_commitments or "").strip(),
+        note=(note or "").strip(),
+        valid_until=valid_until,
+        created_by=actor,
+    )
+    try:
+        # The model's constraints hold the deposit's rule (at most the price).
+        quote.full_clean(exclude=["commission", "version", "created_by"])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, messages)
     if errors:
         raise ValidationError(errors)
     previous = commission.quotes.select_for_update().filter(status=Quote.Status.CURRENT)
     superseded = list(previous.values_list("version", flat=True))
     previous.update(status=Quote.Status.SUPERSEDED, updated_at=timezone.now())
-    version = (commission.quotes.aggregate(v=Max("version"))["v"] or 0) + 1
-    quote = Quote(
-        commission=commission,
-        version=version,
-        price=price,
-        deposit=deposit,
-        currency=(currency or commission.currency).upper(),
-        estimated_completion_date=estimated_completion_date,
-        materials_commitments=materials_commitments.strip(),
-        note=(note or "").strip(),
-        valid_until=valid_until,
-        created_by=actor,
-    )
-    quote.full_clean(exclude=["commission", "version", "created_by"])
+    quote.version = (commission.quotes.aggregate(v=Max("version"))["v"] or 0) + 1
     quote.save()
+    version = quote.version
     replaced = f" It replaces v{superseded[0]}." if superseded else ""
     _record(
         commission,

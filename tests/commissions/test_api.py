@@ -307,7 +307,9 @@ class TestMoves:
             url(commission, "quote/"), quote_payload(deposit="9999.00")
         )
         assert response.status_code == 400
-        assert "deposit" in response.json()
+        assert response.json()["deposit"] == [
+            "The deposit cannot be more than the price."
+        ]
         assert not commission.quotes.exists()
 
 

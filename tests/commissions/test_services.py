@@ -238,6 +238,27 @@ class TestQuotes:
         second = quote(commission, price=Decimal("400.00"))
         assert second.version == 2
 
+    def test_the_deposit_rule_is_the_quotes_constraint(self, buyer, artisan):
+        commission = request(buyer, artisan)
+        (constraint,) = [
+            c for c in Quote._meta.constraints if c.name == "quote_deposit_within_price"
+        ]
+        with pytest.raises(ValidationError) as error:
+            quote(commission, price=Decimal("100.00"), deposit=Decimal("100.01"))
+        assert error.value.message_dict["deposit"] == [
+            constraint.violation_error_message
+        ]
+        assert not commission.quotes.exists()
+        # The model says so on its own, on the deposit field.
+        with pytest.raises(ValidationError) as error:
+            Quote(
+                price=Decimal("100.00"), deposit=Decimal("150.00")
+            ).validate_constraints(exclude={"commission"})
+        assert list(error.value.message_dict) == ["deposit"]
+        # A deposit of the whole price is allowed.
+        full = quote(commission, price=Decimal("100.00"), deposit=Decimal("100.00"))
+        assert full.deposit == full.price
+
     @pytest.mark.parametrize(
         "overrides,field",
         [
