@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Count, OuterRef, Q, Subquery, When
 from django.urls import reverse
 
 from config.models import TimeStampedModel
@@ -28,6 +28,33 @@ class CommissionQuerySet(models.QuerySet):
 
     def waitlisted(self):
         return self.filter(status=Commission.Status.WAITLISTED)
+
+    def in_waitlist_order(self):
+        """Waitlisted requests, first come first served: the order they are admitted."""
+        return self.waitlisted().order_by("created_at", "id")
+
+    def with_waitlist_position(self):
+        """Annotate ``waitlist_position``: 1 for the first request in its artisan's
+        queue (``in_waitlist_order``), None when the request is not waitlisted."""
+        ahead = (
+            Commission.objects.waitlisted()
+            .filter(artisan_id=OuterRef("artisan_id"))
+            .filter(
+                Q(created_at__lt=OuterRef("created_at"))
+                | Q(created_at=OuterRef("created_at"), pk__lte=OuterRef("pk"))
+            )
+            .order_by()
+            .values("artisan_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            waitlist_position=Case(
+                When(status=Commission.Status.WAITLISTED, then=Subquery(ahead)),
+                default=None,
+                output_field=models.IntegerField(),
+            )
+        )
 
     def open(self):
         return self.filter(status__in=Commission.OPEN_STATUSES)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from artisans.models import Artisan
@@ -235,16 +235,10 @@ def _store_image(instance, processed, *, thumb_size: int = 480) -> None:
 
 def waitlist_position(commission: Commission) -> int | None:
     """1 for the first request in the artisan's queue; None when not waitlisted."""
-    if commission.status != S.WAITLISTED:
-        return None
     return (
-        Commission.objects.waitlisted()
-        .filter(artisan_id=commission.artisan_id)
-        .filter(
-            Q(created_at__lt=commission.created_at)
-            | Q(created_at=commission.created_at, pk__lte=commission.pk)
-        )
-        .count()
+        Commission.objects.with_waitlist_position()
+        .values_list("waitlist_position", flat=True)
+        .get(pk=commission.pk)
     )
 
 
@@ -382,9 +376,8 @@ def commission_admit(*, actor, commission: Commission) -> Commission:
     commission = _locked(commission)
     _check(commission, actor, "admit")
     first = (
-        Commission.objects.waitlisted()
-        .filter(artisan_id=commission.artisan_id)
-        .order_by("created_at", "id")
+        Commission.objects.filter(artisan_id=commission.artisan_id)
+        .in_waitlist_order()
         .first()
     )
     if first is not None and first.pk != commission.pk:
@@ -407,12 +400,7 @@ def commission_admit(*, actor, commission: Commission) -> Commission:
 @transaction.atomic
 def commission_admit_next(*, actor, artisan: Artisan) -> Commission:
     """Admit whichever request has waited longest on the artisan's waitlist."""
-    first = (
-        Commission.objects.waitlisted()
-        .filter(artisan_id=artisan.pk)
-        .order_by("created_at", "id")
-        .first()
-    )
+    first = Commission.objects.filter(artisan_id=artisan.pk).in_waitlist_order().first()
     if first is None:
         raise ValidationError("Nobody is waiting on your waitlist.", code="empty")
     return commission_admit(actor=actor, commission=first)

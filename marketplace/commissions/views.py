@@ -255,9 +255,6 @@ class CommissionDetailMixin:
             "events": list(selectors.commission_events(commission=commission)),
             "thread": list(selectors.commission_messages(commission=commission)),
             "next_step": selectors.commission_next_step(commission),
-            "waitlist_position": commission.queue_position or None
-            if commission.status == Commission.Status.WAITLISTED
-            else None,
             "back_url": reverse(
                 "marketplace:studio-commission-list"
                 if role == services.ARTISAN

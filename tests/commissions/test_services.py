@@ -161,6 +161,29 @@ class TestWaitlist:
         assert services.waitlist_position(refresh(third)) == 2
         assert kinds(first) == ["join_waitlist", "admit"]
 
+    def test_one_waitlist_position_for_every_reader(self, artisan):
+        artisan.commission_status = "waitlist"
+        artisan.save()
+        other = factories.ArtisanFactory(commission_status="waitlist")
+        queue = [request(factories.UserFactory(), artisan) for _ in range(4)]
+        request(factories.UserFactory(), other)
+        # Two requests arriving at the same instant queue by id.
+        Commission.objects.filter(pk=queue[3].pk).update(
+            created_at=refresh(queue[2]).created_at
+        )
+        services.commission_admit_next(actor=artisan.user, artisan=artisan)
+        annotated = dict(
+            Commission.objects.with_waitlist_position().values_list(
+                "pk", "waitlist_position"
+            )
+        )
+        assert [annotated[c.pk] for c in queue] == [None, 1, 2, 3]
+        assert [services.waitlist_position(c) for c in queue] == [None, 1, 2, 3]
+        assert (
+            Commission.objects.filter(artisan=artisan).in_waitlist_order().first().pk
+            == queue[1].pk
+        )
+
     def test_admit_next_with_an_empty_waitlist(self, artisan):
         with pytest.raises(ValidationError, match="Nobody is waiting"):
             services.commission_admit_next(actor=artisan.user, artisan=artisan)

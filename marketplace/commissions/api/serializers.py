@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -71,7 +70,12 @@ class CommissionSerializer(serializers.ModelSerializer):
     buyer = serializers.CharField(source="buyer.username", read_only=True)
     base_listing = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     completed_listing = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    waitlist_position = serializers.SerializerMethodField()
+    waitlist_position = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="1 for the first request on the artisan's waitlist; null when the "
+        "request is not waitlisted.",
+    )
     current_quote = serializers.SerializerMethodField()
     next_step = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
@@ -107,14 +111,6 @@ class CommissionSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.INT)
-    def get_waitlist_position(self, commission) -> int | None:
-        if commission.status != Commission.Status.WAITLISTED:
-            return None
-        return getattr(
-            commission, "queue_position", None
-        ) or services.waitlist_position(commission)
 
     @extend_schema_field(QuoteSerializer(allow_null=True))
     def get_current_quote(self, commission):
