@@ -203,6 +203,29 @@ class Commission(TimeStampedModel):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    def paid_towards(self, kind: str, *, confirmed_only: bool = False) -> Decimal:
+        """What the buyer recorded paying towards the deposit or the balance; with
+        ``confirmed_only``, only what the artisan confirmed. Reads prefetched payments."""
+        return sum(
+            (
+                payment.amount
+                for payment in self.payments.all()
+                if payment.kind == kind
+                and (payment.status == Payment.Status.CONFIRMED or not confirmed_only)
+            ),
+            Decimal("0"),
+        )
+
+    def deposit_recorded(self, quote: "Quote") -> bool:
+        """The buyer recorded paying all of the deposit the quote asks for."""
+        return self.paid_towards(Payment.Kind.DEPOSIT) >= quote.deposit
+
+    def deposit_confirmed(self, quote: "Quote") -> bool:
+        """The artisan confirmed payments covering the deposit the quote asks for (true
+        when it asks for none): the work may start."""
+        confirmed = self.paid_towards(Payment.Kind.DEPOSIT, confirmed_only=True)
+        return confirmed >= quote.deposit
+
     @property
     def budget_display(self) -> str:
         if self.budget_min and self.budget_max:

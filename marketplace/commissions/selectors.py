@@ -156,25 +156,14 @@ def commission_next_step(commission: Commission) -> NextStep:
         return NextStep(BUYER, f"The buyer accepts or declines the quote{until}.")
     if status == S.ACCEPTED:
         quote = _quote(commission, Quote.Status.ACCEPTED)
-        payments = getattr(commission, "_prefetched_objects_cache", {}).get("payments")
-        if quote and quote.deposit:
-            if payments is None:
-                payments = list(commission.payments.all())
-            confirmed = sum(
-                p.amount
-                for p in payments
-                if p.kind == Payment.Kind.DEPOSIT
-                and p.status == Payment.Status.CONFIRMED
+        if quote and not commission.deposit_recorded(quote):
+            return NextStep(
+                BUYER,
+                f"The buyer pays the deposit of {quote.deposit} {quote.currency} "
+                "and records it here.",
             )
-            recorded = sum(p.amount for p in payments if p.kind == Payment.Kind.DEPOSIT)
-            if recorded < quote.deposit:
-                return NextStep(
-                    BUYER,
-                    f"The buyer pays the deposit of {quote.deposit} {quote.currency} "
-                    "and records it here.",
-                )
-            if confirmed < quote.deposit:
-                return NextStep(ARTISAN, f"{artisan} confirms the deposit arrived.")
+        if quote and not commission.deposit_confirmed(quote):
+            return NextStep(ARTISAN, f"{artisan} confirms the deposit arrived.")
         return NextStep(ARTISAN, f"{artisan} starts the work.")
     if status == S.IN_PROGRESS:
         updates = getattr(commission, "_prefetched_objects_cache", {}).get(

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max
 from django.utils import timezone
 
 from artisans.models import Artisan
@@ -584,19 +584,13 @@ def accepted_quote(commission: Commission) -> Quote | None:
 # --- Work -------------------------------------------------------------------------------
 
 
-def _confirmed_total(commission: Commission, kind: str) -> Decimal:
-    return commission.payments.filter(
-        kind=kind, status=Payment.Status.CONFIRMED
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-
-
 @transaction.atomic
 def commission_start(*, actor, commission: Commission) -> Commission:
     """The artisan starts work, once any deposit asked for is confirmed."""
     commission = _locked(commission)
     _check(commission, actor, "start")
     quote = accepted_quote(commission)
-    if quote and quote.deposit > _confirmed_total(commission, Payment.Kind.DEPOSIT):
+    if quote and not commission.deposit_confirmed(quote):
         raise ValidationError(
             f"Start once the deposit of {quote.deposit} {quote.currency} is confirmed.",
             code="deposit_due",
@@ -1055,9 +1049,7 @@ def payment_record(
     due = quote.deposit if kind == Payment.Kind.DEPOSIT else quote.balance
     if due <= 0:
         raise ValidationError({"kind": f"This quote asks for no {kind}."})
-    recorded = commission.payments.filter(kind=kind).aggregate(total=Sum("amount"))[
-        "total"
-    ] or Decimal("0")
+    recorded = commission.paid_towards(kind)
     if recorded + amount > due:
         raise ValidationError(
             {

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from marketplace.catalogue.models import Listing
-from marketplace.commissions import services
+from marketplace.commissions import selectors, services
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
@@ -329,6 +329,53 @@ class TestWork:
         payment.refresh_from_db()
         assert payment.status == Payment.Status.CONFIRMED
         assert payment.confirmed_by == artisan.user
+
+    def test_the_page_and_the_start_agree_on_a_deposit_paid_in_parts(
+        self, buyer, artisan
+    ):
+        commission = walk_to(
+            S.ACCEPTED, buyer=buyer, artisan=artisan, deposit=Decimal("100.00")
+        )
+
+        def next_party():
+            listed = selectors.commission_list(user=buyer).get(pk=commission.pk)
+            return selectors.commission_next_step(listed).party
+
+        def pay(amount):
+            return services.payment_record(
+                actor=buyer,
+                commission=commission,
+                kind="deposit",
+                amount=Decimal(amount),
+                reference=f"PART-{amount}",
+            )
+
+        first = pay("60.00")
+        assert next_party() == "buyer"  # 40 still to pay
+        second = pay("40.00")
+        assert next_party() == "artisan"  # to confirm
+        services.payment_confirm(
+            actor=artisan.user, commission=commission, payment_id=first.pk
+        )
+        assert not refresh(commission).deposit_confirmed(
+            services.accepted_quote(commission)
+        )
+        with pytest.raises(ValidationError, match="deposit"):
+            services.commission_start(actor=artisan.user, commission=commission)
+        services.payment_confirm(
+            actor=artisan.user, commission=commission, payment_id=second.pk
+        )
+        assert refresh(commission).deposit_confirmed(
+            services.accepted_quote(commission)
+        )
+        assert (
+            "starts the work"
+            in selectors.commission_next_step(
+                selectors.commission_list(user=buyer).get(pk=commission.pk)
+            ).text
+        )
+        services.commission_start(actor=artisan.user, commission=commission)
+        assert refresh(commission).status == S.IN_PROGRESS
 
     def test_updates_needing_approval_and_the_buyers_answers(self, buyer, artisan):
         commission = walk_to(S.IN_PROGRESS, buyer=buyer, artisan=artisan)
