@@ -254,6 +254,18 @@ class CompleteForm(forms.Form):
         min_value=Decimal("0.001"),
         required=False,
     )
+    plating_metal = forms.ChoiceField(
+        label="Plating metal",
+        choices=[("", "— none —"), *Metal.choices],
+        required=False,
+        help_text="For plated, gold-filled or vermeil pieces.",
+    )
+    plating_thickness_microns = forms.DecimalField(
+        label="Plating thickness (microns)",
+        max_digits=6,
+        decimal_places=2,
+        required=False,
+    )
 
     loss_grams = forms.DecimalField(
         label="Lost at the bench (g)",
@@ -316,6 +328,8 @@ class CompleteForm(forms.Form):
                 "fineness": data.get("fineness"),
                 "construction": data.get("construction") or "solid",
                 "weight_grams": data["weight_grams"],
+                "plating_metal": data.get("plating_metal") or "",
+                "plating_thickness_microns": data.get("plating_thickness_microns"),
             }
         ]
 

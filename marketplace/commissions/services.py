@@ -19,8 +19,14 @@ from django.utils import timezone
 
 from artisans.models import Artisan
 from config.images import make_thumbnail, process_image_upload
-from config.slugs import unique_slug
-from marketplace.catalogue.models import Listing, ListingEvent, MetalComponent
+from marketplace.catalogue.models import Listing, MetalComponent
+from marketplace.catalogue.services.listings import (
+    GEMSTONE_FIELDS,
+    gemstone_add,
+    listing_create,
+    listing_sell_privately,
+    metal_component_add,
+)
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
@@ -785,41 +791,16 @@ def commission_send_back(*, actor, commission: Commission, reason: str) -> Commi
     return commission
 
 
-def _metal_components(metals: Sequence[dict]) -> list[MetalComponent]:
-    components = []
-    for position, data in enumerate(metals):
-        component = MetalComponent(
-            metal=data.get("metal") or "",
-            fineness=data.get("fineness"),
-            construction=data.get("construction") or MetalComponent.Construction.SOLID,
-            weight_grams=data.get("weight_grams"),
-            position=position,
-        )
-        try:
-            component.full_clean(exclude=["listing"], validate_constraints=False)
-        except ValidationError as error:
-            raise ValidationError(error.message_dict) from error
-        components.append(component)
-    return components
-
-
-def _finished_listing(
-    commission: Commission,
-    *,
-    title: str,
-    description: str,
-    metals: list[MetalComponent],
-):
+def _piece_create(commission: Commission, *, actor, title: str, description: str):
+    """The finished piece, a draft of the artisan's derived from any base piece."""
     base = commission.base_listing
     quote = accepted_quote(commission)
-    listing = Listing(
+    return listing_create(
         artisan=commission.artisan,
+        actor=actor,
+        techniques=base.techniques.all() if base else None,
+        derived_from=base,
         title=title or commission.title,
-        slug=unique_slug(
-            Listing,
-            f"{(title or commission.title)[:120]} c{commission.pk}",
-            fallback=f"commissioned-piece-c{commission.pk}",
-        ),
         description=description
         or (base.description if base else "")
         or commission.brief,
@@ -827,38 +808,48 @@ def _finished_listing(
         price=quote.price if quote else None,
         currency=quote.currency if quote else commission.currency,
         kind=Listing.Kind.ONE_OF_A_KIND,
-        quantity_available=0,
         dimensions=base.dimensions if base else commission.measurements[:120],
         ring_size=commission.ring_size or (base.ring_size if base else ""),
         care_instructions=base.care_instructions if base else "",
-        derived_from=base,
     )
-    listing.status = Listing.Status.SOLD
-    listing.private_to = commission.buyer
-    listing.save()
-    ListingEvent.objects.create(
-        listing=listing,
-        actor=commission.artisan.user,
-        action="commission_complete",
-        from_status=Listing.Status.DRAFT,
-        to_status=Listing.Status.SOLD,
-        note=f"Made to commission #{commission.pk} for its buyer.",
-    )
+
+
+METAL_FIELDS = (
+    "metal",
+    "fineness",
+    "construction",
+    "weight_grams",
+    "plating_metal",
+    "plating_thickness_microns",
+)
+
+
+def _piece_materials(listing: Listing, *, actor, metals: Sequence[dict], base) -> None:
+    """The piece's metals (those given, else its base piece's) and its base piece's
+    stones, each added through the catalogue and so checked by its rules."""
+    if not metals and base is not None:
+        metals = [
+            {name: getattr(component, name) for name in METAL_FIELDS}
+            for component in base.metals.all()
+        ]
+    for data in metals:
+        metal_component_add(
+            listing=listing,
+            actor=actor,
+            metal=data.get("metal") or "",
+            fineness=data.get("fineness"),
+            construction=data.get("construction") or MetalComponent.Construction.SOLID,
+            weight_grams=data.get("weight_grams"),
+            plating_metal=data.get("plating_metal") or "",
+            plating_thickness_microns=data.get("plating_thickness_microns"),
+        )
     if base is not None:
-        listing.techniques.set(base.techniques.all())
-        if not metals:
-            for metal in base.metals.all():
-                metal.pk = None
-                metal.listing = listing
-                metal.save()
         for stone in base.gemstones.all():
-            stone.pk = None
-            stone.listing = listing
-            stone.save()
-    for component in metals:
-        component.listing = listing
-        component.save()
-    return listing
+            gemstone_add(
+                listing=listing,
+                actor=actor,
+                **{name: getattr(stone, name) for name in GEMSTONE_FIELDS},
+            )
 
 
 @transaction.atomic
@@ -874,10 +865,12 @@ def commission_complete(
 ) -> Listing:
     """The artisan completes an approved commission: the piece becomes the buyer's.
 
-    It is created as a listing private to the buyer and marked sold, derived from the
-    base listing for a modification (whose category, techniques and materials it
-    copies). ``metals`` (metal, fineness, construction, weight_grams) describe the
-    finished piece; a bespoke piece needs them, a modification may keep its base's.
+    It is created through the catalogue's services, so its materials meet the
+    catalogue's rules, and sold privately to the buyer; for a modification it derives
+    from the base listing (whose category, techniques and materials it copies).
+    ``metals`` (``METAL_FIELDS``: metal, fineness, construction, weight_grams and any
+    plating) describe the finished piece; a bespoke piece needs them, a modification
+    may keep its base's. Nothing is created when any of it is refused.
     Its provenance chain starts with a fabrication from the artisan's lots
     (``inputs``: lot and grams, ``loss_grams`` lost at the bench); progress photos
     marked as evidence are attached to that event; its certificate is owned by the
@@ -885,16 +878,23 @@ def commission_complete(
     """
     commission = _locked(commission)
     _check(commission, actor, "complete")
-    components = _metal_components(metals)
-    if not components and commission.base_listing_id is None:
+    metals = list(metals or ())
+    if not metals and commission.base_listing_id is None:
         raise ValidationError(
             {"weight_grams": "Give the finished piece's metal, fineness and weight."}
         )
-    listing = _finished_listing(
+    listing = _piece_create(
         commission,
+        actor=actor,
         title=(title or "").strip(),
         description=(description or "").strip(),
-        metals=components,
+    )
+    _piece_materials(listing, actor=actor, metals=metals, base=commission.base_listing)
+    listing = listing_sell_privately(
+        listing=listing,
+        actor=actor,
+        buyer=commission.buyer,
+        note=f"Made to commission #{commission.pk} for its buyer.",
     )
     # The certificate first, so that it is issued to the buyer, not left unowned.
     certificate = certificate_issue(listing=listing, owner=commission.buyer)

@@ -314,6 +314,12 @@ class MetalInputSerializer(serializers.Serializer):
     weight_grams = serializers.DecimalField(
         max_digits=10, decimal_places=3, min_value=Decimal("0.001")
     )
+    plating_metal = serializers.ChoiceField(
+        choices=Metal.choices, required=False, allow_blank=True
+    )
+    plating_thickness_microns = serializers.DecimalField(
+        max_digits=6, decimal_places=2, required=False, allow_null=True
+    )
 
 
 class OwnLotField(serializers.PrimaryKeyRelatedField):
