@@ -195,7 +195,7 @@ def main(argv=None) -> int:
             problems.append(f"the edition of 5 was held by {len(held)} orders")
         all_codes += codes
     # 3. Expire the edition's holds twice at once: released exactly once.
-    expire = f"""
+    expire = """
 import django; django.setup()
 from django.utils import timezone
 from marketplace.orders.models import Order

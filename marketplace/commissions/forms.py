@@ -147,15 +147,8 @@ class QuoteForm(forms.ModelForm):
             days=14
         )
 
-    def clean(self):
-        data = super().clean()
-        price, deposit = data.get("price"), data.get("deposit")
-        if price is not None and deposit is not None and deposit > price:
-            self.add_error("deposit", "The deposit cannot be more than the price.")
-        return data
-
     def validate_constraints(self):
-        """The service re-checks every rule; errors are attached to fields in clean()."""
+        """The service checks the quote's constraints; the view shows its errors."""
 
 
 class ReasonForm(forms.Form):
@@ -231,6 +224,10 @@ class LotChoiceField(forms.ModelChoiceField):
 
 
 class CompleteForm(forms.Form):
+    """The finished piece and the lots it was made from (the artisan's own lots)."""
+
+    needs_user = True  # its lot choices are the user's lots
+
     title = forms.CharField(
         label="Name of the finished piece", max_length=140, required=False
     )
@@ -255,6 +252,18 @@ class CompleteForm(forms.Form):
         max_digits=10,
         decimal_places=3,
         min_value=Decimal("0.001"),
+        required=False,
+    )
+    plating_metal = forms.ChoiceField(
+        label="Plating metal",
+        choices=[("", "— none —"), *Metal.choices],
+        required=False,
+        help_text="For plated, gold-filled or vermeil pieces.",
+    )
+    plating_thickness_microns = forms.DecimalField(
+        label="Plating thickness (microns)",
+        max_digits=6,
+        decimal_places=2,
         required=False,
     )
 
@@ -304,11 +313,14 @@ class CompleteForm(forms.Form):
             self.add_error("weight_grams", "Give the weight of the metal.")
         if data.get("weight_grams") is not None and not data.get("metal"):
             self.add_error("metal", "Choose the metal.")
+        # What the service takes: the metals and (lot, grams) pairs.
+        data["metals"] = self.metals()
+        data["inputs"] = self.inputs()
         return data
 
     def metals(self) -> list[dict]:
         data = self.cleaned_data
-        if not data.get("metal"):
+        if not data.get("metal") or data.get("weight_grams") is None:
             return []
         return [
             {
@@ -316,6 +328,8 @@ class CompleteForm(forms.Form):
                 "fineness": data.get("fineness"),
                 "construction": data.get("construction") or "solid",
                 "weight_grams": data["weight_grams"],
+                "plating_metal": data.get("plating_metal") or "",
+                "plating_thickness_microns": data.get("plating_thickness_microns"),
             }
         ]
 
@@ -335,3 +349,24 @@ class MessageForm(forms.Form):
 
 class EmptyForm(forms.Form):
     """Actions that need nothing but the button (start, approve, submit for review)."""
+
+
+# The page's form for each move of ``moves.MOVES``, prefixed with the move's slug.
+MOVE_FORMS: dict[str, type[forms.Form]] = {
+    "admit": EmptyForm,
+    "decline": ReasonForm,
+    "quote": QuoteForm,
+    "accept_quote": VersionForm,
+    "decline_quote": DeclineQuoteForm,
+    "start": EmptyForm,
+    "post_update": ProgressUpdateForm,
+    "approve_update": UpdateDecisionForm,
+    "request_changes": RequestChangesForm,
+    "submit_for_review": EmptyForm,
+    "approve": EmptyForm,
+    "send_back": ReasonForm,
+    "complete": CompleteForm,
+    "cancel": ReasonForm,
+    "record_payment": PaymentForm,
+    "confirm_payment": PaymentConfirmForm,
+}

@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Count, OuterRef, Q, Subquery, When
 from django.urls import reverse
 
 from config.models import TimeStampedModel
@@ -27,6 +28,33 @@ class CommissionQuerySet(models.QuerySet):
 
     def waitlisted(self):
         return self.filter(status=Commission.Status.WAITLISTED)
+
+    def in_waitlist_order(self):
+        """Waitlisted requests, first come first served: the order they are admitted."""
+        return self.waitlisted().order_by("created_at", "id")
+
+    def with_waitlist_position(self):
+        """Annotate ``waitlist_position``: 1 for the first request in its artisan's
+        queue (``in_waitlist_order``), None when the request is not waitlisted."""
+        ahead = (
+            Commission.objects.waitlisted()
+            .filter(artisan_id=OuterRef("artisan_id"))
+            .filter(
+                Q(created_at__lt=OuterRef("created_at"))
+                | Q(created_at=OuterRef("created_at"), pk__lte=OuterRef("pk"))
+            )
+            .order_by()
+            .values("artisan_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            waitlist_position=Case(
+                When(status=Commission.Status.WAITLISTED, then=Subquery(ahead)),
+                default=None,
+                output_field=models.IntegerField(),
+            )
+        )
 
     def open(self):
         return self.filter(status__in=Commission.OPEN_STATUSES)
@@ -175,6 +203,29 @@ class Commission(TimeStampedModel):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    def paid_towards(self, kind: str, *, confirmed_only: bool = False) -> Decimal:
+        """What the buyer recorded paying towards the deposit or the balance; with
+        ``confirmed_only``, only what the artisan confirmed. Reads prefetched payments."""
+        return sum(
+            (
+                payment.amount
+                for payment in self.payments.all()
+                if payment.kind == kind
+                and (payment.status == Payment.Status.CONFIRMED or not confirmed_only)
+            ),
+            Decimal("0"),
+        )
+
+    def deposit_recorded(self, quote: "Quote") -> bool:
+        """The buyer recorded paying all of the deposit the quote asks for."""
+        return self.paid_towards(Payment.Kind.DEPOSIT) >= quote.deposit
+
+    def deposit_confirmed(self, quote: "Quote") -> bool:
+        """The artisan confirmed payments covering the deposit the quote asks for (true
+        when it asks for none): the work may start."""
+        confirmed = self.paid_towards(Payment.Kind.DEPOSIT, confirmed_only=True)
+        return confirmed >= quote.deposit
+
     @property
     def budget_display(self) -> str:
         if self.budget_min and self.budget_max:
@@ -259,6 +310,8 @@ class Quote(TimeStampedModel):
 
     objects = QuoteQuerySet.as_manager()
 
+    CHECK_FIELDS = {"deposit_above_price": "deposit"}
+
     class Meta:
         ordering = ["commission", "-version"]
         constraints = [
@@ -275,15 +328,30 @@ class Quote(TimeStampedModel):
                 name="quote_price_positive",
                 violation_error_message="The price must be more than zero.",
             ),
+            # The one home of "the deposit is at most the price": the service checks it
+            # through validate_constraints(), and forms and serializers show its error.
             models.CheckConstraint(
                 condition=Q(deposit__gte=0) & Q(deposit__lte=models.F("price")),
                 name="quote_deposit_within_price",
+                violation_error_code="deposit_above_price",
                 violation_error_message="The deposit cannot be more than the price.",
             ),
         ]
 
     def __str__(self):
         return f"Quote v{self.version} for commission #{self.commission_id}"
+
+    def validate_constraints(self, exclude=None):
+        """Check the constraints; a violated check is reported on the field it is
+        about (``CHECK_FIELDS``, by error code) rather than on the whole quote."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = dict(error.error_dict)
+            for item in errors.pop(NON_FIELD_ERRORS, []):
+                field = self.CHECK_FIELDS.get(item.code, NON_FIELD_ERRORS)
+                errors.setdefault(field, []).append(item)
+            raise ValidationError(errors) from None
 
     @property
     def balance(self) -> Decimal:

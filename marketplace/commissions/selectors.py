@@ -2,16 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import (
-    Count,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, QuerySet
 
 from marketplace.catalogue.models import Listing
 from marketplace.commissions.models import (
@@ -29,38 +20,21 @@ from marketplace.commissions.services import ARTISAN, BUYER, party_of
 S = Commission.Status
 
 
-def _with_position(queryset: QuerySet) -> QuerySet:
-    ahead = (
-        Commission.objects.filter(
-            artisan_id=OuterRef("artisan_id"), status=S.WAITLISTED
-        )
-        .filter(
-            Q(created_at__lt=OuterRef("created_at"))
-            | Q(created_at=OuterRef("created_at"), pk__lte=OuterRef("pk"))
-        )
-        .order_by()
-        .values("artisan_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return queryset.annotate(
-        queue_position=Coalesce(Subquery(ahead), Value(0)),
-    )
-
-
 def _list_queryset(queryset: QuerySet) -> QuerySet:
     current_quotes = Quote.objects.filter(
         status__in=(Quote.Status.CURRENT, Quote.Status.ACCEPTED)
     ).order_by("-version")
-    return _with_position(
-        queryset.select_related(
+    return (
+        queryset.with_waitlist_position()
+        .select_related(
             "artisan",
             "artisan__user",
             "buyer",
             "base_listing",
             "completed_listing",
             "completed_listing__certificate",
-        ).prefetch_related(
+        )
+        .prefetch_related(
             Prefetch("quotes", queryset=current_quotes, to_attr="live_quotes"),
             Prefetch("payments", queryset=Payment.objects.order_by("created_at", "id")),
             Prefetch(
@@ -169,7 +143,7 @@ def commission_next_step(commission: Commission) -> NextStep:
     artisan = commission.artisan.public_name
     status = commission.status
     if status == S.WAITLISTED:
-        position = getattr(commission, "queue_position", None)
+        position = getattr(commission, "waitlist_position", None)
         where = f" (position {position})" if position else ""
         return NextStep(
             ARTISAN, f"Waiting on {artisan}'s waitlist{where}; they admit in order."
@@ -182,25 +156,14 @@ def commission_next_step(commission: Commission) -> NextStep:
         return NextStep(BUYER, f"The buyer accepts or declines the quote{until}.")
     if status == S.ACCEPTED:
         quote = _quote(commission, Quote.Status.ACCEPTED)
-        payments = getattr(commission, "_prefetched_objects_cache", {}).get("payments")
-        if quote and quote.deposit:
-            if payments is None:
-                payments = list(commission.payments.all())
-            confirmed = sum(
-                p.amount
-                for p in payments
-                if p.kind == Payment.Kind.DEPOSIT
-                and p.status == Payment.Status.CONFIRMED
+        if quote and not commission.deposit_recorded(quote):
+            return NextStep(
+                BUYER,
+                f"The buyer pays the deposit of {quote.deposit} {quote.currency} "
+                "and records it here.",
             )
-            recorded = sum(p.amount for p in payments if p.kind == Payment.Kind.DEPOSIT)
-            if recorded < quote.deposit:
-                return NextStep(
-                    BUYER,
-                    f"The buyer pays the deposit of {quote.deposit} {quote.currency} "
-                    "and records it here.",
-                )
-            if confirmed < quote.deposit:
-                return NextStep(ARTISAN, f"{artisan} confirms the deposit arrived.")
+        if quote and not commission.deposit_confirmed(quote):
+            return NextStep(ARTISAN, f"{artisan} confirms the deposit arrived.")
         return NextStep(ARTISAN, f"{artisan} starts the work.")
     if status == S.IN_PROGRESS:
         updates = getattr(commission, "_prefetched_objects_cache", {}).get(

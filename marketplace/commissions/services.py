@@ -14,13 +14,19 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Max
 from django.utils import timezone
 
 from artisans.models import Artisan
 from config.images import make_thumbnail, process_image_upload
-from config.slugs import unique_slug
-from marketplace.catalogue.models import Listing, ListingEvent, MetalComponent
+from marketplace.catalogue.models import Listing, MetalComponent
+from marketplace.catalogue.services.listings import (
+    GEMSTONE_FIELDS,
+    gemstone_add,
+    listing_create,
+    listing_sell_privately,
+    metal_component_add,
+)
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
@@ -235,16 +241,10 @@ def _store_image(instance, processed, *, thumb_size: int = 480) -> None:
 
 def waitlist_position(commission: Commission) -> int | None:
     """1 for the first request in the artisan's queue; None when not waitlisted."""
-    if commission.status != S.WAITLISTED:
-        return None
     return (
-        Commission.objects.waitlisted()
-        .filter(artisan_id=commission.artisan_id)
-        .filter(
-            Q(created_at__lt=commission.created_at)
-            | Q(created_at=commission.created_at, pk__lte=commission.pk)
-        )
-        .count()
+        Commission.objects.with_waitlist_position()
+        .values_list("waitlist_position", flat=True)
+        .get(pk=commission.pk)
     )
 
 
@@ -382,9 +382,8 @@ def commission_admit(*, actor, commission: Commission) -> Commission:
     commission = _locked(commission)
     _check(commission, actor, "admit")
     first = (
-        Commission.objects.waitlisted()
-        .filter(artisan_id=commission.artisan_id)
-        .order_by("created_at", "id")
+        Commission.objects.filter(artisan_id=commission.artisan_id)
+        .in_waitlist_order()
         .first()
     )
     if first is not None and first.pk != commission.pk:
@@ -407,12 +406,7 @@ def commission_admit(*, actor, commission: Commission) -> Commission:
 @transaction.atomic
 def commission_admit_next(*, actor, artisan: Artisan) -> Commission:
     """Admit whichever request has waited longest on the artisan's waitlist."""
-    first = (
-        Commission.objects.waitlisted()
-        .filter(artisan_id=artisan.pk)
-        .order_by("created_at", "id")
-        .first()
-    )
+    first = Commission.objects.filter(artisan_id=artisan.pk).in_waitlist_order().first()
     if first is None:
         raise ValidationError("Nobody is waiting on your waitlist.", code="empty")
     return commission_admit(actor=actor, commission=first)
@@ -454,43 +448,44 @@ def commission_quote(
     commission = _locked(commission)
     _check(commission, actor, "quote")
     today = timezone.localdate()
-    errors: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
     if price is None or price <= 0:
-        errors["price"] = "The price must be more than zero."
-    if deposit is None or deposit < 0:
-        errors["deposit"] = "The deposit cannot be negative."
-    elif price is not None and deposit > price:
-        errors["deposit"] = "The deposit cannot be more than the price."
+        errors["price"] = ["The price must be more than zero."]
     if valid_until is None or valid_until < today:
-        errors["valid_until"] = "The quote must be valid until today or later."
+        errors["valid_until"] = ["The quote must be valid until today or later."]
     if estimated_completion_date is None or estimated_completion_date < today:
-        errors["estimated_completion_date"] = (
+        errors["estimated_completion_date"] = [
             "The completion date cannot be in the past."
-        )
+        ]
     if not (materials_commitments or "").strip():
-        errors["materials_commitments"] = (
+        errors["materials_commitments"] = [
             "Say what the piece will be made of and where the materials come from."
-        )
+        ]
+    quote = Quote(
+        commission=commission,
+        price=price,
+        deposit=deposit,
+        currency=(currency or commission.currency).upper(),
+        estimated_completion_date=estimated_completion_date,
+        materials_commitments=(materials_commitments or "").strip(),
+        note=(note or "").strip(),
+        valid_until=valid_until,
+        created_by=actor,
+    )
+    try:
+        # The model's constraints hold the deposit's rule (at most the price).
+        quote.full_clean(exclude=["commission", "version", "created_by"])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, messages)
     if errors:
         raise ValidationError(errors)
     previous = commission.quotes.select_for_update().filter(status=Quote.Status.CURRENT)
     superseded = list(previous.values_list("version", flat=True))
     previous.update(status=Quote.Status.SUPERSEDED, updated_at=timezone.now())
-    version = (commission.quotes.aggregate(v=Max("version"))["v"] or 0) + 1
-    quote = Quote(
-        commission=commission,
-        version=version,
-        price=price,
-        deposit=deposit,
-        currency=(currency or commission.currency).upper(),
-        estimated_completion_date=estimated_completion_date,
-        materials_commitments=materials_commitments.strip(),
-        note=(note or "").strip(),
-        valid_until=valid_until,
-        created_by=actor,
-    )
-    quote.full_clean(exclude=["commission", "version", "created_by"])
+    quote.version = (commission.quotes.aggregate(v=Max("version"))["v"] or 0) + 1
     quote.save()
+    version = quote.version
     replaced = f" It replaces v{superseded[0]}." if superseded else ""
     _record(
         commission,
@@ -595,19 +590,13 @@ def accepted_quote(commission: Commission) -> Quote | None:
 # --- Work -------------------------------------------------------------------------------
 
 
-def _confirmed_total(commission: Commission, kind: str) -> Decimal:
-    return commission.payments.filter(
-        kind=kind, status=Payment.Status.CONFIRMED
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-
-
 @transaction.atomic
 def commission_start(*, actor, commission: Commission) -> Commission:
     """The artisan starts work, once any deposit asked for is confirmed."""
     commission = _locked(commission)
     _check(commission, actor, "start")
     quote = accepted_quote(commission)
-    if quote and quote.deposit > _confirmed_total(commission, Payment.Kind.DEPOSIT):
+    if quote and not commission.deposit_confirmed(quote):
         raise ValidationError(
             f"Start once the deposit of {quote.deposit} {quote.currency} is confirmed.",
             code="deposit_due",
@@ -802,41 +791,16 @@ def commission_send_back(*, actor, commission: Commission, reason: str) -> Commi
     return commission
 
 
-def _metal_components(metals: Sequence[dict]) -> list[MetalComponent]:
-    components = []
-    for position, data in enumerate(metals):
-        component = MetalComponent(
-            metal=data.get("metal") or "",
-            fineness=data.get("fineness"),
-            construction=data.get("construction") or MetalComponent.Construction.SOLID,
-            weight_grams=data.get("weight_grams"),
-            position=position,
-        )
-        try:
-            component.full_clean(exclude=["listing"], validate_constraints=False)
-        except ValidationError as error:
-            raise ValidationError(error.message_dict) from error
-        components.append(component)
-    return components
-
-
-def _finished_listing(
-    commission: Commission,
-    *,
-    title: str,
-    description: str,
-    metals: list[MetalComponent],
-):
+def _piece_create(commission: Commission, *, actor, title: str, description: str):
+    """The finished piece, a draft of the artisan's derived from any base piece."""
     base = commission.base_listing
     quote = accepted_quote(commission)
-    listing = Listing(
+    return listing_create(
         artisan=commission.artisan,
+        actor=actor,
+        techniques=base.techniques.all() if base else None,
+        derived_from=base,
         title=title or commission.title,
-        slug=unique_slug(
-            Listing,
-            f"{(title or commission.title)[:120]} c{commission.pk}",
-            fallback=f"commissioned-piece-c{commission.pk}",
-        ),
         description=description
         or (base.description if base else "")
         or commission.brief,
@@ -844,38 +808,48 @@ def _finished_listing(
         price=quote.price if quote else None,
         currency=quote.currency if quote else commission.currency,
         kind=Listing.Kind.ONE_OF_A_KIND,
-        quantity_available=0,
         dimensions=base.dimensions if base else commission.measurements[:120],
         ring_size=commission.ring_size or (base.ring_size if base else ""),
         care_instructions=base.care_instructions if base else "",
-        derived_from=base,
     )
-    listing.status = Listing.Status.SOLD
-    listing.private_to = commission.buyer
-    listing.save()
-    ListingEvent.objects.create(
-        listing=listing,
-        actor=commission.artisan.user,
-        action="commission_complete",
-        from_status=Listing.Status.DRAFT,
-        to_status=Listing.Status.SOLD,
-        note=f"Made to commission #{commission.pk} for its buyer.",
-    )
+
+
+METAL_FIELDS = (
+    "metal",
+    "fineness",
+    "construction",
+    "weight_grams",
+    "plating_metal",
+    "plating_thickness_microns",
+)
+
+
+def _piece_materials(listing: Listing, *, actor, metals: Sequence[dict], base) -> None:
+    """The piece's metals (those given, else its base piece's) and its base piece's
+    stones, each added through the catalogue and so checked by its rules."""
+    if not metals and base is not None:
+        metals = [
+            {name: getattr(component, name) for name in METAL_FIELDS}
+            for component in base.metals.all()
+        ]
+    for data in metals:
+        metal_component_add(
+            listing=listing,
+            actor=actor,
+            metal=data.get("metal") or "",
+            fineness=data.get("fineness"),
+            construction=data.get("construction") or MetalComponent.Construction.SOLID,
+            weight_grams=data.get("weight_grams"),
+            plating_metal=data.get("plating_metal") or "",
+            plating_thickness_microns=data.get("plating_thickness_microns"),
+        )
     if base is not None:
-        listing.techniques.set(base.techniques.all())
-        if not metals:
-            for metal in base.metals.all():
-                metal.pk = None
-                metal.listing = listing
-                metal.save()
         for stone in base.gemstones.all():
-            stone.pk = None
-            stone.listing = listing
-            stone.save()
-    for component in metals:
-        component.listing = listing
-        component.save()
-    return listing
+            gemstone_add(
+                listing=listing,
+                actor=actor,
+                **{name: getattr(stone, name) for name in GEMSTONE_FIELDS},
+            )
 
 
 @transaction.atomic
@@ -891,10 +865,12 @@ def commission_complete(
 ) -> Listing:
     """The artisan completes an approved commission: the piece becomes the buyer's.
 
-    It is created as a listing private to the buyer and marked sold, derived from the
-    base listing for a modification (whose category, techniques and materials it
-    copies). ``metals`` (metal, fineness, construction, weight_grams) describe the
-    finished piece; a bespoke piece needs them, a modification may keep its base's.
+    It is created through the catalogue's services, so its materials meet the
+    catalogue's rules, and sold privately to the buyer; for a modification it derives
+    from the base listing (whose category, techniques and materials it copies).
+    ``metals`` (``METAL_FIELDS``: metal, fineness, construction, weight_grams and any
+    plating) describe the finished piece; a bespoke piece needs them, a modification
+    may keep its base's. Nothing is created when any of it is refused.
     Its provenance chain starts with a fabrication from the artisan's lots
     (``inputs``: lot and grams, ``loss_grams`` lost at the bench); progress photos
     marked as evidence are attached to that event; its certificate is owned by the
@@ -902,16 +878,23 @@ def commission_complete(
     """
     commission = _locked(commission)
     _check(commission, actor, "complete")
-    components = _metal_components(metals)
-    if not components and commission.base_listing_id is None:
+    metals = list(metals or ())
+    if not metals and commission.base_listing_id is None:
         raise ValidationError(
             {"weight_grams": "Give the finished piece's metal, fineness and weight."}
         )
-    listing = _finished_listing(
+    listing = _piece_create(
         commission,
+        actor=actor,
         title=(title or "").strip(),
         description=(description or "").strip(),
-        metals=components,
+    )
+    _piece_materials(listing, actor=actor, metals=metals, base=commission.base_listing)
+    listing = listing_sell_privately(
+        listing=listing,
+        actor=actor,
+        buyer=commission.buyer,
+        note=f"Made to commission #{commission.pk} for its buyer.",
     )
     # The certificate first, so that it is issued to the buyer, not left unowned.
     certificate = certificate_issue(listing=listing, owner=commission.buyer)
@@ -1066,9 +1049,7 @@ def payment_record(
     due = quote.deposit if kind == Payment.Kind.DEPOSIT else quote.balance
     if due <= 0:
         raise ValidationError({"kind": f"This quote asks for no {kind}."})
-    recorded = commission.payments.filter(kind=kind).aggregate(total=Sum("amount"))[
-        "total"
-    ] or Decimal("0")
+    recorded = commission.paid_towards(kind)
     if recorded + amount > due:
         raise ValidationError(
             {

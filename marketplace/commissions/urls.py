@@ -17,9 +17,14 @@ urlpatterns = [
         name="commission-detail",
     ),
     path(
-        "commissions/<int:pk>/<slug:action>/",
-        views.CommissionActionView.as_view(),
-        name="commission-action",
+        "commissions/<int:pk>/messages/",
+        views.CommissionMessageView.as_view(),
+        name="commission-messages",
+    ),
+    path(
+        "commissions/<int:pk>/<slug:slug>/",
+        views.CommissionMoveView.as_view(),
+        name="commission-move",
     ),
     path(
         "studio/commissions/",

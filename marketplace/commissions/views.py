@@ -1,5 +1,5 @@
 """Commission pages: the buyer's list, the studio inbox, one shared commission page,
-one POST endpoint per move, and notifications."""
+one POST endpoint per move (dispatched through ``moves.MOVES``), and notifications."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -15,6 +15,7 @@ from artisans.models import Artisan
 from marketplace.catalogue.models import Listing
 from marketplace.commissions import forms, selectors, services
 from marketplace.commissions.models import Commission, Notification, Quote
+from marketplace.commissions.moves import MOVES, MOVES_BY_SLUG, CommissionMove
 from marketplace.commissions.notifications import notification_mark_read
 from marketplace.commissions.permissions import (
     can_request_commission,
@@ -198,151 +199,16 @@ class CommissionCreateView(LoginRequiredMixin, FormView):
 # --- The commission page and its moves ---------------------------------------------------
 
 
-def _run(action: str, *, user, commission, data):
-    """Call the one service behind each HTML action."""
-    c = commission
-    if action == "admit":
-        return services.commission_admit(actor=user, commission=c)
-    if action == "decline":
-        return services.commission_decline(
-            actor=user, commission=c, reason=data["reason"]
-        )
-    if action == "quote":
-        return services.commission_quote(
-            actor=user,
-            commission=c,
-            price=data["price"],
-            deposit=data["deposit"],
-            currency=data["currency"],
-            estimated_completion_date=data["estimated_completion_date"],
-            valid_until=data["valid_until"],
-            materials_commitments=data["materials_commitments"],
-            note=data.get("note", ""),
-        )
-    if action == "accept-quote":
-        return services.commission_accept_quote(
-            actor=user, commission=c, version=data["version"]
-        )
-    if action == "decline-quote":
-        return services.commission_decline_quote(
-            actor=user, commission=c, version=data["version"], reason=data["reason"]
-        )
-    if action == "start":
-        return services.commission_start(actor=user, commission=c)
-    if action == "progress-update":
-        return services.commission_post_update(
-            actor=user,
-            commission=c,
-            stage=data["stage"],
-            note=data["note"],
-            needs_approval=data["needs_approval"],
-            photos=data.get("photos") or [],
-            use_as_evidence=data["use_as_evidence"],
-        )
-    if action == "approve-update":
-        return services.commission_approve_update(
-            actor=user, commission=c, update_id=data["update"], note=data["note"]
-        )
-    if action == "request-changes":
-        return services.commission_request_changes(
-            actor=user, commission=c, update_id=data["update"], note=data["note"]
-        )
-    if action == "submit-for-review":
-        return services.commission_submit_for_review(actor=user, commission=c)
-    if action == "approve":
-        return services.commission_approve(actor=user, commission=c)
-    if action == "send-back":
-        return services.commission_send_back(
-            actor=user, commission=c, reason=data["reason"]
-        )
-    if action == "complete":
-        return services.commission_complete(
-            actor=user,
-            commission=c,
-            title=data["title"],
-            description=data["description"],
-            metals=data.get("metals", []),
-            inputs=data.get("inputs", []),
-            loss_grams=data.get("loss_grams"),
-        )
-    if action == "cancel":
-        return services.commission_cancel(
-            actor=user, commission=c, reason=data["reason"]
-        )
-    if action == "payment":
-        return services.payment_record(
-            actor=user,
-            commission=c,
-            kind=data["kind"],
-            amount=data["amount"],
-            reference=data["reference"],
-        )
-    if action == "confirm-payment":
-        return services.payment_confirm(
-            actor=user, commission=c, payment_id=data["payment"]
-        )
-    if action == "message":
-        return services.message_post(
-            actor=user,
-            commission=c,
-            body=data["body"],
-            attachments=data.get("attachments") or [],
-        )
-    raise Http404("No such action.")
-
-
-# action slug -> (transition, form class, success message)
-ACTIONS: dict[str, tuple[str | None, type, str]] = {
-    "admit": ("admit", forms.EmptyForm, "Request admitted from the waitlist."),
-    "decline": ("decline", forms.ReasonForm, "Request declined."),
-    "quote": ("quote", forms.QuoteForm, "Quote sent."),
-    "accept-quote": ("accept_quote", forms.VersionForm, "Quote accepted."),
-    "decline-quote": ("decline_quote", forms.DeclineQuoteForm, "Quote declined."),
-    "start": ("start", forms.EmptyForm, "Work started."),
-    "progress-update": (
-        "post_update",
-        forms.ProgressUpdateForm,
-        "Progress update posted.",
-    ),
-    "approve-update": (
-        "approve_update",
-        forms.UpdateDecisionForm,
-        "Update approved.",
-    ),
-    "request-changes": (
-        "request_changes",
-        forms.RequestChangesForm,
-        "Changes requested.",
-    ),
-    "submit-for-review": (
-        "submit_for_review",
-        forms.EmptyForm,
-        "Piece submitted for review.",
-    ),
-    "approve": ("approve", forms.EmptyForm, "Piece approved."),
-    "send-back": ("send_back", forms.ReasonForm, "Piece sent back."),
-    "complete": (
-        "complete",
-        forms.CompleteForm,
-        "Commission completed: the piece now belongs to the buyer.",
-    ),
-    "cancel": ("cancel", forms.ReasonForm, "Commission cancelled."),
-    "payment": ("record_payment", forms.PaymentForm, "Payment recorded."),
-    "confirm-payment": (
-        "confirm_payment",
-        forms.PaymentConfirmForm,
-        "Payment confirmed.",
-    ),
-    "message": (None, forms.MessageForm, "Message sent."),
-}
-
-
-def make_form(slug: str, user, **kwargs):
-    """The form behind an action; completion lists the artisan's own lots."""
-    form_class = ACTIONS[slug][1]
-    if form_class is forms.CompleteForm:
+def move_form(move: CommissionMove, user, **kwargs):
+    """The form behind a move, prefixed with its slug; completion lists the user's lots."""
+    form_class = forms.MOVE_FORMS[move.name]
+    if getattr(form_class, "needs_user", False):
         kwargs["user"] = user
-    return form_class(prefix=slug, **kwargs)
+    return form_class(prefix=move.slug, **kwargs)
+
+
+def message_form(**kwargs) -> forms.MessageForm:
+    return forms.MessageForm(prefix="message", **kwargs)
 
 
 def _commission_or_404(user, pk) -> Commission:
@@ -356,16 +222,16 @@ class CommissionDetailMixin:
     template_name = "commissions/commission_detail.html"
 
     def detail_context(self, commission: Commission, bound: dict | None = None):
+        """The page; ``bound`` holds a form that failed, by move name (or "message")."""
         user = self.request.user
         role = selectors.viewer_role(user, commission)
-        moves = set(services.allowed_moves(user, commission))
+        allowed = set(services.allowed_moves(user, commission))
         bound = bound or {}
-
-        def form(slug):
-            if slug in bound:
-                return bound[slug]
-            return make_form(slug, user)
-
+        moves = [move for move in MOVES.values() if move.name in allowed]
+        forms_for = {
+            move.name: bound.get(move.name) or move_form(move, user) for move in moves
+        }
+        forms_for["message"] = bound.get("message") or message_form()
         quotes = list(commission.quotes.all())
         updates = list(commission.progress_updates.all())
         payments = list(commission.payments.all())
@@ -373,16 +239,12 @@ class CommissionDetailMixin:
             (q for q in quotes if q.status == Quote.Status.CURRENT), None
         )
         accepted = next((q for q in quotes if q.status == Quote.Status.ACCEPTED), None)
-        forms_for = {
-            slug.replace("-", "_"): form(slug)
-            for slug, (move, _form, _msg) in ACTIONS.items()
-            if move is None or move in moves
-        }
         return {
             "commission": commission,
             "role": role,
-            "moves": moves,
+            "moves": allowed,
             "forms": forms_for,
+            "move_urls": {move.name: move.url(commission) for move in moves},
             "quotes": quotes,
             "current_quote": current_quote,
             "accepted_quote": accepted,
@@ -393,15 +255,20 @@ class CommissionDetailMixin:
             "events": list(selectors.commission_events(commission=commission)),
             "thread": list(selectors.commission_messages(commission=commission)),
             "next_step": selectors.commission_next_step(commission),
-            "waitlist_position": commission.queue_position or None
-            if commission.status == Commission.Status.WAITLISTED
-            else None,
             "back_url": reverse(
                 "marketplace:studio-commission-list"
                 if role == services.ARTISAN
                 else "marketplace:commission-list"
             ),
         }
+
+    def render_failed(self, request, pk, name: str, form):
+        """The page again, with the form that failed open and its errors shown."""
+        commission = _commission_or_404(request.user, pk)
+        context = self.detail_context(commission, bound={name: form})
+        context["failed_action"] = name
+        context["failed_form"] = form
+        return TemplateResponse(request, self.template_name, context, status=400)
 
 
 class CommissionDetailView(LoginRequiredMixin, CommissionDetailMixin, TemplateView):
@@ -414,33 +281,48 @@ class CommissionDetailView(LoginRequiredMixin, CommissionDetailMixin, TemplateVi
         return context
 
 
-class CommissionActionView(LoginRequiredMixin, CommissionDetailMixin, View):
+class CommissionMoveView(LoginRequiredMixin, CommissionDetailMixin, View):
     """POST one move: validate its form, call its service, redirect to the page."""
 
-    def post(self, request, pk, action):
+    def post(self, request, pk, slug):
         commission = _commission_or_404(request.user, pk)
-        if action not in ACTIONS:
+        move = MOVES_BY_SLUG.get(slug)
+        if move is None:
             raise Http404("No such action.")
-        _move, _form_class, success = ACTIONS[action]
-        form = make_form(action, request.user, data=request.POST, files=request.FILES)
+        form = move_form(move, request.user, data=request.POST, files=request.FILES)
         if form.is_valid():
-            data = dict(form.cleaned_data)
-            if isinstance(form, forms.CompleteForm):
-                data["metals"] = form.metals()
-                data["inputs"] = form.inputs()
             try:
-                _run(action, user=request.user, commission=commission, data=data)
+                move.run(
+                    user=request.user, commission=commission, data=form.cleaned_data
+                )
             except ValidationError as error:
                 apply_errors(form, error)
             else:
-                messages.success(request, success)
-                anchor = "#thread" if action == "message" else ""
-                return redirect(commission.get_absolute_url() + anchor)
+                messages.success(request, move.done)
+                return redirect(commission)
+        return self.render_failed(request, pk, move.name, form)
+
+
+class CommissionMessageView(LoginRequiredMixin, CommissionDetailMixin, View):
+    """POST a message, with any attachments, to the commission's thread."""
+
+    def post(self, request, pk):
         commission = _commission_or_404(request.user, pk)
-        context = self.detail_context(commission, bound={action: form})
-        context["failed_action"] = action
-        context["failed_form"] = form
-        return TemplateResponse(request, self.template_name, context, status=400)
+        form = message_form(data=request.POST, files=request.FILES)
+        if form.is_valid():
+            try:
+                services.message_post(
+                    actor=request.user,
+                    commission=commission,
+                    body=form.cleaned_data["body"],
+                    attachments=form.cleaned_data["attachments"],
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, "Message sent.")
+                return redirect(commission.get_absolute_url() + "#thread")
+        return self.render_failed(request, pk, "message", form)
 
 
 # --- Notifications ----------------------------------------------------------------------

@@ -607,6 +607,73 @@ class TestListingCreate:
         assert not Listing.objects.exists()
 
 
+class TestPrivatePieces:
+    def draft(self, **fields):
+        artisan = f.ArtisanFactory()
+        return services.listing_create(
+            artisan=artisan,
+            actor=artisan.user,
+            title="Ring made to order",
+            description="x",
+            category="ring",
+            **fields,
+        )
+
+    def test_a_piece_derives_only_from_the_artisans_own_piece(self):
+        base = f.ListingFactory(published=True)
+        artisan = base.artisan
+        piece = services.listing_create(
+            artisan=artisan,
+            actor=artisan.user,
+            title="Wider version",
+            description="x",
+            category="ring",
+            derived_from=base,
+        )
+        assert piece.derived_from == base
+        with pytest.raises(ValidationError) as error:
+            self.draft(derived_from=f.ListingFactory(published=True))
+        assert "derived_from" in error.value.message_dict
+
+    def test_a_draft_is_sold_privately_to_its_buyer_and_stays_off_the_catalogue(
+        self,
+    ):
+        piece = self.draft()
+        buyer = f.UserFactory()
+        services.listing_sell_privately(
+            listing=piece, actor=piece.artisan.user, buyer=buyer, note="Commission"
+        )
+        piece.refresh_from_db()
+        assert (piece.status, piece.private_to, piece.quantity_available) == (
+            "sold",
+            buyer,
+            0,
+        )
+        assert not piece.is_public
+        assert piece not in listing_list()
+        event = ListingEvent.objects.get(listing=piece, action="sell_privately")
+        assert (event.from_status, event.to_status) == ("draft", "sold")
+        assert "sell_privately" not in services.listing_allowed_actions(piece)
+
+    def test_only_a_draft_is_sold_privately_by_its_maker_to_someone_else(self):
+        listed = f.catalogue_listing()
+        with pytest.raises(ValidationError):
+            services.listing_sell_privately(
+                listing=listed, actor=listed.artisan.user, buyer=f.UserFactory()
+            )
+        piece = self.draft()
+        with pytest.raises(PermissionDenied):
+            services.listing_sell_privately(
+                listing=piece, actor=f.UserFactory(), buyer=f.UserFactory()
+            )
+        with pytest.raises(ValidationError):
+            services.listing_sell_privately(
+                listing=piece, actor=piece.artisan.user, buyer=piece.artisan.user
+            )
+        piece.refresh_from_db()
+        assert (piece.status, piece.private_to) == ("draft", None)
+
+
 class TestPublishing:
     def test_a_complete_draft_is_published_with_an_event(self):
         listing = f.publishable_listing()

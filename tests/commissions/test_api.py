@@ -5,12 +5,15 @@ import pytest
 from django.utils import timezone
 
 from marketplace.commissions import services
+from marketplace.commissions.api.serializers import MOVE_INPUTS
+from marketplace.commissions.forms import MOVE_FORMS
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
     Notification,
     Quote,
 )
+from marketplace.commissions.moves import MOVES
 from tests import factories
 from tests.commissions.helpers import (  # noqa: F401
     S,
@@ -169,28 +172,28 @@ class TestMoves:
         commission = request(buyer, artisan, kind="modification", base_listing=base)
         a, b = api_client_for(artisan.user), api_client_for(buyer)
 
-        response = a.post(url(commission, "quotes/"), quote_payload(deposit="100.00"))
+        response = a.post(url(commission, "quote/"), quote_payload(deposit="100.00"))
         assert response.status_code == 201 and response.json()["version"] == 1
-        response = a.post(url(commission, "quotes/"), quote_payload(deposit="50.00"))
+        response = a.post(url(commission, "quote/"), quote_payload(deposit="50.00"))
         assert response.json()["version"] == 2
-        response = b.post(url(commission, "quotes/1/accept/"))
+        response = b.post(url(commission, "accept-quote/"), {"version": 1})
         assert response.status_code == 400
         assert "replaced by v2" in str(response.json())
-        response = b.post(url(commission, "quotes/2/accept/"))
+        response = b.post(url(commission, "accept-quote/"), {"version": 2})
         assert response.status_code == 200 and response.json()["status"] == "accepted"
         response = a.post(url(commission, "start/"))
         assert response.status_code == 400 and "deposit" in str(response.json())
         response = b.post(
-            url(commission, "payments/"),
+            url(commission, "record-payment/"),
             {"kind": "deposit", "amount": "50.00", "reference": "TR-9"},
         )
         assert response.status_code == 201
         payment_id = response.json()["id"]
-        response = a.post(url(commission, f"payments/{payment_id}/confirm/"))
+        response = a.post(url(commission, "confirm-payment/"), {"payment": payment_id})
         assert response.status_code == 200 and response.json()["status"] == "confirmed"
         assert a.post(url(commission, "start/")).json()["status"] == "in_progress"
         response = a.post(
-            url(commission, "progress-updates/"),
+            url(commission, "post-update/"),
             {
                 "stage": "design",
                 "note": "Sketch",
@@ -205,15 +208,15 @@ class TestMoves:
         assert update["approval_status"] == "pending"
         assert update["photos"][0]["use_as_evidence"] is True
         response = b.post(
-            url(commission, f"progress-updates/{update['id']}/request-changes/"),
-            {"note": "Slimmer"},
+            url(commission, "request-changes/"),
+            {"update": update["id"], "note": "Slimmer"},
         )
         assert response.status_code == 200
         update = a.post(
-            url(commission, "progress-updates/"),
+            url(commission, "post-update/"),
             {"stage": "design", "note": "Slimmer", "needs_approval": True},
         ).json()
-        response = b.post(url(commission, f"progress-updates/{update['id']}/approve/"))
+        response = b.post(url(commission, "approve-update/"), {"update": update["id"]})
         assert response.status_code == 200
         assert a.post(url(commission, "submit-for-review/")).json()["status"] == (
             "ready_for_review"
@@ -249,8 +252,10 @@ class TestMoves:
             "status"
         ] == ("declined")
         second = request(buyer, artisan)
-        a.post(url(second, "quotes/"), quote_payload())
-        response = b.post(url(second, "quotes/1/decline/"), {"reason": "Too dear"})
+        a.post(url(second, "quote/"), quote_payload())
+        response = b.post(
+            url(second, "decline-quote/"), {"version": 1, "reason": "Too dear"}
+        )
         assert response.json()["status"] == "submitted"
         assert second.quotes.get().status == Quote.Status.DECLINED
         assert b.post(url(second, "cancel/"), {"reason": "Changed my mind"}).json()[
@@ -277,14 +282,16 @@ class TestMoves:
         Quote.objects.filter(commission=commission).update(
             valid_until=timezone.localdate() - timedelta(days=1)
         )
-        response = api_client_for(buyer).post(url(commission, "quotes/1/accept/"))
+        response = api_client_for(buyer).post(
+            url(commission, "accept-quote/"), {"version": 1}
+        )
         assert response.status_code == 400
         assert "expired" in str(response.json())
 
     def test_wrong_party_is_a_403(self, buyer, artisan):
         commission = request(buyer, artisan)
         response = api_client_for(buyer).post(
-            url(commission, "quotes/"), quote_payload()
+            url(commission, "quote/"), quote_payload()
         )
         assert response.status_code == 403
         assert not commission.quotes.exists()
@@ -292,15 +299,17 @@ class TestMoves:
     def test_bad_quote_is_a_400_with_field_errors(self, buyer, artisan):
         commission = request(buyer, artisan)
         response = api_client_for(artisan.user).post(
-            url(commission, "quotes/"), quote_payload(deposit="9999.00", price="abc")
+            url(commission, "quote/"), quote_payload(deposit="9999.00", price="abc")
         )
         assert response.status_code == 400
         assert "price" in response.json()
         response = api_client_for(artisan.user).post(
-            url(commission, "quotes/"), quote_payload(deposit="9999.00")
+            url(commission, "quote/"), quote_payload(deposit="9999.00")
         )
         assert response.status_code == 400
-        assert "deposit" in response.json()
+        assert response.json()["deposit"] == [
+            "The deposit cannot be more than the price."
+        ]
         assert not commission.quotes.exists()
 
 
@@ -309,22 +318,7 @@ ACTION_URLS = [
     ("get", "events/"),
     ("get", "messages/"),
     ("post", "messages/"),
-    ("post", "admit/"),
-    ("post", "decline/"),
-    ("post", "quotes/"),
-    ("post", "quotes/1/accept/"),
-    ("post", "quotes/1/decline/"),
-    ("post", "start/"),
-    ("post", "progress-updates/"),
-    ("post", "progress-updates/1/approve/"),
-    ("post", "progress-updates/1/request-changes/"),
-    ("post", "submit-for-review/"),
-    ("post", "approve/"),
-    ("post", "send-back/"),
-    ("post", "complete/"),
-    ("post", "cancel/"),
-    ("post", "payments/"),
-    ("post", "payments/1/confirm/"),
+    *(("post", f"{move.slug}/") for move in MOVES.values()),
 ]
 
 
@@ -401,7 +395,7 @@ def test_payment_over_the_quote_is_a_400(buyer, artisan):
         S.ACCEPTED, buyer=buyer, artisan=artisan, deposit=Decimal("80")
     )
     response = api_client_for(buyer).post(
-        url(commission, "payments/"),
+        url(commission, "record-payment/"),
         {"kind": "deposit", "amount": "81.00", "reference": "R"},
     )
     assert response.status_code == 400 and "amount" in response.json()
@@ -426,3 +420,51 @@ def test_retrieve_shows_the_whole_commission_within_a_query_budget(
     assert [q["version"] for q in body["quotes"]] == [1]
     assert len(body["progress_updates"]) == 30
     assert body["progress_updates"][0]["photos"][0]["thumbnail"]
+
+
+def test_one_route_per_move_people_make():
+    made_by_people = set(services.TRANSITIONS) - {"request", "join_waitlist", "expire"}
+    assert set(MOVES) == made_by_people
+    assert set(MOVE_FORMS) == set(MOVE_INPUTS) == made_by_people
+    assert sorted(move.slug for move in MOVES.values()) == [
+        "accept-quote",
+        "admit",
+        "approve",
+        "approve-update",
+        "cancel",
+        "complete",
+        "confirm-payment",
+        "decline",
+        "decline-quote",
+        "post-update",
+        "quote",
+        "record-payment",
+        "request-changes",
+        "send-back",
+        "start",
+        "submit-for-review",
+    ]
+
+
+def test_the_schema_documents_every_move_with_its_body(client):
+    schema = client.get(
+        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    ).json()
+    for move in MOVES.values():
+        operation = schema["paths"][f"/api/commissions/{{id}}/{move.slug}/"]["post"]
+        assert ("201" if move.creates else "200") in operation["responses"]
+        assert "400" in operation["responses"] and "404" in operation["responses"]
+        assert ("requestBody" in operation) == (MOVE_INPUTS[move.name] is not None)
+
+
+def test_ids_travel_in_the_body_and_bad_ones_are_field_errors(buyer, artisan):
+    commission = walk_to(
+        S.ACCEPTED, buyer=buyer, artisan=artisan, deposit=Decimal("80")
+    )
+    b, a = api_client_for(buyer), api_client_for(artisan.user)
+    response = b.post(url(commission, "accept-quote/"), {})
+    assert response.status_code == 400 and "version" in response.json()
+    response = a.post(url(commission, "confirm-payment/"), {"payment": 999})
+    assert response.status_code == 400 and "payment" in response.json()
+    response = a.post(url(commission, "confirm-payment/"), {"payment": "x"})
+    assert response.status_code == 400 and "payment" in response.json()

@@ -188,8 +188,8 @@ def test_complete_in_html_with_lots(client, buyer, artisan):
     page = client.get(commission.get_absolute_url())
     assert b"HTML-1" in page.content  # the artisan's lot is offered
     url = reverse(
-        "marketplace:commission-action",
-        kwargs={"pk": commission.pk, "action": "complete"},
+        "marketplace:commission-move",
+        kwargs={"pk": commission.pk, "slug": "complete"},
     )
     data = {
         "complete-title": "",
@@ -230,3 +230,166 @@ def test_complete_in_the_api(buyer, artisan):
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "completed"
     assert Certificate.objects.get(listing__private_to=buyer).owner == buyer
+
+
+SILVER_123 = {"metal": "silver", "fineness": 123, "weight_grams": Decimal("4.200")}
+PLATED_BRASS_925 = {
+    "metal": "brass",
+    "fineness": 925,
+    "construction": "plated",
+    "plating_metal": "gold",
+    "weight_grams": Decimal("4.200"),
+}
+
+
+def assert_nothing_was_made(commission, listings_before):
+    assert refresh(commission).status == S.APPROVED
+    assert Listing.objects.count() == listings_before
+    assert not Certificate.objects.exists()
+    assert not TraceEvent.objects.filter(kind="transformation").exists()
+
+
+@pytest.mark.parametrize(
+    "metal,message",
+    [
+        (SILVER_123, "123 is not a standard fineness for silver"),
+        (PLATED_BRASS_925, "may not claim a solid fineness"),
+    ],
+)
+def test_the_catalogues_metal_rules_refuse_the_finished_piece(
+    buyer, artisan, metal, message
+):
+    commission = walk_to(S.APPROVED, buyer=buyer, artisan=artisan)
+    listings_before = Listing.objects.count()
+    with pytest.raises(ValidationError) as error:
+        complete(commission, metals=[metal])
+    assert message in " ".join(error.value.message_dict["fineness"])
+    assert_nothing_was_made(commission, listings_before)
+
+
+def test_a_modification_keeps_only_base_materials_the_catalogue_accepts(buyer, artisan):
+    base = factories.ListingFactory(artisan=artisan, published=True)
+    # Stored without the services (an old import): sterling silver of fineness 123.
+    factories.MetalComponentFactory(listing=base, fineness=123)
+    commission = walk_to(
+        S.APPROVED, buyer=buyer, artisan=artisan, kind="modification", base_listing=base
+    )
+    listings_before = Listing.objects.count()
+    with pytest.raises(ValidationError) as error:
+        complete(commission, metals=[])
+    assert "fineness" in error.value.message_dict
+    assert_nothing_was_made(commission, listings_before)
+    # Given its own, valid metal, the piece is made.
+    piece = complete(commission, metals=[BESPOKE_METAL])
+    assert piece.metals.get().fineness == 925
+
+
+def test_the_finished_piece_is_made_through_the_catalogue(buyer, artisan):
+    commission = walk_to(S.APPROVED, buyer=buyer, artisan=artisan)
+    piece = complete(commission)
+    actions = list(piece.events.values_list("action", flat=True))
+    assert actions == ["create", "sell_privately"]
+    event = piece.events.get(action="sell_privately")
+    assert (event.from_status, event.to_status) == ("draft", "sold")
+    assert piece.care_instructions  # the catalogue's care guide for silver
+
+
+def complete_form(lot, **overrides):
+    return {
+        "complete-title": "",
+        "complete-metal": "silver",
+        "complete-fineness": "925",
+        "complete-construction": "solid",
+        "complete-weight_grams": "4.200",
+        "complete-lot_1": lot.pk,
+        "complete-grams_1": "4.500",
+        "complete-loss_grams": "0.300",
+        **{f"complete-{key}": value for key, value in overrides.items()},
+    }
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"fineness": "123"},
+        {"metal": "brass", "construction": "plated", "plating_metal": "gold"},
+    ],
+)
+def test_complete_in_html_refuses_bad_metal_next_to_its_field(
+    client, buyer, artisan, overrides
+):
+    commission = walk_to(S.APPROVED, buyer=buyer, artisan=artisan)
+    lot = factories.recycled_silver_lot(artisan, reference="HTML-M")
+    listings_before = Listing.objects.count()
+    client.force_login(artisan.user)
+    url = reverse(
+        "marketplace:commission-move",
+        kwargs={"pk": commission.pk, "slug": "complete"},
+    )
+    response = client.post(url, complete_form(lot, **overrides))
+    assert response.status_code == 400
+    assert "fineness" in response.context["forms"]["complete"].errors
+    assert_nothing_was_made(commission, listings_before)
+
+
+@pytest.mark.parametrize(
+    "metal",
+    [
+        {"metal": "silver", "fineness": 123, "weight_grams": "4.200"},
+        {
+            "metal": "brass",
+            "fineness": 925,
+            "construction": "plated",
+            "plating_metal": "gold",
+            "weight_grams": "4.200",
+        },
+    ],
+)
+def test_complete_in_the_api_refuses_bad_metal_with_a_field_error(
+    buyer, artisan, metal
+):
+    from tests.conftest import api_client_for
+
+    commission = walk_to(S.APPROVED, buyer=buyer, artisan=artisan)
+    lot = factories.recycled_silver_lot(artisan, reference="API-M")
+    listings_before = Listing.objects.count()
+    response = api_client_for(artisan.user).post(
+        f"/api/commissions/{commission.pk}/complete/",
+        {
+            "metals": [metal],
+            "inputs": [{"lot": lot.pk, "grams": "4.500"}],
+            "loss_grams": "0.300",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "fineness" in response.json()
+    assert_nothing_was_made(commission, listings_before)
+
+
+def test_a_vermeil_piece_records_its_plating(buyer, artisan):
+    from tests.conftest import api_client_for
+
+    commission = walk_to(S.APPROVED, buyer=buyer, artisan=artisan)
+    lot = factories.recycled_silver_lot(artisan, reference="API-V")
+    response = api_client_for(artisan.user).post(
+        f"/api/commissions/{commission.pk}/complete/",
+        {
+            "metals": [
+                {
+                    "metal": "silver",
+                    "fineness": 925,
+                    "construction": "vermeil",
+                    "plating_metal": "gold",
+                    "plating_thickness_microns": "2.50",
+                    "weight_grams": "4.200",
+                }
+            ],
+            "inputs": [{"lot": lot.pk, "grams": "4.500"}],
+            "loss_grams": "0.300",
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    component = refresh(commission).completed_listing.metals.get()
+    assert (component.construction, component.plating_metal) == ("vermeil", "gold")

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from marketplace.catalogue.models import Listing
-from marketplace.commissions import services
+from marketplace.commissions import selectors, services
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
@@ -161,6 +161,29 @@ class TestWaitlist:
         assert services.waitlist_position(refresh(third)) == 2
         assert kinds(first) == ["join_waitlist", "admit"]
 
+    def test_one_waitlist_position_for_every_reader(self, artisan):
+        artisan.commission_status = "waitlist"
+        artisan.save()
+        other = factories.ArtisanFactory(commission_status="waitlist")
+        queue = [request(factories.UserFactory(), artisan) for _ in range(4)]
+        request(factories.UserFactory(), other)
+        # Two requests arriving at the same instant queue by id.
+        Commission.objects.filter(pk=queue[3].pk).update(
+            created_at=refresh(queue[2]).created_at
+        )
+        services.commission_admit_next(actor=artisan.user, artisan=artisan)
+        annotated = dict(
+            Commission.objects.with_waitlist_position().values_list(
+                "pk", "waitlist_position"
+            )
+        )
+        assert [annotated[c.pk] for c in queue] == [None, 1, 2, 3]
+        assert [services.waitlist_position(c) for c in queue] == [None, 1, 2, 3]
+        assert (
+            Commission.objects.filter(artisan=artisan).in_waitlist_order().first().pk
+            == queue[1].pk
+        )
+
     def test_admit_next_with_an_empty_waitlist(self, artisan):
         with pytest.raises(ValidationError, match="Nobody is waiting"):
             services.commission_admit_next(actor=artisan.user, artisan=artisan)
@@ -238,6 +261,27 @@ class TestQuotes:
         second = quote(commission, price=Decimal("400.00"))
         assert second.version == 2
 
+    def test_the_deposit_rule_is_the_quotes_constraint(self, buyer, artisan):
+        commission = request(buyer, artisan)
+        (constraint,) = [
+            c for c in Quote._meta.constraints if c.name == "quote_deposit_within_price"
+        ]
+        with pytest.raises(ValidationError) as error:
+            quote(commission, price=Decimal("100.00"), deposit=Decimal("100.01"))
+        assert error.value.message_dict["deposit"] == [
+            constraint.violation_error_message
+        ]
+        assert not commission.quotes.exists()
+        # The model says so on its own, on the deposit field.
+        with pytest.raises(ValidationError) as error:
+            Quote(
+                price=Decimal("100.00"), deposit=Decimal("150.00")
+            ).validate_constraints(exclude={"commission"})
+        assert list(error.value.message_dict) == ["deposit"]
+        # A deposit of the whole price is allowed.
+        full = quote(commission, price=Decimal("100.00"), deposit=Decimal("100.00"))
+        assert full.deposit == full.price
+
     @pytest.mark.parametrize(
         "overrides,field",
         [
@@ -285,6 +329,53 @@ class TestWork:
         payment.refresh_from_db()
         assert payment.status == Payment.Status.CONFIRMED
         assert payment.confirmed_by == artisan.user
+
+    def test_the_page_and_the_start_agree_on_a_deposit_paid_in_parts(
+        self, buyer, artisan
+    ):
+        commission = walk_to(
+            S.ACCEPTED, buyer=buyer, artisan=artisan, deposit=Decimal("100.00")
+        )
+
+        def next_party():
+            listed = selectors.commission_list(user=buyer).get(pk=commission.pk)
+            return selectors.commission_next_step(listed).party
+
+        def pay(amount):
+            return services.payment_record(
+                actor=buyer,
+                commission=commission,
+                kind="deposit",
+                amount=Decimal(amount),
+                reference=f"PART-{amount}",
+            )
+
+        first = pay("60.00")
+        assert next_party() == "buyer"  # 40 still to pay
+        second = pay("40.00")
+        assert next_party() == "artisan"  # to confirm
+        services.payment_confirm(
+            actor=artisan.user, commission=commission, payment_id=first.pk
+        )
+        assert not refresh(commission).deposit_confirmed(
+            services.accepted_quote(commission)
+        )
+        with pytest.raises(ValidationError, match="deposit"):
+            services.commission_start(actor=artisan.user, commission=commission)
+        services.payment_confirm(
+            actor=artisan.user, commission=commission, payment_id=second.pk
+        )
+        assert refresh(commission).deposit_confirmed(
+            services.accepted_quote(commission)
+        )
+        assert (
+            "starts the work"
+            in selectors.commission_next_step(
+                selectors.commission_list(user=buyer).get(pk=commission.pk)
+            ).text
+        )
+        services.commission_start(actor=artisan.user, commission=commission)
+        assert refresh(commission).status == S.IN_PROGRESS
 
     def test_updates_needing_approval_and_the_buyers_answers(self, buyer, artisan):
         commission = walk_to(S.IN_PROGRESS, buyer=buyer, artisan=artisan)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from marketplace.catalogue.models import Listing
 from marketplace.commissions import services
 from marketplace.commissions.models import Commission, CommissionEvent, Notification
-from marketplace.commissions.views import ACTIONS
+from marketplace.commissions.moves import MOVES
 from tests import factories
 from tests.commissions.helpers import (  # noqa: F401
     S,
@@ -36,10 +36,22 @@ def detail(commission):
     return reverse("marketplace:commission-detail", kwargs={"pk": commission.pk})
 
 
-def act(commission, action):
+def act(commission, slug):
     return reverse(
-        "marketplace:commission-action", kwargs={"pk": commission.pk, "action": action}
+        "marketplace:commission-move", kwargs={"pk": commission.pk, "slug": slug}
     )
+
+
+def write(commission):
+    return reverse("marketplace:commission-messages", kwargs={"pk": commission.pk})
+
+
+# Every URL the commission page posts to: one per move, and the thread.
+POST_URLS = [*(move.slug for move in MOVES.values()), "messages"]
+
+
+def post_url(commission, slug):
+    return write(commission) if slug == "messages" else act(commission, slug)
 
 
 def fill(prefix, **data):
@@ -386,12 +398,12 @@ class TestActionsInHtml:
         today = timezone.localdate()
         a, b = artisan.user, buyer
 
-        def post(user, action, data=None, files=None):
+        def post(user, slug, data=None, files=None):
             client.force_login(user)
             response = client.post(
-                act(commission, action), {**(data or {}), **(files or {})}
+                post_url(commission, slug), {**(data or {}), **(files or {})}
             )
-            assert response.status_code == 302, (action, response.content[:3000])
+            assert response.status_code == 302, (slug, response.content[:3000])
             return refresh(commission)
 
         post(
@@ -411,22 +423,22 @@ class TestActionsInHtml:
         post(b, "accept-quote", fill("accept-quote", version=1))
         post(
             b,
-            "payment",
-            fill("payment", kind="deposit", amount="100.00", reference="TR-1"),
+            "record-payment",
+            fill("record-payment", kind="deposit", amount="100.00", reference="TR-1"),
         )
         payment = commission.payments.get()
         post(a, "confirm-payment", fill("confirm-payment", payment=payment.pk))
         assert post(a, "start").status == S.IN_PROGRESS
         post(
             a,
-            "progress-update",
-            fill("progress-update", stage="design", note="Sketch", needs_approval="on"),
-            {"progress-update-photos": [image_upload()]},
+            "post-update",
+            fill("post-update", stage="design", note="Sketch", needs_approval="on"),
+            {"post-update-photos": [image_upload()]},
         )
         update = commission.progress_updates.get()
         assert update.photos.count() == 1
         post(b, "approve-update", fill("approve-update", update=update.pk, note=""))
-        post(b, "message", fill("message", body="Lovely!"))
+        post(b, "messages", fill("message", body="Lovely!"))
         assert post(a, "submit-for-review").status == S.READY_FOR_REVIEW
         assert post(b, "approve").status == S.APPROVED
         lot = factories.recycled_silver_lot(artisan, reference="HTML-J")
@@ -504,20 +516,20 @@ class TestActionsInHtml:
         client.force_login(buyer)
         assert client.post(act(commission, "teleport")).status_code == 404
 
-    @pytest.mark.parametrize("action", list(ACTIONS))
-    def test_third_user_gets_404_on_every_action(self, client, action):
+    @pytest.mark.parametrize("slug", POST_URLS)
+    def test_third_user_gets_404_on_every_action(self, client, slug):
         commission = walk_to(S.IN_PROGRESS, deposit=Decimal("0"))
         before = CommissionEvent.objects.count()
         for outsider in (factories.UserFactory(), factories.ArtisanFactory().user):
             client.force_login(outsider)
-            assert client.post(act(commission, action), {}).status_code == 404
+            assert client.post(post_url(commission, slug), {}).status_code == 404
             assert client.get(detail(commission)).status_code == 404
         assert CommissionEvent.objects.count() == before
 
-    @pytest.mark.parametrize("action", list(ACTIONS))
-    def test_anonymous_cannot_act(self, client, action):
+    @pytest.mark.parametrize("slug", POST_URLS)
+    def test_anonymous_cannot_act(self, client, slug):
         commission = walk_to(S.SUBMITTED)
-        response = client.post(act(commission, action), {})
+        response = client.post(post_url(commission, slug), {})
         assert response.status_code == 302
         assert reverse("login") in response["Location"]
 

@@ -104,7 +104,7 @@ def test_modification_from_request_to_the_buyers_piece(
         a.get_by_label("Stage").select_option("design")
         a.get_by_label("Note").fill("Sketch of the wider band: does it look right?")
         a.get_by_label("Ask the buyer to approve this update").check()
-        a.locator("#id_progress-update-photos").set_input_files(str(photo))
+        a.locator("#id_post-update-photos").set_input_files(str(photo))
         a.get_by_label("Use these photos as provenance evidence").check()
         a.get_by_role("button", name="Post update").click()
         expect(a.get_by_text("Progress update posted.")).to_be_visible()

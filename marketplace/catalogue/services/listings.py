@@ -55,7 +55,9 @@ C = MetalComponent.Construction
 class ListingTransition:
     sources: tuple[str, ...]
     target: str
-    by: str  # "owner" (the listing's artisan) or "buyer" (anyone else signed in)
+    # "owner" (the listing's artisan), "buyer" (anyone else signed in) or
+    # "commission" (the owner, handing over a piece made to a commission)
+    by: str
     label: str
 
 
@@ -69,6 +71,9 @@ LISTING_TRANSITIONS: dict[str, ListingTransition] = {
     ),
     # A sale made away from Touchstone; a piece an order holds is sold by the order.
     "mark_sold": ListingTransition((S.PUBLISHED,), S.SOLD, "owner", "Mark as sold"),
+    "sell_privately": ListingTransition(
+        (S.DRAFT,), S.SOLD, "commission", "Sell privately"
+    ),
 }
 
 
@@ -231,6 +236,24 @@ def listing_mark_sold(*, listing: Listing, actor) -> Listing:
     )
 
 
+@transaction.atomic
+def listing_sell_privately(
+    *, listing: Listing, actor, buyer, note: str = ""
+) -> Listing:
+    """Hand a draft piece made for one buyer (a commission) over to them: it is sold
+    without ever joining the catalogue, and only they may open it."""
+    _check_owner(actor, listing)
+    if not getattr(buyer, "is_authenticated", False) or buyer.pk == actor.pk:
+        raise ValidationError("A piece is sold privately to a buyer, not to its maker.")
+    return _transition(
+        listing=listing,
+        actor=actor,
+        action="sell_privately",
+        extra={"private_to": buyer, "quantity_available": 0},
+        note=note,
+    )
+
+
 LISTING_ACTIONS = {
     "publish": listing_publish,
     "unpublish": listing_unpublish,
@@ -302,16 +325,30 @@ def _save_listing(listing: Listing, techniques) -> Listing:
 
 
 @transaction.atomic
-def listing_create(*, artisan, actor, techniques=None, **fields: Any) -> Listing:
-    """A new draft piece for the artisan; the actor must be that artisan."""
+def listing_create(
+    *,
+    artisan,
+    actor,
+    techniques=None,
+    derived_from: Listing | None = None,
+    **fields: Any,
+) -> Listing:
+    """A new draft piece for the artisan; the actor must be that artisan.
+
+    ``derived_from`` is one of the artisan's pieces this one is a version of.
+    """
     if actor is None or artisan.user_id != getattr(actor, "pk", None):
         raise PermissionDenied("You can only create pieces in your own workshop.")
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be set."))
+    if derived_from is not None and derived_from.artisan_id != artisan.pk:
+        raise ValidationError(
+            {"derived_from": "A piece can only derive from one of your own pieces."}
+        )
     if fields.get("quantity_available") is None:
         fields.pop("quantity_available", None)
-    listing = Listing(artisan=artisan, **fields)
+    listing = Listing(artisan=artisan, derived_from=derived_from, **fields)
     if (
         listing.kind == Listing.Kind.LIMITED_EDITION
         and "quantity_available" not in fields

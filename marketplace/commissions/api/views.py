@@ -1,13 +1,11 @@
-"""The commissions API: one POST action per move, each calling the same service as HTML."""
-
-from decimal import Decimal
+"""The commissions API: one POST action per move of ``moves.MOVES``, each calling the
+same service as the HTML page."""
 
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
@@ -17,25 +15,28 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from artisans.models import Artisan
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
-from marketplace.catalogue.models import Listing, MetalComponent
 from marketplace.commissions import selectors, services
+from marketplace.commissions.api.serializers import (
+    MOVE_INPUTS,
+    RESULT_SERIALIZERS,
+    CommissionCreateSerializer,
+    CommissionDetailSerializer,
+    CommissionSerializer,
+    EventSerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+    NotificationSerializer,
+)
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
-    CommissionReferenceImage,
     Message,
-    MessageAttachment,
     Notification,
-    Payment,
-    ProgressPhoto,
-    ProgressUpdate,
     Quote,
 )
+from marketplace.commissions.moves import MOVES, CommissionMove
 from marketplace.commissions.notifications import notification_mark_read
-from marketplace.materials import Metal
-from provenance.selectors.chain import lot_list
 
 ERRORS = {
     400: VALIDATION_ERROR,
@@ -46,370 +47,6 @@ ERRORS = {
 READ_ERRORS = {401: DETAIL_ERROR, 404: DETAIL_ERROR}
 PARSERS = [JSONParser, MultiPartParser, FormParser]
 
-
-# --- Serializers ------------------------------------------------------------------------
-
-
-class QuoteSerializer(serializers.ModelSerializer):
-    balance = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
-
-    class Meta:
-        model = Quote
-        fields = [
-            "version",
-            "status",
-            "price",
-            "deposit",
-            "balance",
-            "currency",
-            "estimated_completion_date",
-            "materials_commitments",
-            "note",
-            "valid_until",
-            "decided_at",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class QuoteCreateSerializer(serializers.Serializer):
-    price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    deposit = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, default=0
-    )
-    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
-    estimated_completion_date = serializers.DateField()
-    valid_until = serializers.DateField()
-    materials_commitments = serializers.CharField(max_length=5000)
-    note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-
-
-class NextStepSerializer(serializers.Serializer):
-    party = serializers.ChoiceField(choices=["buyer", "artisan", ""])
-    text = serializers.CharField()
-
-
-class CommissionSerializer(serializers.ModelSerializer):
-    artisan = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    artisan_name = serializers.CharField(source="artisan.public_name", read_only=True)
-    buyer = serializers.CharField(source="buyer.username", read_only=True)
-    base_listing = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    completed_listing = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    waitlist_position = serializers.SerializerMethodField()
-    current_quote = serializers.SerializerMethodField()
-    next_step = serializers.SerializerMethodField()
-    allowed_actions = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Commission
-        fields = [
-            "id",
-            "kind",
-            "status",
-            "title",
-            "category",
-            "brief",
-            "budget_min",
-            "budget_max",
-            "currency",
-            "desired_date",
-            "ring_size",
-            "measurements",
-            "engraving_text",
-            "material_preferences",
-            "artisan",
-            "artisan_name",
-            "buyer",
-            "base_listing",
-            "completed_listing",
-            "waitlist_position",
-            "current_quote",
-            "next_step",
-            "allowed_actions",
-            "submitted_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.INT)
-    def get_waitlist_position(self, commission) -> int | None:
-        if commission.status != Commission.Status.WAITLISTED:
-            return None
-        return getattr(
-            commission, "queue_position", None
-        ) or services.waitlist_position(commission)
-
-    @extend_schema_field(QuoteSerializer(allow_null=True))
-    def get_current_quote(self, commission):
-        quotes = getattr(commission, "live_quotes", None)
-        if quotes is None:
-            quotes = list(
-                commission.quotes.filter(
-                    status__in=(Quote.Status.CURRENT, Quote.Status.ACCEPTED)
-                ).order_by("-version")
-            )
-        return QuoteSerializer(quotes[0]).data if quotes else None
-
-    @extend_schema_field(NextStepSerializer)
-    def get_next_step(self, commission):
-        step = selectors.commission_next_step(commission)
-        return {"party": step.party, "text": step.text}
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_allowed_actions(self, commission) -> list[str]:
-        return services.allowed_moves(self.context["request"].user, commission)
-
-
-class ReferenceImageSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = CommissionReferenceImage
-        fields = ["id", "image", "thumbnail", "alt_text"]
-        read_only_fields = fields
-
-
-class CommissionDetailSerializer(CommissionSerializer):
-    """One commission with its quotes, progress, payments and reference images."""
-
-    quotes = QuoteSerializer(many=True, read_only=True)
-    progress_updates = serializers.SerializerMethodField()
-    payments = serializers.SerializerMethodField()
-    reference_images = ReferenceImageSerializer(many=True, read_only=True)
-
-    class Meta(CommissionSerializer.Meta):
-        fields = [
-            *CommissionSerializer.Meta.fields,
-            "quotes",
-            "progress_updates",
-            "payments",
-            "reference_images",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
-    def get_progress_updates(self, commission):
-        return ProgressUpdateSerializer(
-            commission.progress_updates.all(), many=True, context=self.context
-        ).data
-
-    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
-    def get_payments(self, commission):
-        return PaymentSerializer(commission.payments.all(), many=True).data
-
-
-class CommissionCreateSerializer(serializers.Serializer):
-    artisan = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Artisan.objects.all()
-    )
-    kind = serializers.ChoiceField(choices=Commission.Kind.choices)
-    base_listing = serializers.SlugRelatedField(
-        slug_field="slug",
-        queryset=Listing.objects.public(),
-        required=False,
-        allow_null=True,
-    )
-    title = serializers.CharField(max_length=140)
-    category = serializers.ChoiceField(
-        choices=Listing.Category.choices, default=Listing.Category.RING
-    )
-    brief = serializers.CharField(max_length=10000)
-    budget_min = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, allow_null=True
-    )
-    budget_max = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, allow_null=True
-    )
-    currency = serializers.RegexField(r"^[A-Z]{3}$", default="GBP")
-    desired_date = serializers.DateField(required=False, allow_null=True)
-    ring_size = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    measurements = serializers.CharField(
-        max_length=200, required=False, allow_blank=True
-    )
-    engraving_text = serializers.CharField(
-        max_length=120, required=False, allow_blank=True
-    )
-    material_preferences = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True
-    )
-    reference_images = serializers.ListField(
-        child=serializers.FileField(), required=False, max_length=8
-    )
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
-
-
-class OptionalReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-
-
-class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-
-
-class RequiredNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=2000)
-
-
-class ProgressPhotoSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ProgressPhoto
-        fields = ["id", "image", "thumbnail", "alt_text", "use_as_evidence"]
-        read_only_fields = fields
-
-
-class ProgressUpdateSerializer(serializers.ModelSerializer):
-    photos = ProgressPhotoSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = ProgressUpdate
-        fields = [
-            "id",
-            "stage",
-            "note",
-            "needs_approval",
-            "approval_status",
-            "buyer_note",
-            "decided_at",
-            "photos",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class ProgressUpdateCreateSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=ProgressUpdate.Stage.choices)
-    note = serializers.CharField(max_length=5000)
-    needs_approval = serializers.BooleanField(default=False)
-    use_as_evidence = serializers.BooleanField(default=False)
-    photos = serializers.ListField(
-        child=serializers.FileField(), required=False, max_length=8
-    )
-
-
-class PaymentSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Payment
-        fields = [
-            "id",
-            "kind",
-            "amount",
-            "currency",
-            "method",
-            "reference",
-            "status",
-            "provider",
-            "provider_reference",
-            "confirmed_at",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class PaymentCreateSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Payment.Kind.choices)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    reference = serializers.CharField(max_length=120)
-    method = serializers.ChoiceField(
-        choices=Payment.Method.choices, default=Payment.Method.MANUAL
-    )
-
-
-class MetalInputSerializer(serializers.Serializer):
-    metal = serializers.ChoiceField(choices=Metal.choices)
-    fineness = serializers.IntegerField(
-        min_value=1, max_value=999, required=False, allow_null=True
-    )
-    construction = serializers.ChoiceField(
-        choices=MetalComponent.Construction.choices, default="solid"
-    )
-    weight_grams = serializers.DecimalField(
-        max_digits=10, decimal_places=3, min_value=Decimal("0.001")
-    )
-
-
-class LotInputSerializer(serializers.Serializer):
-    lot = serializers.IntegerField(min_value=1, help_text="One of your lots' ids.")
-    grams = serializers.DecimalField(
-        max_digits=10, decimal_places=3, min_value=Decimal("0.001")
-    )
-
-
-class CompleteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=140, required=False, allow_blank=True)
-    description = serializers.CharField(
-        max_length=10000, required=False, allow_blank=True
-    )
-    metals = MetalInputSerializer(many=True, required=False)
-    inputs = LotInputSerializer(many=True)
-    loss_grams = serializers.DecimalField(
-        max_digits=10, decimal_places=3, min_value=Decimal("0")
-    )
-
-
-class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(
-        source="actor.username", read_only=True, allow_null=True, default=None
-    )
-    label = serializers.CharField(read_only=True)
-    payload = serializers.DictField(read_only=True)
-
-    class Meta:
-        model = CommissionEvent
-        fields = [
-            "id",
-            "kind",
-            "label",
-            "actor",
-            "from_status",
-            "to_status",
-            "reason",
-            "payload",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class AttachmentSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = MessageAttachment
-        fields = ["id", "file", "thumbnail", "media_type", "original_name", "size"]
-        read_only_fields = fields
-
-
-class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(
-        source="author.username", read_only=True, allow_null=True, default=None
-    )
-    is_system = serializers.BooleanField(read_only=True)
-    attachments = AttachmentSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = Message
-        fields = ["id", "author", "is_system", "body", "attachments", "created_at"]
-        read_only_fields = fields
-
-
-class MessageCreateSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=5000)
-    attachments = serializers.ListField(
-        child=serializers.FileField(), required=False, max_length=5
-    )
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Notification
-        fields = ["id", "verb", "commission", "action_needed", "read_at", "created_at"]
-        read_only_fields = fields
-
-
-# --- Views ------------------------------------------------------------------------------
-
-VERSION = OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.PATH)
-UPDATE_ID = OpenApiParameter("update_id", OpenApiTypes.INT, OpenApiParameter.PATH)
-PAYMENT_ID = OpenApiParameter("payment_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 COMMISSION_PK = OpenApiParameter(
     "commission_pk", OpenApiTypes.INT, OpenApiParameter.PATH
 )
@@ -420,15 +57,6 @@ ROLE = OpenApiParameter(
     enum=["buyer", "artisan"],
     description="Only the commissions you asked for (buyer) or received (artisan).",
 )
-
-
-def _move(request_serializer, response, description: str, **kwargs):
-    return extend_schema(
-        request=request_serializer,
-        responses={response[0]: response[1], **ERRORS},
-        description=description,
-        **kwargs,
-    )
 
 
 @extend_schema_view(
@@ -484,7 +112,9 @@ class CommissionViewSet(
         )
 
     def _data(self, serializer_class):
-        serializer = serializer_class(data=self.request.data)
+        serializer = serializer_class(
+            data=self.request.data, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -510,271 +140,34 @@ class CommissionViewSet(
         )
         return self._respond(commission, status.HTTP_201_CREATED)
 
-    # --- Moves ---
 
-    @_move(
-        None,
-        (200, CommissionSerializer),
-        "The artisan admits this request from the waitlist.",
-    )
-    @action(detail=True, methods=["post"])
-    def admit(self, request, pk=None):
+def _move_action(move: CommissionMove):
+    """The API's action for one move: ``POST /api/commissions/<pk>/<slug>/``."""
+    body = MOVE_INPUTS[move.name]
+    answer = RESULT_SERIALIZERS.get(move.result, CommissionSerializer)
+    answer_status = status.HTTP_201_CREATED if move.creates else status.HTTP_200_OK
+
+    def make(self, request, pk=None):
         commission = self.get_object()
-        services.commission_admit(actor=request.user, commission=commission)
-        return self._respond(commission)
+        data = self._data(body) if body else {}
+        result = move.run(user=request.user, commission=commission, data=data)
+        if move.result is None:
+            return self._respond(commission, answer_status)
+        context = self.get_serializer_context()
+        return Response(answer(result, context=context).data, status=answer_status)
 
-    @_move(
-        ReasonSerializer,
-        (200, CommissionSerializer),
-        "The artisan declines the request.",
-    )
-    @action(detail=True, methods=["post"])
-    def decline(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(ReasonSerializer)
-        services.commission_decline(
-            actor=request.user, commission=commission, reason=data["reason"]
-        )
-        return self._respond(commission)
+    make.__name__ = move.name
+    make.__doc__ = move.description
+    make = action(detail=True, methods=["post"], url_path=move.slug)(make)
+    return extend_schema(
+        request=body,
+        responses={answer_status: answer, **ERRORS},
+        description=move.description,
+    )(make)
 
-    @_move(
-        QuoteCreateSerializer,
-        (201, QuoteSerializer),
-        "The artisan sends a quote; it supersedes the current version.",
-    )
-    @action(detail=True, methods=["post"])
-    def quotes(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(QuoteCreateSerializer)
-        quote = services.commission_quote(
-            actor=request.user,
-            commission=commission,
-            price=data["price"],
-            deposit=data["deposit"],
-            currency=data.get("currency"),
-            estimated_completion_date=data["estimated_completion_date"],
-            valid_until=data["valid_until"],
-            materials_commitments=data["materials_commitments"],
-            note=data.get("note", ""),
-        )
-        return Response(QuoteSerializer(quote).data, status=status.HTTP_201_CREATED)
 
-    @_move(
-        None,
-        (200, CommissionSerializer),
-        "The buyer accepts this version of the quote (current and unexpired only).",
-        parameters=[VERSION],
-    )
-    @action(detail=True, methods=["post"], url_path=r"quotes/(?P<version>[^/]+)/accept")
-    def accept_quote(self, request, pk=None, version=None):
-        commission = self.get_object()
-        services.commission_accept_quote(
-            actor=request.user, commission=commission, version=version
-        )
-        return self._respond(commission)
-
-    @_move(
-        OptionalReasonSerializer,
-        (200, CommissionSerializer),
-        "The buyer declines this version of the quote.",
-        parameters=[VERSION],
-    )
-    @action(
-        detail=True, methods=["post"], url_path=r"quotes/(?P<version>[^/]+)/decline"
-    )
-    def decline_quote(self, request, pk=None, version=None):
-        commission = self.get_object()
-        data = self._data(OptionalReasonSerializer)
-        services.commission_decline_quote(
-            actor=request.user,
-            commission=commission,
-            version=version,
-            reason=data.get("reason", ""),
-        )
-        return self._respond(commission)
-
-    @_move(None, (200, CommissionSerializer), "The artisan starts the work.")
-    @action(detail=True, methods=["post"])
-    def start(self, request, pk=None):
-        commission = self.get_object()
-        services.commission_start(actor=request.user, commission=commission)
-        return self._respond(commission)
-
-    @_move(
-        ProgressUpdateCreateSerializer,
-        (201, ProgressUpdateSerializer),
-        "The artisan posts a progress update (multipart for photos).",
-    )
-    @action(detail=True, methods=["post"], url_path="progress-updates")
-    def progress_updates(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(ProgressUpdateCreateSerializer)
-        update = services.commission_post_update(
-            actor=request.user,
-            commission=commission,
-            stage=data["stage"],
-            note=data["note"],
-            needs_approval=data["needs_approval"],
-            use_as_evidence=data["use_as_evidence"],
-            photos=data.get("photos", []),
-        )
-        return Response(
-            ProgressUpdateSerializer(
-                update, context=self.get_serializer_context()
-            ).data,
-            status=status.HTTP_201_CREATED,
-        )
-
-    @_move(
-        NoteSerializer,
-        (200, CommissionSerializer),
-        "The buyer approves a progress update that asked for approval.",
-        parameters=[UPDATE_ID],
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"progress-updates/(?P<update_id>[^/]+)/approve",
-    )
-    def approve_update(self, request, pk=None, update_id=None):
-        commission = self.get_object()
-        data = self._data(NoteSerializer)
-        services.commission_approve_update(
-            actor=request.user,
-            commission=commission,
-            update_id=update_id,
-            note=data.get("note", ""),
-        )
-        return self._respond(commission)
-
-    @_move(
-        RequiredNoteSerializer,
-        (200, CommissionSerializer),
-        "The buyer requests changes to a progress update.",
-        parameters=[UPDATE_ID],
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"progress-updates/(?P<update_id>[^/]+)/request-changes",
-    )
-    def request_changes(self, request, pk=None, update_id=None):
-        commission = self.get_object()
-        data = self._data(RequiredNoteSerializer)
-        services.commission_request_changes(
-            actor=request.user,
-            commission=commission,
-            update_id=update_id,
-            note=data["note"],
-        )
-        return self._respond(commission)
-
-    @_move(
-        None, (200, CommissionSerializer), "The artisan submits the piece for review."
-    )
-    @action(detail=True, methods=["post"], url_path="submit-for-review")
-    def submit_for_review(self, request, pk=None):
-        commission = self.get_object()
-        services.commission_submit_for_review(actor=request.user, commission=commission)
-        return self._respond(commission)
-
-    @_move(None, (200, CommissionSerializer), "The buyer approves the finished piece.")
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        commission = self.get_object()
-        services.commission_approve(actor=request.user, commission=commission)
-        return self._respond(commission)
-
-    @_move(
-        ReasonSerializer, (200, CommissionSerializer), "The buyer sends the piece back."
-    )
-    @action(detail=True, methods=["post"], url_path="send-back")
-    def send_back(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(ReasonSerializer)
-        services.commission_send_back(
-            actor=request.user, commission=commission, reason=data["reason"]
-        )
-        return self._respond(commission)
-
-    @_move(
-        CompleteSerializer,
-        (200, CommissionSerializer),
-        "The artisan completes an approved commission; the piece becomes the buyer's.",
-    )
-    @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(CompleteSerializer)
-        services.commission_complete(
-            actor=request.user,
-            commission=commission,
-            title=data.get("title", ""),
-            description=data.get("description", ""),
-            metals=[dict(metal) for metal in data.get("metals", [])],
-            inputs=self._lots(data["inputs"]),
-            loss_grams=data["loss_grams"],
-        )
-        return self._respond(commission)
-
-    def _lots(self, inputs):
-        """Resolve lot ids among the artisan's own lots; others do not exist for them."""
-        lots = lot_list(user=self.request.user).in_bulk(
-            [item["lot"] for item in inputs]
-        )
-        missing = [item["lot"] for item in inputs if item["lot"] not in lots]
-        if missing:
-            raise serializers.ValidationError(
-                {"inputs": [f"No such lot: {', '.join(map(str, missing))}."]}
-            )
-        return [(lots[item["lot"]], item["grams"]) for item in inputs]
-
-    @_move(ReasonSerializer, (200, CommissionSerializer), "Either party cancels.")
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(ReasonSerializer)
-        services.commission_cancel(
-            actor=request.user, commission=commission, reason=data["reason"]
-        )
-        return self._respond(commission)
-
-    @_move(
-        PaymentCreateSerializer,
-        (201, PaymentSerializer),
-        "The buyer records a deposit or balance payment.",
-    )
-    @action(detail=True, methods=["post"])
-    def payments(self, request, pk=None):
-        commission = self.get_object()
-        data = self._data(PaymentCreateSerializer)
-        payment = services.payment_record(
-            actor=request.user,
-            commission=commission,
-            kind=data["kind"],
-            amount=data["amount"],
-            reference=data["reference"],
-            method=data["method"],
-        )
-        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
-
-    @_move(
-        None,
-        (200, PaymentSerializer),
-        "The artisan confirms a recorded payment.",
-        parameters=[PAYMENT_ID],
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"payments/(?P<payment_id>[^/]+)/confirm",
-    )
-    def confirm_payment(self, request, pk=None, payment_id=None):
-        commission = self.get_object()
-        payment = services.payment_confirm(
-            actor=request.user, commission=commission, payment_id=payment_id
-        )
-        return Response(PaymentSerializer(payment).data)
+for _move in MOVES.values():
+    setattr(CommissionViewSet, _move.name, _move_action(_move))
 
 
 class _CommissionChildMixin:
