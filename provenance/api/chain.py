@@ -190,6 +190,7 @@ class TraceEventSerializer(ClaimFieldsMixin, serializers.ModelSerializer):
             "hallmark",
             "corrects",
             "hash",
+            "hash_version",
             "items",
             "verification_status",
             "assurance_level",

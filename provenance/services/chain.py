@@ -11,9 +11,10 @@ Rules enforced here (each has a service test):
 - events are append-only: there is no update or delete here; a mistake is answered by a
   ``correction`` event that references the event it corrects.
 
-Each event's hash is the SHA-256 of the canonical JSON of its content (see
-``event_content``) including the hashes of the events it follows, so any later edit of a
-stored row breaks the recomputed chain from that event on.
+Each event's hash covers its canonical content including the hashes of the events it
+follows, so any later edit of a stored row breaks the recomputed chain from that event
+on. The canonical form and the digest live in ``provenance.hashing``, one format per
+version; each event records the version it was hashed with.
 """
 
 import uuid
@@ -28,6 +29,8 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from marketplace.accounts.roles import is_artisan
+from provenance import hashing
+from provenance.hashing import UnknownHashVersion, content_hash, event_content
 from provenance.models import (
     RECYCLED_ORIGINS,
     Certification,
@@ -38,7 +41,6 @@ from provenance.models import (
     Party,
     TraceEvent,
 )
-from provenance.signing import sha256_hex
 
 Kind = TraceEvent.Kind
 Role = EventItem.Role
@@ -57,63 +59,7 @@ def mass_tolerance(input_grams: Decimal) -> Decimal:
     )
 
 
-# --- Canonical content and hashes -------------------------------------------------------
-
-
-def _grams(value) -> str | None:
-    if value is None:
-        return None
-    return f"{Decimal(value).quantize(GRAM):.3f}"
-
-
-def _utc(moment: datetime) -> str:
-    return (
-        moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    )
-
-
-def _party(party: Party | None) -> dict | None:
-    if party is None:
-        return None
-    return {
-        "id": party.pk,
-        "kind": party.kind,
-        "name": party.name,
-        "country": str(party.country or ""),
-        "registry_identifier": party.registry_identifier,
-        "place": party.place,
-    }
-
-
-def _lot(lot: MaterialLot) -> dict:
-    return {
-        "id": lot.pk,
-        "reference": lot.reference,
-        "material": lot.material,
-        "metal": lot.metal,
-        "fineness": lot.fineness,
-        "stone_species": lot.stone_species,
-        "mass_grams": _grams(lot.mass_grams),
-        "origin_type": lot.origin_type,
-        "origin_country": str(lot.origin_country or ""),
-        "origin_place": lot.origin_place,
-        "origin_party": lot.origin_party_id,
-    }
-
-
-def _certification(certification: Certification | None) -> dict | None:
-    if certification is None:
-        return None
-    return {
-        "id": certification.pk,
-        "scheme": certification.scheme,
-        "issuer": certification.issuer,
-        "number": certification.number,
-        "issued_on": certification.issued_on.isoformat(),
-        "valid_until": certification.valid_until.isoformat()
-        if certification.valid_until
-        else None,
-    }
+# --- Facts copied into events -----------------------------------------------------------
 
 
 def hallmark_snapshot(hallmark) -> dict:
@@ -127,49 +73,6 @@ def hallmark_snapshot(hallmark) -> dict:
         "date_letter": hallmark.date_letter,
         "huid": hallmark.huid,
     }
-
-
-def event_content(event: TraceEvent, items, parent_hashes) -> dict:
-    """What an event's hash covers: everything it says, and the hashes it follows.
-
-    Works from rows already loaded (``items`` with their lots, parties, certification), so
-    verifying a chain costs a fixed number of queries.
-    """
-    return {
-        "id": event.pk,
-        "kind": event.kind,
-        "biz_step": event.biz_step,
-        "occurred_at": _utc(event.occurred_at),
-        "artisan": event.artisan_id,
-        "location": _party(event.location),
-        "from_party": _party(event.from_party),
-        "to_party": _party(event.to_party),
-        "process": event.process,
-        "loss_grams": _grams(event.loss_grams),
-        "note": event.note,
-        "certification": _certification(event.certification),
-        "hallmark": event.hallmark_id,
-        "details": event.details,
-        "corrects": event.corrects_id,
-        "owner": event.owner_pseudonym,
-        "items": sorted(
-            (
-                {
-                    "role": item.role,
-                    "lot": _lot(item.lot) if item.lot_id else None,
-                    "piece": item.listing_id,
-                    "grams": _grams(item.grams),
-                }
-                for item in items
-            ),
-            key=lambda i: (i["role"], i["piece"] or 0, (i["lot"] or {}).get("id", 0)),
-        ),
-        "previous": sorted(parent_hashes),
-    }
-
-
-def content_hash(content: dict) -> str:
-    return sha256_hex(content)
 
 
 # --- Reads used by the writers ----------------------------------------------------------
@@ -287,6 +190,7 @@ def _record(
         biz_step=biz_step,
         occurred_at=occurred_at,
         hash=f"pending-{uuid.uuid4().hex}",
+        hash_version=hashing.CURRENT_VERSION,
         **fields,
     )
     rows = [
@@ -331,7 +235,10 @@ def _record(
                 for event_id in upstream - known[listing.pk]
             ]
     ChainMembership.objects.bulk_create(memberships, ignore_conflicts=True)
-    event.hash = content_hash(event_content(event, rows, [p.hash for p in parents]))
+    event.hash = content_hash(
+        event_content(event, rows, [p.hash for p in parents]),
+        version=event.hash_version,
+    )
     TraceEvent.objects.filter(pk=event.pk).update(hash=event.hash)
     chain_anchor_refresh(listing_ids={m.listing_id for m in memberships})
     # Items are bulk-created, so no signal tells the catalogue's facets (recycled
@@ -959,10 +866,20 @@ def verify_events(events: list[TraceEvent]) -> ChainVerification:
                 return ChainVerification(
                     False, len(events), event, "it follows an event recorded after it"
                 )
-        content = event_content(
-            event, event.loaded_items, [h for _pid, h in event.loaded_parents]
-        )
-        if content_hash(content) != event.hash:
+        try:
+            content = event_content(
+                event, event.loaded_items, [h for _pid, h in event.loaded_parents]
+            )
+            recomputed = content_hash(content, version=event.hash_version)
+        except UnknownHashVersion:
+            return ChainVerification(
+                False,
+                len(events),
+                event,
+                f"it was hashed with format version {event.hash_version}, "
+                "which this verifier does not know",
+            )
+        if recomputed != event.hash:
             return ChainVerification(
                 False,
                 len(events),
