@@ -54,7 +54,8 @@ def _parties(actor):
 
 def _record_piece(listing, parties, rng, *, now):
     """Purchase a lot per metal component, fabricate the piece, hallmark it if marked."""
-    from provenance.services.chain import lot_purchase, piece_fabricate, piece_hallmark
+    from provenance.services.chain import lot_purchase, piece_hallmark
+    from provenance.services.events import piece_fabricate
 
     actor = listing.artisan.user
     start = now - timedelta(days=rng.randint(40, 700))

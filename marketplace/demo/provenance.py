@@ -26,19 +26,21 @@ from provenance.models import (
     Party,
     TraceEvent,
 )
-from provenance.services import (
+from provenance.selectors.chain import lot_list
+from provenance.services.certificates import (
     certificate_issue,
-    certification_create,
-    claim_submit,
-    claim_transition,
-    lot_purchase,
+    certificate_record_verification,
     ownership_claim,
     ownership_handover_start,
-    piece_fabricate,
+)
+from provenance.services.chain import (
+    certification_create,
+    lot_purchase,
     piece_hallmark,
     provenance_verify,
 )
-from provenance.services.certificates import certificate_record_verification
+from provenance.services.events import piece_fabricate
+from provenance.services.verification import claim_submit, claim_transition
 from provenance.validators import STANDARD_FINENESS
 
 logger = logging.getLogger(__name__)
@@ -203,8 +205,6 @@ def _demo_listings(artisans) -> None:
 
 def _lot_for(artisan, component_metal, fineness, grams, parties, when) -> MaterialLot:
     """A lot of the artisan's with enough left, or a new purchase of one."""
-    from provenance.selectors.chain import lot_list
-
     for lot in lot_list(user=artisan.user).filter(
         material="metal", metal=component_metal, fineness=fineness
     ):

@@ -32,6 +32,7 @@ from provenance.models import (
 )
 from provenance.selectors import chain as selectors
 from provenance.services import chain as services
+from provenance.services.events import piece_fabricate
 from provenance.services.verification import claim_submit
 
 # --- Fields scoped to the user asking ----------------------------------------------------
@@ -267,7 +268,7 @@ def event_create_from(actor, data) -> TraceEvent:
         _require(data, "listing", "inputs")
         if "loss_grams" not in data:
             raise ValidationError({"loss_grams": "Give the loss in grams (0 if none)."})
-        return services.piece_fabricate(
+        return piece_fabricate(
             actor=actor,
             listing=data["listing"],
             inputs=[(i["lot"], i["grams"]) for i in data["inputs"]],

@@ -27,12 +27,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
+from django_countries import countries
 
 from marketplace.accounts.roles import is_artisan
+from marketplace.catalogue.caching import catalogue_changed
 from provenance import hashing
 from provenance.hashing import UnknownHashVersion, content_hash, event_content
 from provenance.models import (
     RECYCLED_ORIGINS,
+    Certificate,
     Certification,
     ChainMembership,
     EventItem,
@@ -41,6 +44,9 @@ from provenance.models import (
     Party,
     TraceEvent,
 )
+from provenance.pseudonyms import owner_pseudonym, owner_pseudonym_of
+from provenance.services.verification import evidence_add
+from provenance.validators import check_fineness
 
 Kind = TraceEvent.Kind
 Role = EventItem.Role
@@ -243,8 +249,6 @@ def _record(
     chain_anchor_refresh(listing_ids={m.listing_id for m in memberships})
     # Items are bulk-created, so no signal tells the catalogue's facets (recycled
     # metal, where it comes from) that these pieces' chains grew.
-    from marketplace.catalogue.caching import catalogue_changed
-
     catalogue_changed(listings={m.listing_id for m in memberships} | listing_ids)
     return event
 
@@ -256,8 +260,6 @@ def chain_anchor_refresh(*, listing_ids) -> None:
     (or adding some behind the application's back) is detected. Called whenever a
     chain grows and when a certificate is issued.
     """
-    from provenance.models import Certificate
-
     listing_ids = set(listing_ids)
     if not listing_ids:
         return
@@ -357,8 +359,6 @@ def lot_purchase(
     if mass_grams is None or mass_grams <= 0:
         raise ValidationError({"mass_grams": "The mass must be more than 0 g."})
     if material == MaterialLot.Material.METAL:
-        from provenance.validators import check_fineness
-
         check_fineness(metal, fineness)
     elif material == MaterialLot.Material.STONE:
         metal, fineness = "", None
@@ -522,7 +522,7 @@ def _check_mass_balance(listing, inputs, loss_grams: Decimal) -> None:
 
 
 @transaction.atomic
-def piece_fabricate(
+def fabrication_record(
     *,
     actor,
     listing,
@@ -533,6 +533,9 @@ def piece_fabricate(
     note: str = "",
 ) -> TraceEvent:
     """A melt/cast/fabricate step: grams from your lots become the piece, minus the loss.
+
+    The chain's part of making a piece; ``provenance.services.events.piece_fabricate``
+    records it and then issues the piece's certificate.
 
     Mass balance per metal within ``mass_tolerance`` (0.05 g or 0.5 % of the input, the
     larger); a lot is never allocated beyond its mass; only the lots' custodian can do it.
@@ -591,15 +594,12 @@ def piece_fabricate(
     _check_mass_balance(listing, resolved, loss_grams)
     # A piece made to order has its certificate issued to the buyer beforehand: the
     # fabrication records that owner, so the owner the certificate shows is hashed.
-    from provenance.models import Certificate
-    from provenance.services.certificates import owner_pseudonym
-
     issued = Certificate.objects.filter(listing=listing, owner__isnull=False).first()
     parents = [_lot_head(lot) for lot, _grams in resolved]
     head = _piece_head(listing)
     if head is not None:
         parents.append(head)
-    event = _record(
+    return _record(
         artisan=artisan,
         actor=actor,
         kind=Kind.TRANSFORMATION,
@@ -615,16 +615,6 @@ def piece_fabricate(
         note=note,
         owner_pseudonym=owner_pseudonym(issued.owner) if issued else "",
     )
-    from provenance.services.certificates import (
-        certificate_issue,
-        certificate_record_verification,
-    )
-
-    certificate = certificate_issue(listing=listing)
-    certificate_record_verification(
-        certificate=certificate, ok=provenance_verify(listing).ok
-    )
-    return event
 
 
 def _piece_grams(listing) -> Decimal:
@@ -698,6 +688,31 @@ def piece_repair(
     )
 
 
+@transaction.atomic
+def ownership_record(
+    *, listing, owner, occurred_at: datetime | None = None
+) -> TraceEvent:
+    """Record that ``owner`` now owns the piece: an ownership event, pseudonymous.
+
+    The chain's part of a hand-over; ``provenance.services.certificates.ownership_claim``
+    checks the claim first and moves the certificate with it. The event never precedes
+    the end of the piece's chain.
+    """
+    head = _piece_head(listing)
+    moment = occurred_at or timezone.now()
+    return _record(
+        artisan=listing.artisan,
+        actor=owner,
+        kind=Kind.OWNERSHIP,
+        biz_step=TraceEvent.BizStep.RETAIL_SELLING,
+        occurred_at=max(moment, head.occurred_at) if head else moment,
+        items=[(Role.SUBJECT, None, listing, None)],
+        parents=[head] if head else [],
+        pieces=[listing],
+        owner_pseudonym=owner_pseudonym(owner),
+    )
+
+
 # --- Certifications ---------------------------------------------------------------------
 
 
@@ -731,8 +746,6 @@ def certification_create(
     certification.full_clean()
     certification.save()
     if evidence_file is not None:
-        from provenance.services.verification import evidence_add
-
         evidence_add(record=certification, actor=actor, uploaded=evidence_file)
     return certification
 
@@ -935,8 +948,6 @@ def verify_chain(events: list[TraceEvent], certificate=None) -> ChainVerificatio
             events[-1],
             "the newest event is not the recorded head of the chain",
         )
-    from provenance.services.certificates import owner_pseudonym_of
-
     link, recorded = _recorded_owner(events)
     shown = owner_pseudonym_of(certificate.owner_id)
     if shown != recorded:
@@ -953,8 +964,6 @@ def verify_chain(events: list[TraceEvent], certificate=None) -> ChainVerificatio
 def provenance_verify(listing) -> ChainVerification:
     """Recompute a piece's whole chain from the stored rows (queries do not grow with it),
     and check its certificate's recorded head, length and owner against it."""
-    from provenance.models import Certificate
-
     events = chain_events(listing)
     certificate = Certificate.objects.filter(listing=listing).first()
     return verify_chain(events, certificate)
@@ -986,8 +995,6 @@ class MetalShare:
 
     @property
     def country_names(self) -> list[str]:
-        from django_countries import countries
-
         return sorted(countries.name(code) or code for code in self.countries)
 
     @property

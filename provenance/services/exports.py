@@ -6,10 +6,8 @@ from django.utils import timezone
 
 from provenance import signing
 from provenance.hashing import UnknownHashVersion, content_hash, event_content
-from provenance.services.certificates import (
-    certificate_record_verification,
-    owner_pseudonym_of,
-)
+from provenance.pseudonyms import owner_pseudonym_of
+from provenance.services.certificates import certificate_record_verification
 from provenance.services.chain import (
     ChainVerification,
     chain_events,

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView, View
 
@@ -22,18 +23,17 @@ from provenance.forms.chain import (
 )
 from provenance.models import Party
 from provenance.selectors.chain import certification_list, event_list, lot_list
-from provenance.services import (
+from provenance.services.chain import (
     certification_attach,
     certification_create,
-    claim_submit,
     event_correct,
-    evidence_add,
     lot_purchase,
     party_create,
-    piece_fabricate,
     piece_hallmark,
+    workshop_party_for,
 )
-from provenance.services.chain import workshop_party_for
+from provenance.services.events import piece_fabricate
+from provenance.services.verification import claim_submit, evidence_add
 
 
 def form_errors_from(form, error: ValidationError) -> None:
@@ -139,8 +139,6 @@ class EventCorrectView(ArtisanRequiredMixin, View):
                 return redirect(correction)
         view = EventDetailView(request=request, kwargs={"pk": pk}, object=event)
         context = view.get_context_data(object=event, correction_form=form)
-        from django.template.response import TemplateResponse
-
         return TemplateResponse(request, view.template_name, context, status=400)
 
 
