@@ -36,10 +36,9 @@ from provenance.services.certificates import (
 from provenance.services.chain import (
     certification_create,
     lot_purchase,
-    piece_hallmark,
     provenance_verify,
 )
-from provenance.services.events import piece_fabricate
+from provenance.services.events import event_record
 from provenance.services.verification import claim_submit, claim_transition
 from provenance.validators import STANDARD_FINENESS
 
@@ -292,8 +291,9 @@ def _chain_for(listing, parties) -> bool:
     for stone in listing.gemstones.filter(nature="natural"):
         lot = _stone_lot(artisan, stone, parties, bought)
         inputs.append((lot, lot.mass_grams))
-    piece_fabricate(
+    event_record(
         actor=artisan.user,
+        kind=TraceEvent.Kind.TRANSFORMATION,
         listing=listing,
         inputs=inputs,
         loss_grams=loss,
@@ -306,8 +306,9 @@ def _chain_for(listing, parties) -> bool:
         c.metal == "silver" and c.weight_grams > Decimal("7.78") for c in components
     )
     if hallmark is not None or heavy or any(c.metal == "gold" for c in components):
-        piece_hallmark(
+        event_record(
             actor=artisan.user,
+            kind=TraceEvent.Kind.ASSAY,
             listing=listing,
             assay_office=parties["assay"],
             hallmark=hallmark,
