@@ -5,7 +5,12 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from provenance import signing
-from provenance.hashing import UnknownHashVersion, content_hash, event_content
+from provenance.hashing import (
+    UnknownHashVersion,
+    content_hash,
+    event_content,
+    hash_format,
+)
 from provenance.pseudonyms import owner_pseudonym_of
 from provenance.services.certificates import certificate_record_verification
 from provenance.services.chain import (
@@ -140,13 +145,22 @@ def certificate_payload(view: CertificateView) -> dict:
                 "hash": event.hash,
                 "hash_version": event.hash_version,
                 "assurance_level": event.assurance_level,
-                "content": event_content(
-                    event, event.loaded_items, [h for _p, h in event.loaded_parents]
-                ),
+                "content": _content(event),
             }
             for event in view.events
         ],
     }
+
+
+def _content(event) -> dict | None:
+    """The event's content in the format it records; None for a format unknown here
+    (the chain is then reported broken at that event, and the export says so)."""
+    try:
+        return event_content(
+            event, event.loaded_items, [h for _p, h in event.loaded_parents]
+        )
+    except UnknownHashVersion:
+        return None
 
 
 def certificate_signed(view: CertificateView) -> dict:
@@ -187,15 +201,11 @@ def verify_export(document, public_key) -> ExportCheck:
     chain_ok = True
     for position, entry in enumerate(events, start=1):
         try:
-            content, stored = entry["content"], entry["hash"]
-            previous = content["previous"]
+            stored = entry["hash"]
             version = entry["hash_version"] if named else 1
-        except (KeyError, TypeError):
-            check.problems.append(f"Event {position} is malformed.")
-            chain_ok = False
-            break
-        try:
-            recomputed = content_hash(content, version=version)
+            hash_format(version)
+            content = entry["content"]
+            previous = content["previous"]
         except UnknownHashVersion:
             check.problems.append(
                 f"Event {position} ({str(stored)[:12]}) was hashed with format "
@@ -203,7 +213,11 @@ def verify_export(document, public_key) -> ExportCheck:
             )
             chain_ok = False
             break
-        if recomputed != stored:
+        except (KeyError, TypeError):
+            check.problems.append(f"Event {position} is malformed.")
+            chain_ok = False
+            break
+        if content_hash(content, version=version) != stored:
             check.problems.append(
                 f"Event {position} ({str(stored)[:12]}) does not match its hash."
             )

@@ -290,3 +290,21 @@ def test_the_api_shows_the_version_an_event_was_hashed_with(piece, artisan):
         reverse("api:event-detail", args=[event.pk])
     )
     assert response.status_code == 200 and response.json()["hash_version"] == 1
+
+
+def test_a_chain_with_an_unknown_version_still_exports_and_fails_offline(client, piece):
+    listing, _lot = piece
+    fabrication = TraceEvent.objects.get(kind="transformation")
+    _set_version(fabrication.pk, 99)
+    response = client.get(
+        reverse("api:certificate-detail", args=[listing.certificate.code])
+    )
+    assert response.status_code == 200
+    document = response.json()
+    chain = document["payload"]["chain"]
+    assert chain["verified"] is False and chain["first_broken"] == fabrication.hash
+    assert document["payload"]["events"][-1]["hash_version"] == 99
+    check = verify_export(document, signing.private_key().public_key())
+    assert check.signature_ok and not check.chain_ok
+    assert "Event 3" in " ".join(check.problems)
+    assert "format version 99" in " ".join(check.problems)
