@@ -3,7 +3,7 @@
 Chains for a share of pieces are recorded through the provenance services (a purchase,
 a fabrication, a hallmarking), exactly as an artisan would record them. The 1,000-event
 chain for ``provenance_verify`` starts the same way and is then extended with repair
-events written in bulk, each hashed with the services' own ``event_content`` and
+events written in bulk, each hashed with ``provenance.hashing``'s ``event_content`` and
 ``content_hash``; the generator checks that the finished chain verifies.
 
 Every function returns None when the provenance models are not in this build.
@@ -54,7 +54,8 @@ def _parties(actor):
 
 def _record_piece(listing, parties, rng, *, now):
     """Purchase a lot per metal component, fabricate the piece, hallmark it if marked."""
-    from provenance.services.chain import lot_purchase, piece_fabricate, piece_hallmark
+    from provenance.services.chain import lot_purchase, piece_hallmark
+    from provenance.services.events import piece_fabricate
 
     actor = listing.artisan.user
     start = now - timedelta(days=rng.randint(40, 700))
@@ -156,13 +157,9 @@ def build_long_chain(generator, parties):
     from django.utils import timezone
 
     from marketplace.catalogue.models import Listing, ListingPhoto, MetalComponent
+    from provenance.hashing import content_hash, event_content
     from provenance.models import ChainMembership, EventItem, EventLink, TraceEvent
-    from provenance.services.chain import (
-        chain_anchor_refresh,
-        content_hash,
-        event_content,
-        provenance_verify,
-    )
+    from provenance.services.chain import chain_anchor_refresh, provenance_verify
 
     artisan = generator.artisans[0]
     now = timezone.now()
@@ -218,7 +215,10 @@ def build_long_chain(generator, parties):
         links, previous = [], head
         for event, item in zip(events, items, strict=True):
             links.append(EventLink(event=event, parent=previous))
-            event.hash = content_hash(event_content(event, [item], [previous.hash]))
+            event.hash = content_hash(
+                event_content(event, [item], [previous.hash]),
+                version=event.hash_version,
+            )
             previous = event
         EventLink.objects.bulk_create(links, batch_size=500)
         ChainMembership.objects.bulk_create(
@@ -277,8 +277,8 @@ def verify_benchmark(repeat: int = 7) -> dict | None:
     from django.test.utils import CaptureQueriesContext
 
     from marketplace.catalogue.models import Listing
-    from provenance.services.chain import chain_events, event_content, provenance_verify
-    from provenance.signing import canonical_json
+    from provenance.hashing import canonical_json, event_content
+    from provenance.services.chain import chain_events, provenance_verify
 
     listing = Listing.objects.filter(slug=LONG_CHAIN_SLUG).first()
     if listing is None:

@@ -3,7 +3,8 @@
 Lots are EPC classes (quantities in grams, uom "GRM"); a piece is an instance EPC.
 Origins and observations are ObjectEvents, melt/cast/fabricate steps TransformationEvents,
 transfers of custody and changes of owner TransactionEvents. Each event's ID is its
-chain hash as an RFC 6920 ``ni:`` URI, the form EPCIS 2.0 uses for event hashes.
+chain hash as an RFC 6920 ``ni:`` URI, the form EPCIS 2.0 uses for event hashes, and
+``touchstone:hashVersion`` names the hash format it was computed with.
 """
 
 from datetime import UTC
@@ -64,6 +65,8 @@ def _event(event: TraceEvent) -> dict:
         "bizStep": event.biz_step,
         "touchstone:kind": kind,
         "touchstone:assuranceLevel": event.assurance_level,
+        # The Touchstone hash format (provenance.hashing) the event ID was computed with.
+        "touchstone:hashVersion": event.hash_version,
     }
     if event.location is not None:
         data["readPoint"] = {"id": party_id(event.location)}

@@ -1,4 +1,4 @@
-"""Canonical JSON and the platform's Ed25519 signature over exported certificates.
+"""The platform's Ed25519 signature over exported certificates (their canonical JSON).
 
 The private key comes from ``settings.TOUCHSTONE_SIGNING_KEY`` (a PEM string, usually from
 the environment). In development and tests settings generate one into the git-ignored
@@ -8,8 +8,6 @@ offline by anyone (``manage.py verify_certificate``).
 
 import base64
 import hashlib
-import json
-from decimal import Decimal
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
@@ -21,28 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from provenance.hashing import canonical_json
+
 ALGORITHM = "Ed25519"
-
-
-def _default(value):
-    if isinstance(value, Decimal):
-        return f"{value:.3f}"
-    raise TypeError(f"Not canonical JSON: {type(value).__name__}")
-
-
-def canonical_json(data) -> bytes:
-    """Sorted keys, no spaces, UTF-8: the same bytes for the same content everywhere."""
-    return json.dumps(
-        data,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=_default,
-    ).encode("utf-8")
-
-
-def sha256_hex(data) -> str:
-    return hashlib.sha256(canonical_json(data)).hexdigest()
 
 
 def generate_private_key_pem() -> str:

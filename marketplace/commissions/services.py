@@ -40,8 +40,9 @@ from marketplace.commissions.models import (
 )
 from marketplace.commissions.notifications import notification_notify
 from provenance.models import MaterialLot
-from provenance.services import certificate_issue, evidence_add, piece_fabricate
-from provenance.services.verification import prepare_evidence_file
+from provenance.services.certificates import certificate_issue
+from provenance.services.events import piece_fabricate
+from provenance.services.verification import evidence_add, prepare_evidence_file
 
 S = Commission.Status
 BUYER, ARTISAN, EITHER, SYSTEM = "buyer", "artisan", "either", "system"

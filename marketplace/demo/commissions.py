@@ -18,7 +18,7 @@ from marketplace.commissions.notifications import emails_suppressed
 from marketplace.demo import images as demo_images
 from provenance.models import MaterialLot, Party
 from provenance.selectors.chain import lot_list
-from provenance.services import lot_purchase, party_create
+from provenance.services.chain import lot_purchase, party_create
 
 S = Commission.Status
 LOSS_SHARE = Decimal("0.05")  # filings and casting loss, as a share of the piece

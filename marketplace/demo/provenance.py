@@ -26,19 +26,20 @@ from provenance.models import (
     Party,
     TraceEvent,
 )
-from provenance.services import (
+from provenance.selectors.chain import lot_list
+from provenance.services.certificates import (
     certificate_issue,
-    certification_create,
-    claim_submit,
-    claim_transition,
-    lot_purchase,
+    certificate_record_verification,
     ownership_claim,
     ownership_handover_start,
-    piece_fabricate,
-    piece_hallmark,
+)
+from provenance.services.chain import (
+    certification_create,
+    lot_purchase,
     provenance_verify,
 )
-from provenance.services.certificates import certificate_record_verification
+from provenance.services.events import event_record
+from provenance.services.verification import claim_submit, claim_transition
 from provenance.validators import STANDARD_FINENESS
 
 logger = logging.getLogger(__name__)
@@ -203,8 +204,6 @@ def _demo_listings(artisans) -> None:
 
 def _lot_for(artisan, component_metal, fineness, grams, parties, when) -> MaterialLot:
     """A lot of the artisan's with enough left, or a new purchase of one."""
-    from provenance.selectors.chain import lot_list
-
     for lot in lot_list(user=artisan.user).filter(
         material="metal", metal=component_metal, fineness=fineness
     ):
@@ -292,8 +291,9 @@ def _chain_for(listing, parties) -> bool:
     for stone in listing.gemstones.filter(nature="natural"):
         lot = _stone_lot(artisan, stone, parties, bought)
         inputs.append((lot, lot.mass_grams))
-    piece_fabricate(
+    event_record(
         actor=artisan.user,
+        kind=TraceEvent.Kind.TRANSFORMATION,
         listing=listing,
         inputs=inputs,
         loss_grams=loss,
@@ -306,8 +306,9 @@ def _chain_for(listing, parties) -> bool:
         c.metal == "silver" and c.weight_grams > Decimal("7.78") for c in components
     )
     if hallmark is not None or heavy or any(c.metal == "gold" for c in components):
-        piece_hallmark(
+        event_record(
             actor=artisan.user,
+            kind=TraceEvent.Kind.ASSAY,
             listing=listing,
             assay_office=parties["assay"],
             hallmark=hallmark,

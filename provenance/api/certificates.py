@@ -12,9 +12,13 @@ from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from provenance import signing
 from provenance.epcis import epcis_document
 from provenance.models import Certificate
+from provenance.pseudonyms import owner_pseudonym
 from provenance.selectors.chain import certificate_get
-from provenance.services import ownership_claim, ownership_handover_start
-from provenance.services.certificates import can_hand_over
+from provenance.services.certificates import (
+    can_hand_over,
+    ownership_claim,
+    ownership_handover_start,
+)
 from provenance.services.exports import certificate_signed, certificate_view
 
 SIGNED_CERTIFICATE = OpenApiResponse(
@@ -164,8 +168,6 @@ class CertificateViewSet(viewsets.GenericViewSet):
         certificate = ownership_claim(
             actor=request.user, code=data.validated_data["code"]
         )
-        from provenance.services.certificates import owner_pseudonym
-
         return Response(
             {
                 "code": certificate.code,

@@ -7,7 +7,6 @@ and certifications; anything else is a 404.
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -32,6 +31,7 @@ from provenance.models import (
 )
 from provenance.selectors import chain as selectors
 from provenance.services import chain as services
+from provenance.services.events import REQUIRED_FIELDS, event_record
 from provenance.services.verification import claim_submit
 
 # --- Fields scoped to the user asking ----------------------------------------------------
@@ -190,6 +190,7 @@ class TraceEventSerializer(ClaimFieldsMixin, serializers.ModelSerializer):
             "hallmark",
             "corrects",
             "hash",
+            "hash_version",
             "items",
             "verification_status",
             "assurance_level",
@@ -205,18 +206,21 @@ class InputSerializer(serializers.Serializer):
     )
 
 
-EVENT_CREATE_KINDS = [
-    ("transformation", "Transformation of lots into a piece"),
-    ("assay", "Assay and hallmarking of a piece"),
-    ("certification", "Certification of a lot or a piece"),
-    ("transfer", "Transfer of a lot to another party"),
-    ("repair", "Repair of a piece"),
-    ("correction", "Correction of an earlier event"),
-]
+EVENT_KIND_LABELS = {
+    "transformation": "Transformation of lots into a piece",
+    "assay": "Assay and hallmarking of a piece",
+    "certification": "Certification of a lot or a piece",
+    "transfer": "Transfer of a lot to another party",
+    "repair": "Repair of a piece",
+    "correction": "Correction of an earlier event",
+}
+# The kinds the service records, in its order.
+EVENT_CREATE_KINDS = [(str(kind), EVENT_KIND_LABELS[kind]) for kind in REQUIRED_FIELDS]
 
 
 class TraceEventCreateSerializer(serializers.Serializer):
-    """One event; which fields are needed depends on ``kind`` (the service says which)."""
+    """One event; which fields are needed depends on ``kind``: ``event_record`` says
+    which (``provenance.services.events.REQUIRED_FIELDS``)."""
 
     kind = serializers.ChoiceField(choices=EVENT_CREATE_KINDS)
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -244,74 +248,6 @@ class TraceEventCreateSerializer(serializers.Serializer):
     )
     corrects = ScopedPrimaryKeyField(
         selectors.event_list, TraceEvent, required=False, allow_null=True
-    )
-
-
-def _require(data, *names):
-    missing = {
-        name: "This field is required for this kind of event."
-        for name in names
-        if not data.get(name)
-    }
-    if missing:
-        raise ValidationError(missing)
-
-
-def event_create_from(actor, data) -> TraceEvent:
-    """Dispatch a validated event to the service for its kind."""
-    kind = data["kind"]
-    when = data.get("occurred_at")
-    note = data.get("note", "")
-    if kind == "transformation":
-        _require(data, "listing", "inputs")
-        if "loss_grams" not in data:
-            raise ValidationError({"loss_grams": "Give the loss in grams (0 if none)."})
-        return services.piece_fabricate(
-            actor=actor,
-            listing=data["listing"],
-            inputs=[(i["lot"], i["grams"]) for i in data["inputs"]],
-            loss_grams=data["loss_grams"],
-            occurred_at=when,
-            process=data.get("process") or "fabrication",
-            note=note,
-        )
-    if kind == "assay":
-        _require(data, "listing", "assay_office")
-        return services.piece_hallmark(
-            actor=actor,
-            listing=data["listing"],
-            assay_office=data["assay_office"],
-            hallmark=data.get("hallmark"),
-            occurred_at=when,
-            note=note,
-        )
-    if kind == "certification":
-        _require(data, "certification")
-        return services.certification_attach(
-            actor=actor,
-            certification=data["certification"],
-            lot=data.get("lot"),
-            listing=data.get("listing"),
-            occurred_at=when,
-            note=note,
-        )
-    if kind == "transfer":
-        _require(data, "lot", "to_party")
-        return services.lot_transfer(
-            actor=actor,
-            lot=data["lot"],
-            to_party=data["to_party"],
-            occurred_at=when,
-            note=note,
-        )
-    if kind == "repair":
-        _require(data, "listing")
-        return services.piece_repair(
-            actor=actor, listing=data["listing"], occurred_at=when, note=note
-        )
-    _require(data, "corrects")
-    return services.event_correct(
-        actor=actor, event=data["corrects"], note=note, occurred_at=when
     )
 
 
@@ -448,7 +384,10 @@ class TraceEventViewSet(SubmitMixin, CreateReadViewSet):
         return selectors.event_list(user=self.request.user)
 
     def perform(self, data):
-        return event_create_from(self.request.user, data)
+        fields = dict(data)
+        if "inputs" in fields:
+            fields["inputs"] = [(i["lot"], i["grams"]) for i in fields["inputs"]]
+        return event_record(actor=self.request.user, **fields)
 
 
 @extend_schema_view(

@@ -100,10 +100,14 @@ class PurchaseForm(forms.Form):
 
 
 class FabricateForm(forms.Form):
-    listing = forms.ModelChoiceField(queryset=None, label="Piece")
+    """A piece's making; what it needs is checked by ``event_record``, like the API's."""
+
+    listing = forms.ModelChoiceField(queryset=None, label="Piece", required=False)
     process = forms.ChoiceField(choices=PROCESS_CHOICES)
-    lot_1 = LotChoiceField(queryset=None, label="First lot")
-    grams_1 = forms.DecimalField(label="Grams used", max_digits=12, decimal_places=3)
+    lot_1 = LotChoiceField(queryset=None, label="First lot", required=False)
+    grams_1 = forms.DecimalField(
+        label="Grams used", max_digits=12, decimal_places=3, required=False
+    )
     lot_2 = LotChoiceField(queryset=None, label="Second lot", required=False)
     grams_2 = forms.DecimalField(
         label="Grams used", max_digits=12, decimal_places=3, required=False
@@ -117,6 +121,7 @@ class FabricateForm(forms.Form):
         max_digits=12,
         decimal_places=3,
         min_value=Decimal("0"),
+        required=False,
         help_text="Sprue, filings and melt loss.",
     )
     made_on = forms.DateField(widget=DateInput, required=False)
@@ -145,7 +150,9 @@ class FabricateForm(forms.Form):
 
 
 class HallmarkingForm(forms.Form):
-    listing = forms.ModelChoiceField(queryset=None, label="Piece")
+    """An assay and hallmarking; what it needs is checked by ``event_record``."""
+
+    listing = forms.ModelChoiceField(queryset=None, label="Piece", required=False)
     assay_office = forms.ModelChoiceField(
         queryset=Party.objects.filter(
             kind=Party.Kind.ASSAY_OFFICE, artisan__isnull=True
@@ -170,12 +177,6 @@ class HallmarkingForm(forms.Form):
         self.fields["hallmark"].queryset = HallmarkRecord.objects.filter(
             listing__in=pieces
         ).select_related("listing")
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("assay_office") and not data.get("new_assay_office_name"):
-            self.add_error("assay_office", "Choose the assay office or name it.")
-        return data
 
 
 class CertificationForm(forms.Form):
@@ -218,6 +219,7 @@ class CorrectionForm(forms.Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="What was wrong, and what is right",
+        required=False,
     )
 
 

@@ -2,8 +2,9 @@
 
 The chain is a graph of append-only events over lots and pieces, in the spirit of GS1
 EPCIS 2.0 (what, when, where, why) and W3C PROV (entities, activities, agents). Each
-event stores the SHA-256 of its canonical content together with the hashes of the events
-it follows (``EventLink``), so a later edit of any stored row is detectable. Events are
+event stores the hash of its canonical content together with the hashes of the events
+it follows (``EventLink``), and the version of the hash format it used
+(``provenance.hashing``), so a later edit of any stored row is detectable. Events are
 written only by ``provenance.services.chain``.
 """
 
@@ -344,6 +345,9 @@ class TraceEvent(Verifiable):
     # Pseudonymous owner after an ownership event ("Owner #a3f9"), never a username.
     owner_pseudonym = models.CharField(max_length=20, blank=True)
     hash = models.CharField(max_length=64, unique=True)
+    # The format the hash was computed with (provenance.hashing): verification
+    # recomputes each event's hash in the format it records.
+    hash_version = models.PositiveSmallIntegerField(default=1)
 
     objects = TraceEventQuerySet.as_manager()
 

@@ -1,8 +1,9 @@
 """Reads of the origin chain, scoped by who asks."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from marketplace.accounts.roles import is_artisan
+from marketplace.catalogue.models import Listing
 from provenance.models import (
     Certificate,
     Certification,
@@ -66,8 +67,6 @@ def certification_list(*, user) -> QuerySet[Certification]:
 
 def party_list(*, user) -> QuerySet[Party]:
     """Outside organisations anyone may name, plus the artisan's own workshop."""
-    from django.db.models import Q
-
     artisan = _artisan(user)
     condition = Q(artisan__isnull=True)
     if artisan is not None:
@@ -77,8 +76,6 @@ def party_list(*, user) -> QuerySet[Party]:
 
 def piece_choices(*, user):
     """The artisan's pieces, for the fabrication and hallmarking forms."""
-    from marketplace.catalogue.models import Listing
-
     artisan = _artisan(user)
     if artisan is None:
         return Listing.objects.none()

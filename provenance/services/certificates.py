@@ -1,18 +1,24 @@
-"""Certificates of authenticity: issue, export (signed JSON), and hand-over of ownership."""
+"""Certificates of authenticity: issue, the chain's verdict, and hand-over of ownership.
+
+A certificate sits above the chain it shows: the services here call the chain's
+(``provenance.services.chain``), never the other way round. The owner a certificate
+shows is a pseudonym (``owner_pseudonym``, from ``provenance.pseudonyms``, where the
+chain takes it too).
+"""
 
 import hashlib
-import hmac
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from provenance.models import Certificate, OwnershipHandover, TraceEvent
+from marketplace.catalogue.caching import catalogue_changed
+from provenance.models import Certificate, OwnershipHandover
 from provenance.models.certificates import CODE_ALPHABET, CODE_LENGTH
-from provenance.services import chain as chain_services
+from provenance.pseudonyms import owner_pseudonym as owner_pseudonym
+from provenance.services.chain import chain_anchor_refresh, ownership_record
 
 HANDOVER_VALID_FOR = timedelta(days=14)
 CLAIM_CODE_LENGTH = 12
@@ -20,20 +26,6 @@ CLAIM_CODE_LENGTH = 12
 
 def _new_code(length: int = CODE_LENGTH) -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
-
-
-def owner_pseudonym(user) -> str:
-    """'Owner #a3f9': stable per owner, unlinkable to the account without the key."""
-    return owner_pseudonym_of(user.pk if user is not None else None)
-
-
-def owner_pseudonym_of(user_id: int | None) -> str:
-    """The pseudonym of the user with this id ("" for none), without loading the user."""
-    if user_id is None:
-        return ""
-    key = (settings.TOUCHSTONE_OWNER_PSEUDONYM_KEY or settings.SECRET_KEY).encode()
-    digest = hmac.new(key, f"owner:{user_id}".encode(), hashlib.sha256).hexdigest()
-    return f"Owner #{digest[:4]}"
 
 
 @transaction.atomic
@@ -49,7 +41,7 @@ def certificate_issue(*, listing, owner=None) -> Certificate:
                     listing=listing, code=_new_code(), owner=owner
                 )
             # The chain may already exist (a piece made before its certificate).
-            chain_services.chain_anchor_refresh(listing_ids=[listing.pk])
+            chain_anchor_refresh(listing_ids=[listing.pk])
             certificate.refresh_from_db(fields=["chain_head", "chain_length"])
             return certificate
         except IntegrityError:
@@ -66,8 +58,6 @@ def certificate_record_verification(*, certificate, ok: bool) -> None:
     now = timezone.now()
     # The catalogue's "chain verified" filter and cached pages change with it, in the
     # same transaction as the verdict.
-    from marketplace.catalogue.caching import catalogue_changed
-
     with transaction.atomic():
         Certificate.objects.filter(pk=certificate.pk).update(
             chain_verified=ok, chain_checked_at=now
@@ -134,20 +124,8 @@ def ownership_claim(*, actor, code: str) -> Certificate:
     )
     if certificate.owner_id == actor.pk:
         raise ValidationError({"code": "You already own this piece."})
-    listing = handover.certificate.listing
     now = timezone.now()
-    head = chain_services._piece_head(listing)
-    chain_services._record(
-        artisan=listing.artisan,
-        actor=actor,
-        kind=TraceEvent.Kind.OWNERSHIP,
-        biz_step=TraceEvent.BizStep.RETAIL_SELLING,
-        occurred_at=max(now, head.occurred_at) if head else now,
-        items=[(chain_services.Role.SUBJECT, None, listing, None)],
-        parents=[head] if head else [],
-        pieces=[listing],
-        owner_pseudonym=owner_pseudonym(actor),
-    )
+    ownership_record(listing=handover.certificate.listing, owner=actor, occurred_at=now)
     certificate.owner = actor
     certificate.save(update_fields=["owner", "updated_at"])
     handover.claimed_by = actor
@@ -166,20 +144,7 @@ def certificate_pass_on_sale(*, listing, buyer) -> Certificate | None:
     )
     if certificate is None or certificate.owner_id == buyer.pk:
         return certificate
-    listing = certificate.listing
-    now = timezone.now()
-    head = chain_services._piece_head(listing)
-    chain_services._record(
-        artisan=listing.artisan,
-        actor=buyer,
-        kind=TraceEvent.Kind.OWNERSHIP,
-        biz_step=TraceEvent.BizStep.RETAIL_SELLING,
-        occurred_at=max(now, head.occurred_at) if head else now,
-        items=[(chain_services.Role.SUBJECT, None, listing, None)],
-        parents=[head] if head else [],
-        pieces=[listing],
-        owner_pseudonym=owner_pseudonym(buyer),
-    )
+    ownership_record(listing=certificate.listing, owner=buyer)
     certificate.owner = buyer
     certificate.save(update_fields=["owner", "updated_at"])
     return certificate

@@ -11,9 +11,10 @@ Rules enforced here (each has a service test):
 - events are append-only: there is no update or delete here; a mistake is answered by a
   ``correction`` event that references the event it corrects.
 
-Each event's hash is the SHA-256 of the canonical JSON of its content (see
-``event_content``) including the hashes of the events it follows, so any later edit of a
-stored row breaks the recomputed chain from that event on.
+Each event's hash covers its canonical content including the hashes of the events it
+follows, so any later edit of a stored row breaks the recomputed chain from that event
+on. The canonical form and the digest live in ``provenance.hashing``, one format per
+version; each event records the version it was hashed with.
 """
 
 import uuid
@@ -26,10 +27,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
+from django_countries import countries
 
 from marketplace.accounts.roles import is_artisan
+from marketplace.catalogue.caching import catalogue_changed
+from provenance import hashing
+from provenance.hashing import UnknownHashVersion, content_hash, event_content
 from provenance.models import (
     RECYCLED_ORIGINS,
+    Certificate,
     Certification,
     ChainMembership,
     EventItem,
@@ -38,7 +44,9 @@ from provenance.models import (
     Party,
     TraceEvent,
 )
-from provenance.signing import sha256_hex
+from provenance.pseudonyms import owner_pseudonym, owner_pseudonym_of
+from provenance.services.verification import evidence_add
+from provenance.validators import check_fineness
 
 Kind = TraceEvent.Kind
 Role = EventItem.Role
@@ -57,63 +65,7 @@ def mass_tolerance(input_grams: Decimal) -> Decimal:
     )
 
 
-# --- Canonical content and hashes -------------------------------------------------------
-
-
-def _grams(value) -> str | None:
-    if value is None:
-        return None
-    return f"{Decimal(value).quantize(GRAM):.3f}"
-
-
-def _utc(moment: datetime) -> str:
-    return (
-        moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    )
-
-
-def _party(party: Party | None) -> dict | None:
-    if party is None:
-        return None
-    return {
-        "id": party.pk,
-        "kind": party.kind,
-        "name": party.name,
-        "country": str(party.country or ""),
-        "registry_identifier": party.registry_identifier,
-        "place": party.place,
-    }
-
-
-def _lot(lot: MaterialLot) -> dict:
-    return {
-        "id": lot.pk,
-        "reference": lot.reference,
-        "material": lot.material,
-        "metal": lot.metal,
-        "fineness": lot.fineness,
-        "stone_species": lot.stone_species,
-        "mass_grams": _grams(lot.mass_grams),
-        "origin_type": lot.origin_type,
-        "origin_country": str(lot.origin_country or ""),
-        "origin_place": lot.origin_place,
-        "origin_party": lot.origin_party_id,
-    }
-
-
-def _certification(certification: Certification | None) -> dict | None:
-    if certification is None:
-        return None
-    return {
-        "id": certification.pk,
-        "scheme": certification.scheme,
-        "issuer": certification.issuer,
-        "number": certification.number,
-        "issued_on": certification.issued_on.isoformat(),
-        "valid_until": certification.valid_until.isoformat()
-        if certification.valid_until
-        else None,
-    }
+# --- Facts copied into events -----------------------------------------------------------
 
 
 def hallmark_snapshot(hallmark) -> dict:
@@ -127,49 +79,6 @@ def hallmark_snapshot(hallmark) -> dict:
         "date_letter": hallmark.date_letter,
         "huid": hallmark.huid,
     }
-
-
-def event_content(event: TraceEvent, items, parent_hashes) -> dict:
-    """What an event's hash covers: everything it says, and the hashes it follows.
-
-    Works from rows already loaded (``items`` with their lots, parties, certification), so
-    verifying a chain costs a fixed number of queries.
-    """
-    return {
-        "id": event.pk,
-        "kind": event.kind,
-        "biz_step": event.biz_step,
-        "occurred_at": _utc(event.occurred_at),
-        "artisan": event.artisan_id,
-        "location": _party(event.location),
-        "from_party": _party(event.from_party),
-        "to_party": _party(event.to_party),
-        "process": event.process,
-        "loss_grams": _grams(event.loss_grams),
-        "note": event.note,
-        "certification": _certification(event.certification),
-        "hallmark": event.hallmark_id,
-        "details": event.details,
-        "corrects": event.corrects_id,
-        "owner": event.owner_pseudonym,
-        "items": sorted(
-            (
-                {
-                    "role": item.role,
-                    "lot": _lot(item.lot) if item.lot_id else None,
-                    "piece": item.listing_id,
-                    "grams": _grams(item.grams),
-                }
-                for item in items
-            ),
-            key=lambda i: (i["role"], i["piece"] or 0, (i["lot"] or {}).get("id", 0)),
-        ),
-        "previous": sorted(parent_hashes),
-    }
-
-
-def content_hash(content: dict) -> str:
-    return sha256_hex(content)
 
 
 # --- Reads used by the writers ----------------------------------------------------------
@@ -287,6 +196,7 @@ def _record(
         biz_step=biz_step,
         occurred_at=occurred_at,
         hash=f"pending-{uuid.uuid4().hex}",
+        hash_version=hashing.CURRENT_VERSION,
         **fields,
     )
     rows = [
@@ -331,13 +241,14 @@ def _record(
                 for event_id in upstream - known[listing.pk]
             ]
     ChainMembership.objects.bulk_create(memberships, ignore_conflicts=True)
-    event.hash = content_hash(event_content(event, rows, [p.hash for p in parents]))
+    event.hash = content_hash(
+        event_content(event, rows, [p.hash for p in parents]),
+        version=event.hash_version,
+    )
     TraceEvent.objects.filter(pk=event.pk).update(hash=event.hash)
     chain_anchor_refresh(listing_ids={m.listing_id for m in memberships})
     # Items are bulk-created, so no signal tells the catalogue's facets (recycled
     # metal, where it comes from) that these pieces' chains grew.
-    from marketplace.catalogue.caching import catalogue_changed
-
     catalogue_changed(listings={m.listing_id for m in memberships} | listing_ids)
     return event
 
@@ -349,8 +260,6 @@ def chain_anchor_refresh(*, listing_ids) -> None:
     (or adding some behind the application's back) is detected. Called whenever a
     chain grows and when a certificate is issued.
     """
-    from provenance.models import Certificate
-
     listing_ids = set(listing_ids)
     if not listing_ids:
         return
@@ -450,8 +359,6 @@ def lot_purchase(
     if mass_grams is None or mass_grams <= 0:
         raise ValidationError({"mass_grams": "The mass must be more than 0 g."})
     if material == MaterialLot.Material.METAL:
-        from provenance.validators import check_fineness
-
         check_fineness(metal, fineness)
     elif material == MaterialLot.Material.STONE:
         metal, fineness = "", None
@@ -615,7 +522,7 @@ def _check_mass_balance(listing, inputs, loss_grams: Decimal) -> None:
 
 
 @transaction.atomic
-def piece_fabricate(
+def fabrication_record(
     *,
     actor,
     listing,
@@ -626,6 +533,9 @@ def piece_fabricate(
     note: str = "",
 ) -> TraceEvent:
     """A melt/cast/fabricate step: grams from your lots become the piece, minus the loss.
+
+    The chain's part of making a piece; ``provenance.services.events.piece_fabricate``
+    records it and then issues the piece's certificate.
 
     Mass balance per metal within ``mass_tolerance`` (0.05 g or 0.5 % of the input, the
     larger); a lot is never allocated beyond its mass; only the lots' custodian can do it.
@@ -684,15 +594,12 @@ def piece_fabricate(
     _check_mass_balance(listing, resolved, loss_grams)
     # A piece made to order has its certificate issued to the buyer beforehand: the
     # fabrication records that owner, so the owner the certificate shows is hashed.
-    from provenance.models import Certificate
-    from provenance.services.certificates import owner_pseudonym
-
     issued = Certificate.objects.filter(listing=listing, owner__isnull=False).first()
     parents = [_lot_head(lot) for lot, _grams in resolved]
     head = _piece_head(listing)
     if head is not None:
         parents.append(head)
-    event = _record(
+    return _record(
         artisan=artisan,
         actor=actor,
         kind=Kind.TRANSFORMATION,
@@ -708,16 +615,6 @@ def piece_fabricate(
         note=note,
         owner_pseudonym=owner_pseudonym(issued.owner) if issued else "",
     )
-    from provenance.services.certificates import (
-        certificate_issue,
-        certificate_record_verification,
-    )
-
-    certificate = certificate_issue(listing=listing)
-    certificate_record_verification(
-        certificate=certificate, ok=provenance_verify(listing).ok
-    )
-    return event
 
 
 def _piece_grams(listing) -> Decimal:
@@ -791,6 +688,31 @@ def piece_repair(
     )
 
 
+@transaction.atomic
+def ownership_record(
+    *, listing, owner, occurred_at: datetime | None = None
+) -> TraceEvent:
+    """Record that ``owner`` now owns the piece: an ownership event, pseudonymous.
+
+    The chain's part of a hand-over; ``provenance.services.certificates.ownership_claim``
+    checks the claim first and moves the certificate with it. The event never precedes
+    the end of the piece's chain.
+    """
+    head = _piece_head(listing)
+    moment = occurred_at or timezone.now()
+    return _record(
+        artisan=listing.artisan,
+        actor=owner,
+        kind=Kind.OWNERSHIP,
+        biz_step=TraceEvent.BizStep.RETAIL_SELLING,
+        occurred_at=max(moment, head.occurred_at) if head else moment,
+        items=[(Role.SUBJECT, None, listing, None)],
+        parents=[head] if head else [],
+        pieces=[listing],
+        owner_pseudonym=owner_pseudonym(owner),
+    )
+
+
 # --- Certifications ---------------------------------------------------------------------
 
 
@@ -824,8 +746,6 @@ def certification_create(
     certification.full_clean()
     certification.save()
     if evidence_file is not None:
-        from provenance.services.verification import evidence_add
-
         evidence_add(record=certification, actor=actor, uploaded=evidence_file)
     return certification
 
@@ -959,10 +879,20 @@ def verify_events(events: list[TraceEvent]) -> ChainVerification:
                 return ChainVerification(
                     False, len(events), event, "it follows an event recorded after it"
                 )
-        content = event_content(
-            event, event.loaded_items, [h for _pid, h in event.loaded_parents]
-        )
-        if content_hash(content) != event.hash:
+        try:
+            content = event_content(
+                event, event.loaded_items, [h for _pid, h in event.loaded_parents]
+            )
+            recomputed = content_hash(content, version=event.hash_version)
+        except UnknownHashVersion:
+            return ChainVerification(
+                False,
+                len(events),
+                event,
+                f"it was hashed with format version {event.hash_version}, "
+                "which this verifier does not know",
+            )
+        if recomputed != event.hash:
             return ChainVerification(
                 False,
                 len(events),
@@ -1018,8 +948,6 @@ def verify_chain(events: list[TraceEvent], certificate=None) -> ChainVerificatio
             events[-1],
             "the newest event is not the recorded head of the chain",
         )
-    from provenance.services.certificates import owner_pseudonym_of
-
     link, recorded = _recorded_owner(events)
     shown = owner_pseudonym_of(certificate.owner_id)
     if shown != recorded:
@@ -1036,8 +964,6 @@ def verify_chain(events: list[TraceEvent], certificate=None) -> ChainVerificatio
 def provenance_verify(listing) -> ChainVerification:
     """Recompute a piece's whole chain from the stored rows (queries do not grow with it),
     and check its certificate's recorded head, length and owner against it."""
-    from provenance.models import Certificate
-
     events = chain_events(listing)
     certificate = Certificate.objects.filter(listing=listing).first()
     return verify_chain(events, certificate)
@@ -1069,8 +995,6 @@ class MetalShare:
 
     @property
     def country_names(self) -> list[str]:
-        from django_countries import countries
-
         return sorted(countries.name(code) or code for code in self.countries)
 
     @property

@@ -5,21 +5,24 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from provenance import signing
-from provenance.services.certificates import (
-    certificate_record_verification,
-    owner_pseudonym_of,
+from provenance.hashing import (
+    UnknownHashVersion,
+    content_hash,
+    event_content,
+    hash_format,
 )
+from provenance.pseudonyms import owner_pseudonym_of
+from provenance.services.certificates import certificate_record_verification
 from provenance.services.chain import (
     ChainVerification,
     chain_events,
-    content_hash,
-    event_content,
     recycled_shares,
     verify_chain,
 )
 
 EXPORT_TYPE = "TouchstoneCertificate"
-EXPORT_VERSION = 2
+# 2: the chain's recorded head, length and owner; 3: each event's hash format version.
+EXPORT_VERSION = 3
 
 
 @dataclass
@@ -140,14 +143,24 @@ def certificate_payload(view: CertificateView) -> dict:
         "events": [
             {
                 "hash": event.hash,
+                "hash_version": event.hash_version,
                 "assurance_level": event.assurance_level,
-                "content": event_content(
-                    event, event.loaded_items, [h for _p, h in event.loaded_parents]
-                ),
+                "content": _content(event),
             }
             for event in view.events
         ],
     }
+
+
+def _content(event) -> dict | None:
+    """The event's content in the format it records; None for a format unknown here
+    (the chain is then reported broken at that event, and the export says so)."""
+    try:
+        return event_content(
+            event, event.loaded_items, [h for _p, h in event.loaded_parents]
+        )
+    except UnknownHashVersion:
+        return None
 
 
 def certificate_signed(view: CertificateView) -> dict:
@@ -181,17 +194,30 @@ def verify_export(document, public_key) -> ExportCheck:
     if not isinstance(events, list) or not events:
         check.problems.append("The export holds no chain.")
         return check
+    # Exports before version 3 do not name a hash format: theirs is format 1.
+    export_version = payload.get("version", 1)
+    named = isinstance(export_version, int) and export_version >= 3
     seen: set[str] = set()
     chain_ok = True
     for position, entry in enumerate(events, start=1):
         try:
-            content, stored = entry["content"], entry["hash"]
+            stored = entry["hash"]
+            version = entry["hash_version"] if named else 1
+            hash_format(version)
+            content = entry["content"]
             previous = content["previous"]
+        except UnknownHashVersion:
+            check.problems.append(
+                f"Event {position} ({str(stored)[:12]}) was hashed with format "
+                f"version {version}, which this verifier does not know."
+            )
+            chain_ok = False
+            break
         except (KeyError, TypeError):
             check.problems.append(f"Event {position} is malformed.")
             chain_ok = False
             break
-        if content_hash(content) != stored:
+        if content_hash(content, version=version) != stored:
             check.problems.append(
                 f"Event {position} ({str(stored)[:12]}) does not match its hash."
             )

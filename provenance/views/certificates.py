@@ -14,8 +14,11 @@ from django.views.generic import FormView, TemplateView, View
 from provenance.forms.chain import ClaimCodeForm
 from provenance.models import Certificate
 from provenance.selectors.chain import certificate_get
-from provenance.services import ownership_claim, ownership_handover_start
-from provenance.services.certificates import can_hand_over
+from provenance.services.certificates import (
+    can_hand_over,
+    ownership_claim,
+    ownership_handover_start,
+)
 from provenance.services.exports import certificate_view
 from provenance.views.chain import form_errors_from
 

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView, View
 
@@ -20,20 +21,16 @@ from provenance.forms.chain import (
     PurchaseForm,
     moment_of,
 )
-from provenance.models import Party
+from provenance.models import Party, TraceEvent
 from provenance.selectors.chain import certification_list, event_list, lot_list
-from provenance.services import (
-    certification_attach,
+from provenance.services.chain import (
     certification_create,
-    claim_submit,
-    event_correct,
-    evidence_add,
     lot_purchase,
     party_create,
-    piece_fabricate,
-    piece_hallmark,
+    workshop_party_for,
 )
-from provenance.services.chain import workshop_party_for
+from provenance.services.events import event_record
+from provenance.services.verification import claim_submit, evidence_add
 
 
 def form_errors_from(form, error: ValidationError) -> None:
@@ -129,8 +126,11 @@ class EventCorrectView(ArtisanRequiredMixin, View):
         form = CorrectionForm(request.POST)
         if form.is_valid():
             try:
-                correction = event_correct(
-                    actor=request.user, event=event, note=form.cleaned_data["note"]
+                correction = event_record(
+                    actor=request.user,
+                    kind=TraceEvent.Kind.CORRECTION,
+                    corrects=event,
+                    note=form.cleaned_data["note"],
                 )
             except ValidationError as error:
                 form_errors_from(form, error)
@@ -139,8 +139,6 @@ class EventCorrectView(ArtisanRequiredMixin, View):
                 return redirect(correction)
         view = EventDetailView(request=request, kwargs={"pk": pk}, object=event)
         context = view.get_context_data(object=event, correction_form=form)
-        from django.template.response import TemplateResponse
-
         return TemplateResponse(request, view.template_name, context, status=400)
 
 
@@ -250,8 +248,9 @@ class FabricateView(ServiceFormView):
 
     def perform(self, form):
         data = form.cleaned_data
-        return piece_fabricate(
+        return event_record(
             actor=self.request.user,
+            kind=TraceEvent.Kind.TRANSFORMATION,
             listing=data["listing"],
             inputs=form.inputs(),
             loss_grams=data["loss_grams"],
@@ -272,14 +271,15 @@ class HallmarkingView(ServiceFormView):
     def perform(self, form):
         data = form.cleaned_data
         office = data["assay_office"]
-        if office is None:
+        if office is None and data["new_assay_office_name"]:
             office = party_create(
                 actor=self.request.user,
                 kind=Party.Kind.ASSAY_OFFICE,
                 name=data["new_assay_office_name"],
             )
-        return piece_hallmark(
+        return event_record(
             actor=self.request.user,
+            kind=TraceEvent.Kind.ASSAY,
             listing=data["listing"],
             assay_office=office,
             hallmark=data["hallmark"],
@@ -321,8 +321,11 @@ class CertificationCreateView(ServiceFormView):
             evidence_file=data["evidence"],
         )
         if data["lot"] is not None:
-            certification_attach(
-                actor=self.request.user, certification=certification, lot=data["lot"]
+            event_record(
+                actor=self.request.user,
+                kind=TraceEvent.Kind.CERTIFICATION,
+                certification=certification,
+                lot=data["lot"],
             )
         return certification
 

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand
 
 from provenance.models import Certificate
-from provenance.services import provenance_verify
 from provenance.services.certificates import certificate_record_verification
+from provenance.services.chain import provenance_verify
 
 
 class Command(BaseCommand):
