@@ -435,7 +435,7 @@ class TestOrders:
             listings=[f.catalogue_listing(artisan=artisan) for _ in range(3)]
         )
         client = api_client_for(order.artisan.user)
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(5):
             assert client.get(order_url(order)).status_code == 200
 
 
@@ -695,6 +695,33 @@ class TestStripeWebhook:
         assert response.status_code == 400
         assert status_of(card_order) == "pending_payment"
         assert Charge.objects.get(pk=charge.pk).status == "pending"
+
+    @pytest.mark.parametrize(
+        ("body", "code"),
+        [
+            ("not json", 400),
+            ("[]", 400),
+            ("1", 400),
+            ('{"data": []}', 200),
+            ('{"id": "evt_9", "data": {"object": 1}}', 200),
+        ],
+    )
+    def test_a_signed_body_that_is_not_an_event_is_refused_or_ignored(
+        self, card_order, body, code
+    ):
+        response = APIClient().post(
+            WEBHOOK,
+            data=body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=signed(body),
+        )
+        assert response.status_code == code
+        assert status_of(card_order) == "pending_payment"
+
+    def test_a_signature_that_is_not_ascii_is_a_400(self, card_order):
+        charge = Charge.objects.get(payable_id=card_order.pk)
+        header = f"t={int(time.time())},v1=\u00e9t\u00e9"
+        assert notify(event_for(charge), signature=header).status_code == 400
 
     def test_a_body_changed_after_signing_is_a_400(self, card_order):
         charge = Charge.objects.get(payable_id=card_order.pk)
