@@ -10,6 +10,7 @@ from artisans.api import routes as artisans_routes
 from marketplace.accounts.api import AuthTokenView
 from marketplace.catalogue.api import routes as catalogue_routes
 from marketplace.commissions.api import views as commissions_api
+from marketplace.orders.api import views as orders_api
 from provenance.api import routes as provenance_routes
 
 
@@ -18,6 +19,7 @@ class TouchstoneRouter(DefaultRouter):
 
     extra_root_links = {
         "auth/token": "auth-token",
+        "basket": "basket",
         "schema": "schema",
         "docs": "docs",
     }
@@ -32,7 +34,13 @@ class TouchstoneRouter(DefaultRouter):
 
 
 router = TouchstoneRouter()
-for routes in (artisans_routes, catalogue_routes, commissions_api, provenance_routes):
+for routes in (
+    artisans_routes,
+    catalogue_routes,
+    commissions_api,
+    orders_api,
+    provenance_routes,
+):
     routes.register(router)
 
 urlpatterns = [
@@ -46,5 +54,6 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    *orders_api.urlpatterns,
     path("", include(router.urls)),
 ]

@@ -343,6 +343,9 @@ SPECTACULAR_SETTINGS = {
         "QuoteStatusEnum": "marketplace.commissions.models.Quote.Status",
         "PaymentKindEnum": "marketplace.commissions.models.Payment.Kind",
         "PaymentStatusEnum": "marketplace.commissions.models.Payment.Status",
+        "OrderStatusEnum": "marketplace.orders.models.Order.Status",
+        "ChargeStatusEnum": "marketplace.payments.models.Charge.Status",
+        "RefundStatusEnum": "marketplace.payments.models.Refund.Status",
     },
 }
 

@@ -1,5 +1,6 @@
 """Reads of baskets and orders, scoped to who asks: another buyer's order is a 404."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet, Sum
 from django.http import Http404
 
@@ -57,7 +58,9 @@ def address_get(*, user, pk) -> Address:
 
 def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
     return queryset.select_related("artisan", "buyer").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+        Prefetch(
+            "lines", queryset=OrderLine.objects.select_related("listing").order_by("id")
+        )
     )
 
 
@@ -100,6 +103,23 @@ def order_events(*, order: Order) -> QuerySet[OrderEvent]:
 
 def order_charge(*, order: Order) -> Charge | None:
     return charges_of(order).prefetch_related("refunds").first()
+
+
+def order_charges(*, orders) -> dict[int, Charge]:
+    """The newest charge of each order, with its refunds, in two queries."""
+    ids = [order.pk for order in orders]
+    if not ids:
+        return {}
+    charges = {}
+    for charge in (
+        Charge.objects.filter(
+            payable_type=ContentType.objects.get_for_model(Order), payable_id__in=ids
+        )
+        .prefetch_related("refunds")
+        .order_by("payable_id", "-created_at", "-id")
+    ):
+        charges.setdefault(charge.payable_id, charge)
+    return charges
 
 
 def buyer_state(*, user, listing: Listing) -> Order | None:

@@ -71,11 +71,15 @@ def charge_create(
 def charge_mark_paid(
     *, charge: Charge, provider_event_id: str = "", data: dict | None = None
 ) -> bool:
-    """Record that a pending charge was paid; True the first time only."""
+    """Record that a pending charge was paid; True the first time only.
+
+    A cancelled charge can still be paid (the buyer finished a provider's checkout
+    after the order lapsed): the money arrived, so it is recorded, and the payable's
+    own service refunds it."""
     now = timezone.now()
-    paid = Charge.objects.filter(pk=charge.pk, status=Charge.Status.PENDING).update(
-        status=Charge.Status.SUCCEEDED, paid_at=now, updated_at=now
-    )
+    paid = Charge.objects.filter(
+        pk=charge.pk, status__in=(Charge.Status.PENDING, Charge.Status.CANCELLED)
+    ).update(status=Charge.Status.SUCCEEDED, paid_at=now, updated_at=now)
     PaymentEvent.objects.create(
         charge=charge,
         kind="paid" if paid else "paid_again",
