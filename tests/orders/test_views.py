@@ -12,7 +12,7 @@ from marketplace.catalogue.models import Listing
 from marketplace.orders import services
 from marketplace.orders.models import BasketLine, Order
 from tests import factories as f
-from tests.orders.test_services import address_for, paid, placed
+from tests.orders.helpers import address_for, paid, placed
 
 pytestmark = pytest.mark.django_db
 
