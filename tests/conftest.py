@@ -6,6 +6,10 @@ from rest_framework.test import APIClient
 
 from tests import factories
 
+# Tests make many users: a fast password hasher keeps the suite quick. Production keeps
+# Django's default (PBKDF2); nothing here tests the strength of the hash itself.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 # Tests use plain static storage: the hashed manifest exists only after collectstatic.
 settings.STORAGES = {
     **settings.STORAGES,

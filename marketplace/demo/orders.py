@@ -108,9 +108,10 @@ def seed(users, artisans) -> int:
     if Order.objects.filter(buyer__in=[users["buyer"], users["buyer2"]]).exists():
         return 0
     for artisan in artisans.values():
-        ShippingProfile.objects.get_or_create(
-            artisan=artisan, defaults={"free_over": 400}
-        )
+        for currency in ("GBP", "EUR"):
+            ShippingProfile.objects.get_or_create(
+                artisan=artisan, currency=currency, defaults={"free_over": 400}
+            )
     pieces = _pieces(len(PLAN))
     created = 0
     with emails_suppressed():

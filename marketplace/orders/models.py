@@ -15,16 +15,18 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 class ShippingProfile(TimeStampedModel):
-    """An artisan's flat shipping rates by region, and an optional free-shipping
-    threshold. Jewellery ships insured unless the artisan says otherwise."""
+    """An artisan's flat shipping rates by region for orders in one currency, and an
+    optional free-shipping threshold. Jewellery ships insured unless the artisan
+    says otherwise. Without a profile in an order's currency, the defaults below
+    apply in that currency."""
 
     class Region(models.TextChoices):
         DOMESTIC = "domestic", "Within the artisan's country"
         EUROPE = "europe", "Europe"
         WORLD = "world", "Rest of the world"
 
-    artisan = models.OneToOneField(
-        "artisans.Artisan", on_delete=models.CASCADE, related_name="shipping_profile"
+    artisan = models.ForeignKey(
+        "artisans.Artisan", on_delete=models.CASCADE, related_name="shipping_profiles"
     )
     currency = models.CharField(max_length=3, default="GBP")
     domestic_price = models.DecimalField(
@@ -48,10 +50,15 @@ class ShippingProfile(TimeStampedModel):
     )
 
     class Meta:
-        ordering = ["artisan"]
+        ordering = ["artisan", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["artisan", "currency"], name="shipping_profile_per_currency"
+            )
+        ]
 
     def __str__(self):
-        return f"Shipping of {self.artisan}"
+        return f"Shipping of {self.artisan} in {self.currency}"
 
 
 class Basket(TimeStampedModel):
@@ -235,7 +242,7 @@ class OrderLine(models.Model):
     returnable = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["order", "id"]
+        ordering = ["id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(line_total=models.F("unit_price") * models.F("quantity")),

@@ -235,12 +235,11 @@ def shipping_region(artisan, country: str) -> str:
 def shipping_quote(*, artisan, country: str, subtotal: Decimal, currency: str):
     """(region, price, insured) of shipping one order of ``subtotal`` to ``country``.
 
-    An artisan who has not set rates ships at the default profile's rates. Rates are
-    in the profile's currency; an order in another currency pays them at face value
-    only when the currencies match, else the world rate applies as set."""
+    Rates are the artisan's profile in the order's currency; an artisan without one
+    in that currency ships at the default rates, in that currency."""
     profile = ShippingProfile.objects.filter(
-        artisan=artisan
-    ).first() or ShippingProfile(artisan=artisan)
+        artisan=artisan, currency=currency
+    ).first() or ShippingProfile(artisan=artisan, currency=currency)
     region = shipping_region(artisan, country)
     price = {
         ShippingProfile.Region.DOMESTIC: profile.domestic_price,
@@ -248,7 +247,7 @@ def shipping_quote(*, artisan, country: str, subtotal: Decimal, currency: str):
         ShippingProfile.Region.WORLD: profile.world_price,
     }[region]
     free = profile.free_over
-    if free is not None and profile.currency == currency and subtotal >= free:
+    if free is not None and subtotal >= free:
         price = Decimal("0.00")
     return region, Decimal(price).quantize(Decimal("0.01")), profile.insured
 
@@ -269,10 +268,11 @@ def shipping_profile_set(*, actor, artisan, **fields) -> ShippingProfile:
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be set."))
-    profile, _ = ShippingProfile.objects.get_or_create(artisan=artisan)
+    currency = str(fields.pop("currency", "") or "GBP").upper()
+    profile = ShippingProfile.objects.filter(artisan=artisan, currency=currency).first()
+    profile = profile or ShippingProfile(artisan=artisan, currency=currency)
     for name, value in fields.items():
         setattr(profile, name, value)
-    profile.currency = (profile.currency or "").upper()
     profile.full_clean(exclude=["artisan"])
     profile.save()
     return profile
@@ -308,8 +308,9 @@ def address_save(*, user, address: Address | None = None, **fields) -> Address:
         setattr(address, name, value.strip() if isinstance(value, str) else value)
     if address.postcode:
         address.postcode = address.postcode.upper()
-    if not Address.objects.filter(user=user).exclude(pk=address.pk).exists():
-        address.is_default = True
+    others = Address.objects.filter(user=user).exclude(pk=address.pk)
+    if not others.filter(is_default=True).exists():
+        address.is_default = True  # the book always has one default address
     address.full_clean(exclude=["user"])
     if address.is_default:
         Address.objects.filter(user=user, is_default=True).exclude(

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
@@ -394,9 +395,13 @@ class StudioShippingView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         artisan = self.request.user.artisan_profile
-        profile = ShippingProfile.objects.filter(artisan=artisan).first()
+        currency = (self.request.GET.get("currency") or "GBP").upper()[:3]
+        profile = ShippingProfile.objects.filter(
+            artisan=artisan, currency=currency
+        ).first() or ShippingProfile(artisan=artisan, currency=currency)
         context["form"] = kwargs.get("form") or ShippingProfileForm(instance=profile)
         context["artisan"] = artisan
+        context["profiles"] = ShippingProfile.objects.filter(artisan=artisan)
         return context
 
     def post(self, request):
@@ -411,5 +416,8 @@ class StudioShippingView(LoginRequiredMixin, TemplateView):
                 apply_errors(form, error)
             else:
                 messages.success(request, "Shipping rates saved.")
-                return redirect("marketplace:studio-shipping")
+                return redirect(
+                    f"{reverse('marketplace:studio-shipping')}"
+                    f"?currency={form.cleaned_data['currency'].upper()}"
+                )
         return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -78,36 +78,48 @@ class StripeProvider:
     def start(self, charge, *, success_url: str, cancel_url: str) -> Started:
         import stripe  # imported here: only needed where Stripe is configured
 
-        session = stripe.checkout.Session.create(
-            api_key=self.secret_key,
-            mode="payment",
-            client_reference_id=charge.reference,
-            success_url=success_url,
-            cancel_url=cancel_url,
-            line_items=[
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": charge.currency.lower(),
-                        "unit_amount": to_minor_units(charge.amount, charge.currency),
-                        "product_data": {"name": f"Touchstone {charge.reference}"},
-                    },
-                }
-            ],
-            metadata={"reference": charge.reference},
-            idempotency_key=f"charge-{charge.pk}",
-        )
+        try:
+            session = stripe.checkout.Session.create(
+                api_key=self.secret_key,
+                mode="payment",
+                client_reference_id=charge.reference,
+                success_url=success_url,
+                cancel_url=cancel_url,
+                line_items=[
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": charge.currency.lower(),
+                            "unit_amount": to_minor_units(
+                                charge.amount, charge.currency
+                            ),
+                            "product_data": {"name": f"Touchstone {charge.reference}"},
+                        },
+                    }
+                ],
+                metadata={"reference": charge.reference},
+                idempotency_key=f"charge-{charge.pk}",
+            )
+        except stripe.StripeError as error:
+            raise ValidationError(
+                "Card payments are unavailable right now; try again in a moment."
+            ) from error
         return Started(provider_id=session.id, checkout_url=session.url)
 
     def refund(self, refund) -> str:
         import stripe
 
-        result = stripe.Refund.create(
-            api_key=self.secret_key,
-            payment_intent=refund.charge.provider_id,
-            amount=to_minor_units(refund.amount, refund.charge.currency),
-            idempotency_key=f"refund-{refund.pk}",
-        )
+        try:
+            result = stripe.Refund.create(
+                api_key=self.secret_key,
+                payment_intent=refund.charge.provider_id,
+                amount=to_minor_units(refund.amount, refund.charge.currency),
+                idempotency_key=f"refund-{refund.pk}",
+            )
+        except stripe.StripeError as error:
+            raise ValidationError(
+                "The refund could not be sent to the card provider; try again."
+            ) from error
         return result.id
 
     def verify(self, payload: bytes, signature_header: str, *, now=None) -> dict:

@@ -136,19 +136,19 @@ def webhook_verify(*, payload: bytes, signature: str) -> Notification:
 
 
 @transaction.atomic
-def webhook_record(*, notification: Notification) -> tuple[Charge | None, bool]:
+def webhook_record(*, notification: Notification) -> tuple[Charge | None, bool, str]:
     """Record a verified notification once (by its event id). Returns the charge it
-    is about and whether it is new; refuses one whose amount or currency differs
-    from the charge."""
+    is about, whether it newly paid it, and the problem with it, if any: one whose
+    amount or currency differs from the charge is recorded, and pays nothing."""
     charge = (
         Charge.objects.select_for_update()
         .filter(reference=notification.reference, provider="stripe")
         .first()
     )
     if charge is None:
-        return None, False
+        return None, False, ""
     if PaymentEvent.objects.filter(provider_event_id=notification.event_id).exists():
-        return charge, False
+        return charge, False, ""
     if notification.kind == "paid" and (
         notification.currency != charge.currency.upper()
         or notification.amount_minor != to_minor_units(charge.amount, charge.currency)
@@ -162,8 +162,10 @@ def webhook_record(*, notification: Notification) -> tuple[Charge | None, bool]:
                 "currency": notification.currency,
             },
         )
-        raise ValidationError(
-            "The notified amount or currency does not match the payment asked for."
+        return (
+            charge,
+            False,
+            "The notified amount or currency does not match the payment asked for.",
         )
     if notification.kind != "paid":
         try:
@@ -175,10 +177,11 @@ def webhook_record(*, notification: Notification) -> tuple[Charge | None, bool]:
                 )
         except IntegrityError:
             pass
-        return charge, False
+        return charge, False, ""
     if notification.data.get("payment_intent"):
         charge.provider_id = notification.data["payment_intent"]
         charge.save(update_fields=["provider_id", "updated_at"])
-    return charge, charge_mark_paid(
+    newly_paid = charge_mark_paid(
         charge=charge, provider_event_id=notification.event_id, data=notification.data
     )
+    return charge, newly_paid, ""

@@ -4,7 +4,6 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
@@ -138,9 +137,3 @@ def force_status(commission, status: str) -> Commission:
 
 def current_quote(commission) -> Quote:
     return commission.quotes.get(status=Quote.Status.CURRENT)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Many users per test: a fast hasher keeps the suite quick (never in production)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

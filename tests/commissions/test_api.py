@@ -15,9 +15,8 @@ from marketplace.commissions.models import (
 )
 from marketplace.commissions.moves import MOVES
 from tests import factories
-from tests.commissions.helpers import (  # noqa: F401
+from tests.commissions.helpers import (
     S,
-    fast_password_hashing,
     image_upload,
     refresh,
     request,

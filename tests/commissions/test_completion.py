@@ -11,11 +11,10 @@ from marketplace.commissions import services
 from provenance.models import Certificate, Evidence, TraceEvent
 from provenance.services import provenance_verify
 from tests import factories
-from tests.commissions.helpers import (  # noqa: F401
+from tests.commissions.helpers import (
     BESPOKE_METAL,
     S,
     complete,
-    fast_password_hashing,
     image_upload,
     refresh,
     walk_to,

@@ -7,9 +7,8 @@ from django.utils import timezone
 
 from marketplace.commissions.models import Commission, Quote
 from tests import factories
-from tests.commissions.helpers import (  # noqa: F401
+from tests.commissions.helpers import (
     S,
-    fast_password_hashing,
     refresh,
     walk_to,
 )

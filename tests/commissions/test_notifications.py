@@ -5,9 +5,8 @@ from marketplace.commissions import services
 from marketplace.commissions.models import Notification
 from marketplace.commissions.notifications import emails_suppressed
 from tests import factories
-from tests.commissions.helpers import (  # noqa: F401
+from tests.commissions.helpers import (
     S,
-    fast_password_hashing,
     quote,
     request,
     walk_to,

@@ -17,10 +17,9 @@ from marketplace.commissions.models import (
     Quote,
 )
 from tests import factories
-from tests.commissions.helpers import (  # noqa: F401
+from tests.commissions.helpers import (
     S,
     current_quote,
-    fast_password_hashing,
     force_status,
     image_upload,
     pdf_upload,

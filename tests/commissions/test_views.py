@@ -10,9 +10,8 @@ from marketplace.commissions import services
 from marketplace.commissions.models import Commission, CommissionEvent, Notification
 from marketplace.commissions.moves import MOVES
 from tests import factories
-from tests.commissions.helpers import (  # noqa: F401
+from tests.commissions.helpers import (
     S,
-    fast_password_hashing,
     image_upload,
     refresh,
     request,

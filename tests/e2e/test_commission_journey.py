@@ -18,7 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def people(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     buyer = factories.UserFactory(username="margot", first_name="Margot")
     artisan = factories.ArtisanFactory(
         user=factories.UserFactory(username="sofia"),

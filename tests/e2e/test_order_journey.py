@@ -23,8 +23,7 @@ def _context(browser, live_server, username):
     return context, page
 
 
-def test_buy_now_to_delivery_and_the_certificate(browser, live_server, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_buy_now_to_delivery_and_the_certificate(browser, live_server):
     factories.UserFactory(username="margot")
     artisan = factories.ArtisanFactory(
         user=factories.UserFactory(username="sofia"), public_name="Sofia Lindqvist"

@@ -752,6 +752,8 @@ class TestStripeWebhook:
         charge.refresh_from_db()
         assert charge.status == "pending"
         assert card_order.lines.get().listing.status == "reserved"
+        # The refused notification is on record for staff to look into.
+        assert charge.events.filter(kind="mismatch").count() == 1
 
     def test_a_payment_for_an_expired_order_is_refunded(self, card_order, stripe):
         services.order_expire_holds(now=timezone.now() + timedelta(minutes=20))
@@ -795,3 +797,30 @@ class TestStripeWebhook:
             assert response.status_code == 200
         codes = [APIClient().get("/api/listings/").status_code for _ in range(3)]
         assert codes == [200, 200, 429]
+
+
+def test_a_card_provider_outage_at_checkout_is_a_400_and_holds_nothing(
+    settings, monkeypatch
+):
+    import stripe as stripe_sdk
+
+    settings.STRIPE_SECRET_KEY = "sk_test_key"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+
+    def unavailable(**kwargs):
+        raise stripe_sdk.APIConnectionError("network down")
+
+    monkeypatch.setattr(stripe_sdk.checkout.Session, "create", unavailable)
+    buyer = f.UserFactory()
+    listing = f.catalogue_listing()
+    client = api_client_for(buyer)
+    client.post("/api/basket/lines/", {"listing": listing.slug}, format="json")
+    address = address_for(buyer)
+    response = client.post(
+        "/api/basket/checkout/", {"address": address.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Card payments are unavailable" in str(response.json())
+    listing.refresh_from_db()
+    assert (listing.status, listing.quantity_held) == ("published", 0)
+    assert not Order.objects.filter(buyer=buyer).exists()

@@ -367,3 +367,34 @@ def test_thirty_buyers_racing_for_an_edition_of_five_make_five_orders():
     edition.refresh_from_db()
     assert (edition.quantity_available, edition.quantity_held) == (0, 5)
     assert edition.status == "reserved"
+
+
+def test_the_address_book_always_keeps_one_default():
+    buyer = f.UserFactory()
+    first = address_for(buyer)
+    second = address_for(buyer, line1="2 Other Street", is_default=True)
+    first.refresh_from_db()
+    assert (first.is_default, second.is_default) == (False, True)
+    services.address_save(user=buyer, address=second, is_default=False)
+    second.refresh_from_db()
+    assert second.is_default  # un-ticking the only default keeps it
+    with pytest.raises(ValidationError) as caught:
+        services.address_save(
+            user=buyer, name="X", line1="", city="", postcode="", country="ZZ"
+        )
+    assert {"line1", "city", "postcode", "country"} <= set(caught.value.message_dict)
+
+
+def test_shipping_rates_are_kept_per_currency():
+    artisan = f.ArtisanFactory(country="GB")
+    services.shipping_profile_set(
+        actor=artisan.user, artisan=artisan, currency="eur", domestic_price=Decimal("7")
+    )
+    (eur,) = placed(listings=[f.catalogue_listing(artisan=artisan, currency="EUR")])
+    (gbp,) = placed(listings=[f.catalogue_listing(artisan=artisan)])
+    assert (eur.currency, eur.shipping) == ("EUR", Decimal("7.00"))
+    assert (gbp.currency, gbp.shipping) == ("GBP", Decimal("5.00"))  # the default
+    with pytest.raises(PermissionDenied):
+        services.shipping_profile_set(
+            actor=f.UserFactory(), artisan=artisan, currency="GBP"
+        )

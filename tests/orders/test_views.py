@@ -210,7 +210,8 @@ def test_shipping_rates_in_the_studio(client):
             "insured": "on",
         },
     )
-    assert str(artisan.shipping_profile.domestic_price) == "3.50"
+    profile = artisan.shipping_profiles.get(currency="GBP")
+    assert str(profile.domestic_price) == "3.50"
     client.force_login(f.UserFactory())
     assert client.get(url).status_code == 404
 

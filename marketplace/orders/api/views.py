@@ -486,13 +486,18 @@ class StripeWebhookView(APIView):
                 payload=request.body,
                 signature=request.headers.get("Stripe-Signature", ""),
             )
-            charge, newly_paid = payments.webhook_record(notification=notification)
+            charge, newly_paid, problem = payments.webhook_record(
+                notification=notification
+            )
             if newly_paid and charge.payable_type_id == (
                 ContentType.objects.get_for_model(Order).pk
             ):
                 order = Order.objects.filter(pk=charge.payable_id).first()
                 if order is not None:
                     services.order_payment_received(order=order, charge=charge)
+        if problem:
+            # Recorded above (committed), and refused so that the sender sees it.
+            raise ValidationError(problem)
         return Response({"received": True})
 
 
