@@ -2,7 +2,7 @@
 models that each context package defines. Code imports models from their context
 (``marketplace.catalogue.models``, ``marketplace.commissions.models``), not from here."""
 
-from marketplace.accounts.models import Address  # noqa: F401
+from marketplace.accounts.models import Address, Notification  # noqa: F401
 from marketplace.catalogue.models import (  # noqa: F401
     CatalogueChange,
     CatalogueRevision,
@@ -21,7 +21,6 @@ from marketplace.commissions.models import (  # noqa: F401
     CommissionReferenceImage,
     Message,
     MessageAttachment,
-    Notification,
     Payment,
     ProgressPhoto,
     ProgressUpdate,

@@ -3,11 +3,11 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from marketplace.accounts.models import Notification
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
     Message,
-    Notification,
     Payment,
     ProgressUpdate,
     Quote,

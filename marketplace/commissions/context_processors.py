@@ -1,6 +1,6 @@
 """Template values for the header: the signed-in user's unread notifications."""
 
-from marketplace.commissions.models import Notification
+from marketplace.accounts.models import Notification
 
 
 def notifications(request):

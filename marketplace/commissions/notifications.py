@@ -10,7 +10,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from marketplace.commissions.models import Commission, CommissionEvent, Notification
+from marketplace.accounts.models import Notification
+from marketplace.commissions.models import Commission, CommissionEvent
 
 logger = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
+from marketplace.accounts.models import Notification
 from marketplace.catalogue.models import Listing
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
     Message,
-    Notification,
     Payment,
     ProgressPhoto,
     ProgressUpdate,

@@ -12,9 +12,10 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from artisans.models import Artisan
+from marketplace.accounts.models import Notification
 from marketplace.catalogue.models import Listing
 from marketplace.commissions import forms, selectors, services
-from marketplace.commissions.models import Commission, Notification, Quote
+from marketplace.commissions.models import Commission, Quote
 from marketplace.commissions.moves import MOVES, MOVES_BY_SLUG, CommissionMove
 from marketplace.commissions.notifications import notification_mark_read
 from marketplace.commissions.permissions import (
@@ -349,6 +350,8 @@ class NotificationOpenView(LoginRequiredMixin, View):
             return redirect(
                 "marketplace:commission-detail", pk=notification.commission_id
             )
+        if notification.link.startswith("/"):
+            return redirect(notification.link)
         return redirect("marketplace:notification-list")
 
 

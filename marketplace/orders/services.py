@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from config.mail import emails_allowed
 from marketplace.accounts.models import Address
+from marketplace.accounts.services import notification_create
 from marketplace.catalogue.hallmarking import hallmark_status_of
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.services import stock
@@ -357,6 +358,7 @@ def _event(order: Order, actor, action: str, before: str, after: str, note=""):
 
 
 def _email_after_commit(order: Order, action: str, note: str) -> None:
+    """Tell the party a move concerns: in the app at once, by email after commit."""
     if action not in EMAILS:
         return
     to, subject, call = EMAILS[action]
@@ -365,6 +367,13 @@ def _email_after_commit(order: Order, action: str, note: str) -> None:
         ARTISAN: [order.artisan.user],
         EITHER: [order.buyer, order.artisan.user],
     }[to]
+    for recipient in recipients:
+        notification_create(
+            recipient=recipient,
+            verb=subject.format(number=order.number) + (f": {call}" if call else "."),
+            link=order.get_absolute_url(),
+            action_needed=bool(call),
+        )
     context = {
         "order": order,
         "subject": subject.format(number=order.number),

@@ -4,13 +4,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from marketplace.accounts.models import Notification
 from marketplace.commissions import services
 from marketplace.commissions.api.serializers import MOVE_INPUTS
 from marketplace.commissions.forms import MOVE_FORMS
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
-    Notification,
     Quote,
 )
 from marketplace.commissions.moves import MOVES

@@ -1,8 +1,8 @@
 import pytest
 from django.core import mail
 
+from marketplace.accounts.models import Notification
 from marketplace.commissions import services
-from marketplace.commissions.models import Notification
 from marketplace.commissions.notifications import emails_suppressed
 from tests import factories
 from tests.commissions.helpers import (

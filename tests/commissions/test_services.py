@@ -5,13 +5,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from marketplace.accounts.models import Notification
 from marketplace.catalogue.models import Listing
 from marketplace.commissions import selectors, services
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
     Message,
-    Notification,
     Payment,
     ProgressUpdate,
     Quote,

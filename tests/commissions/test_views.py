@@ -5,9 +5,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from marketplace.accounts.models import Notification
 from marketplace.catalogue.models import Listing
 from marketplace.commissions import services
-from marketplace.commissions.models import Commission, CommissionEvent, Notification
+from marketplace.commissions.models import Commission, CommissionEvent
 from marketplace.commissions.moves import MOVES
 from tests import factories
 from tests.commissions.helpers import (

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from marketplace.accounts.models import Notification
 from marketplace.catalogue.models import Listing
 from marketplace.orders import services
 from marketplace.orders.models import BasketLine, Order
@@ -247,3 +248,21 @@ def test_staff_see_orders_in_the_admin_and_confirm_a_transfer(client):
     order.refresh_from_db()
     assert order.status == "paid"
     assert order.events.filter(action="confirm_payment", actor=staff).exists()
+
+
+def test_moves_notify_in_the_app_and_the_notice_opens_the_order(client):
+    (order,) = placed()
+    notice = Notification.objects.get(user=order.artisan.user)
+    assert order.number in notice.verb and notice.action_needed
+    client.force_login(order.artisan.user)
+    response = client.get(notice.get_absolute_url())
+    assert response.headers["Location"] == order.get_absolute_url()
+    notice.refresh_from_db()
+    assert notice.is_read
+    paid(order)
+    assert Notification.objects.filter(
+        user=order.buyer, link=order.get_absolute_url()
+    ).exists()
+    # Someone else's notice is not theirs to open.
+    client.force_login(f.UserFactory())
+    assert client.get(notice.get_absolute_url()).status_code == 404

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from artisans.models import Artisan
+from marketplace.accounts.models import Notification
 from marketplace.catalogue.models import Listing, MetalComponent
 from marketplace.commissions import selectors, services
 from marketplace.commissions.models import (
@@ -14,7 +15,6 @@ from marketplace.commissions.models import (
     CommissionReferenceImage,
     Message,
     MessageAttachment,
-    Notification,
     Payment,
     ProgressPhoto,
     ProgressUpdate,

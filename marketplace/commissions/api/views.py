@@ -16,6 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
+from marketplace.accounts.models import Notification
 from marketplace.commissions import selectors, services
 from marketplace.commissions.api.serializers import (
     MOVE_INPUTS,
@@ -32,7 +33,6 @@ from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
     Message,
-    Notification,
     Quote,
 )
 from marketplace.commissions.moves import MOVES, CommissionMove
