@@ -6,29 +6,19 @@ go through the same services as the order page, as admin actions."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from config.admin import ReadOnlyInline
 from marketplace.orders import services
 from marketplace.orders.models import Order, OrderEvent, OrderLine, ShippingProfile
 from marketplace.payments.models import Charge, PaymentEvent, Refund
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class OrderLineInline(_ReadOnlyInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     fields = ["title", "quantity", "unit_price", "line_total", "kind", "returnable"]
     readonly_fields = fields
 
 
-class OrderEventInline(_ReadOnlyInline):
+class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ["created_at", "action", "actor", "from_status", "to_status", "note"]
     readonly_fields = fields
@@ -118,13 +108,13 @@ class ShippingProfileAdmin(admin.ModelAdmin):
     search_fields = ["artisan__public_name"]
 
 
-class PaymentEventInline(_ReadOnlyInline):
+class PaymentEventInline(ReadOnlyInline):
     model = PaymentEvent
     fields = ["created_at", "kind", "provider_event_id", "data"]
     readonly_fields = fields
 
 
-class RefundInline(_ReadOnlyInline):
+class RefundInline(ReadOnlyInline):
     model = Refund
     fields = ["created_at", "amount", "reason", "status", "provider_id"]
     readonly_fields = fields

@@ -17,8 +17,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from config.forms import apply_errors
-from marketplace.accounts.roles import is_artisan
 from marketplace.catalogue.selectors import listing_get
+from marketplace.catalogue.views.studio import ArtisanRequiredMixin
 from marketplace.orders import selectors, services
 from marketplace.orders.forms import (
     AddressForm,
@@ -272,15 +272,10 @@ class OrderListView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class StudioOrderListView(LoginRequiredMixin, TemplateView):
+class StudioOrderListView(ArtisanRequiredMixin, TemplateView):
     """The artisan's orders inbox: what needs action first."""
 
     template_name = "orders/order_list.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not is_artisan(request.user):
-            raise Http404("You do not have a workshop on Touchstone.")
-        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -384,13 +379,8 @@ class OrderMoveView(_OrderMixin, View):
         return redirect("marketplace:order-detail", number=number)
 
 
-class StudioShippingView(LoginRequiredMixin, TemplateView):
+class StudioShippingView(ArtisanRequiredMixin, TemplateView):
     template_name = "orders/shipping_form.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not is_artisan(request.user):
-            raise Http404("You do not have a workshop on Touchstone.")
-        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

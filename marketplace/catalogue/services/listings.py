@@ -96,7 +96,8 @@ def _check_owner(actor, listing: Listing) -> None:
         Listing.objects.select_for_update().filter(pk=listing.pk).values("pk").first()
 
 
-def _record_event(listing, actor, action, from_status, to_status, note=""):
+def listing_event_record(listing, actor, action, from_status, to_status, note=""):
+    """Append one status change of a piece to its event log."""
     ListingEvent.objects.create(
         listing=listing,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -127,7 +128,7 @@ def _transition(
             f"Cannot {transition.label.lower()} a piece that is "
             f"{S(current).label.lower() if current else 'gone'}."
         )
-    _record_event(listing, actor, action, current, transition.target, note)
+    listing_event_record(listing, actor, action, current, transition.target, note)
     listing.refresh_from_db()
     catalogue_changed(listings=[listing.pk])
     return listing
@@ -356,7 +357,7 @@ def listing_create(
         listing.quantity_available = listing.edition_size or 1
     listing.slug = unique_slug(Listing, listing.title, fallback="piece")
     _save_listing(listing, techniques)
-    _record_event(listing, actor, "create", S.DRAFT, S.DRAFT)
+    listing_event_record(listing, actor, "create", S.DRAFT, S.DRAFT)
     return listing
 
 

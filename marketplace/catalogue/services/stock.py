@@ -13,22 +13,16 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from marketplace.catalogue.caching import catalogue_changed
-from marketplace.catalogue.models import Listing, ListingEvent
+from marketplace.catalogue.models import Listing
+from marketplace.catalogue.services.listings import listing_event_record
 
 S = Listing.Status
 MADE_TO_ORDER = Listing.Kind.MADE_TO_ORDER
 
 
-def _event(listing_id: int, actor, action: str, before: str, after: str, note: str):
+def _event(listing: Listing, actor, action: str, before: str, after: str, note: str):
     if before != after:
-        ListingEvent.objects.create(
-            listing_id=listing_id,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            action=action,
-            from_status=before,
-            to_status=after,
-            note=note[:255],
-        )
+        listing_event_record(listing, actor, action, before, after, note)
 
 
 def _status(listing_id: int) -> str:
@@ -62,7 +56,7 @@ def listing_hold(*, listing: Listing, quantity: int, buyer, note: str = "") -> N
         raise ValidationError(
             {"quantity": f"“{listing.title}” is no longer available in that quantity."}
         )
-    _event(listing.pk, buyer, "hold", before, _status(listing.pk), note)
+    _event(listing, buyer, "hold", before, _status(listing.pk), note)
     catalogue_changed(listings=[listing.pk])
 
 
@@ -82,7 +76,7 @@ def listing_release_hold(*, listing: Listing, quantity: int, note: str = "") -> 
             ),
             updated_at=timezone.now(),
         )
-    _event(listing.pk, None, "release", before, _status(listing.pk), note)
+    _event(listing, None, "release", before, _status(listing.pk), note)
     catalogue_changed(listings=[listing.pk])
 
 
@@ -104,7 +98,7 @@ def listing_sell(*, listing: Listing, quantity: int, note: str = "") -> None:
         ),
         updated_at=timezone.now(),
     )
-    _event(listing.pk, None, "sell", before, _status(listing.pk), note)
+    _event(listing, None, "sell", before, _status(listing.pk), note)
     catalogue_changed(listings=[listing.pk])
 
 
@@ -123,5 +117,5 @@ def listing_restock(*, listing: Listing, quantity: int, note: str = "") -> None:
         ),
         updated_at=timezone.now(),
     )
-    _event(listing.pk, None, "restock", before, _status(listing.pk), note)
+    _event(listing, None, "restock", before, _status(listing.pk), note)
     catalogue_changed(listings=[listing.pk])
