@@ -398,3 +398,31 @@ def test_shipping_rates_are_kept_per_currency():
         services.shipping_profile_set(
             actor=f.UserFactory(), artisan=artisan, currency="GBP"
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_placing_the_same_basket_make_one_set_of_orders():
+    buyer = f.UserFactory()
+    artisans = [f.ArtisanFactory(), f.ArtisanFactory()]
+    for artisan in artisans:
+        services.basket_add(user=buyer, listing=f.catalogue_listing(artisan=artisan))
+    address = address_for(buyer)
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def place():
+        try:
+            barrier.wait()
+            outcomes.append(len(services.checkout_place(user=buyer, address=address)))
+        except ValidationError as error:
+            outcomes.append(str(error))
+        finally:
+            connection.close()
+
+    tabs = [threading.Thread(target=place) for _ in range(2)]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join()
+    assert sorted(outcomes, key=str) == [2, "['Your basket is empty.']"]
+    assert Order.objects.filter(buyer=buyer).count() == 2
