@@ -8,7 +8,7 @@ DEV := DJANGO_DEBUG=1
 PYTEST_ARGS ?=
 
 .PHONY: venv run migrate seed test test-postgres lint format check clean \
-	bench-s bench-m bench-s-postgres bench-m-postgres bench-l-postgres
+	bench-s bench-m bench-s-postgres bench-m-postgres bench-l-postgres race race-postgres
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,13 @@ bench-m-postgres: venv
 bench-l-postgres: venv
 	$(BIN)/python bench/dataset.py --size L --database-url $(BENCH_PG)/ts_bench_l
 	$(BIN)/python bench/run.py --size L --database-url $(BENCH_PG)/ts_bench_l
+
+# Buyers racing for the same pieces through the API under gunicorn (bench/race.py).
+race: venv
+	$(BIN)/python bench/race.py
+
+race-postgres: venv
+	$(BIN)/python bench/race.py --database-url $(BENCH_PG)/ts_bench_race
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles .pytest_cache .ruff_cache

@@ -1,12 +1,13 @@
 """Race buyers for the same pieces through the real API under gunicorn.
 
     .venv/bin/python bench/race.py [--database-url URL] [--workers 3]
+    make race           (SQLite)    make race-postgres   (PostgreSQL, ts_bench_race)
 
 Starts from an empty database, serves the site with gunicorn (several worker
 processes, threads in each, debug off) and, from threads in this process:
 1. 50 buyers race to check out 20 one-of-a-kind pieces (each piece wanted by two or
    three buyers at once); the artisan then confirms every order's payment;
-2. 30 buyers race for a limited edition of 5;
+2. 30 other buyers race for a limited edition of 5;
 3. the unpaid holds of the edition are expired by two `process_orders` runs at once.
 It prints what each phase produced and exits non-zero if a piece was sold twice, an
 edition oversold, a hold released twice, or any request answered 5xx.
@@ -145,7 +146,7 @@ def main(argv=None) -> int:
         env={**os.environ, **env},
         check=True,
     )
-    data = _setup(env, buyers=50)
+    data = _setup(env, buyers=80)
     import bench.run as run
 
     run.WORKERS = args.workers
@@ -154,11 +155,12 @@ def main(argv=None) -> int:
         "workers": args.workers,
     }
     problems = []
-    with Server(env, BENCH_DIR / "race-gunicorn.log") as server:
+    (BENCH_DIR / "results").mkdir(exist_ok=True)
+    with Server(env, BENCH_DIR / "results" / "race-gunicorn.log") as server:
         base = server.base
         # 1. 50 buyers, 20 one-of-a-kind pieces.
         slugs = [data["uniques"][i % 20] for i in range(50)]
-        codes = _race(base, data["buyers"], slugs)
+        codes = _race(base, data["buyers"][:50], slugs)
         placed = _orders(base, data["maker"], "pending_payment")
         confirm = [
             _call(
@@ -180,8 +182,8 @@ def main(argv=None) -> int:
         if len(paid) != 20 or len(set(pieces)) != 20:
             problems.append("one-of-a-kind pieces were not sold exactly once each")
         all_codes = codes + confirm
-        # 2. 30 buyers (fresh ones), an edition of 5.
-        codes = _race(base, data["buyers"][20:50], [data["edition"]] * 30)
+        # 2. 30 other buyers, an edition of 5.
+        codes = _race(base, data["buyers"][50:80], [data["edition"]] * 30)
         held = [
             o
             for o in _orders(base, data["maker"], "pending_payment")
