@@ -16,10 +16,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.parsers import SafeJSONParser
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from marketplace.accounts.models import Address
 from marketplace.catalogue.models import ListingPhoto
@@ -453,7 +453,7 @@ class StripeWebhookView(APIView):
     permission_classes = [permissions.AllowAny]
     throttle_classes = []
     # Only for the schema: the body is verified as the raw bytes Stripe signed.
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(
         operation_id="payments_stripe_webhook",
