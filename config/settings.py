@@ -5,6 +5,8 @@ Environment variables:
     DJANGO_SECRET_KEY             required when debug is off
     DJANGO_ALLOWED_HOSTS          comma-separated host names
     DJANGO_CSRF_TRUSTED_ORIGINS   comma-separated origins (https://example.com)
+    TOUCHSTONE_TRUSTED_PROXIES    how many reverse proxies add X-Forwarded-For in front
+                                  of the site (0: the connection's address is the client's)
     DATABASE_URL                  default: SQLite file db.sqlite3; postgres://... for PostgreSQL
     REDIS_URL                     optional: redis://127.0.0.1:6379/0 enables the Redis cache
     DJANGO_MEDIA_STORAGE          storage backend for uploads (default: local file system)
@@ -209,6 +211,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "marketplace:account"
 
 # django-axes: lock a username on one address after repeated failures.
+# The client's address for every address-keyed limit (config/client_ip.py): DRF's
+# throttles, django-axes and the sign-up and password-reset limits read it one way.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TOUCHSTONE_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+# Sign-ups per address, and password-reset emails per address and per email, per hour.
+SIGNUP_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_SIGNUP_LIMIT", "5"))
+PASSWORD_RESET_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_RESET_LIMIT", "3"))
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -317,6 +326,7 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_USER_RATE", "600/minute"),
         "auth": os.environ.get("API_AUTH_RATE", "30/minute"),
     },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

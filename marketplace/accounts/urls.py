@@ -12,5 +12,10 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
+    path(
+        "password_reset/",
+        views.LimitedPasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("", include("django.contrib.auth.urls")),
 ]

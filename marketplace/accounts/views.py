@@ -1,9 +1,15 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
 
+from config import ratelimit
+from config.client_ip import client_ip
+from config.forms import apply_errors
 from marketplace.accounts.forms import SignUpForm
 from marketplace.accounts.roles import is_artisan, is_verifier
 from marketplace.accounts.services import user_sign_up
@@ -19,11 +25,16 @@ class SignUpView(FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
-        user = user_sign_up(
-            username=form.cleaned_data["username"],
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-        )
+        try:
+            user = user_sign_up(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                client_ip=client_ip(self.request),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, f"Welcome to Touchstone, {user.username}.")
         return redirect("marketplace:account")
@@ -42,3 +53,23 @@ class AccountView(LoginRequiredMixin, TemplateView):
             "staff": user.is_staff,
         }
         return context
+
+
+class LimitedPasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, limited per client address (a form error) and per
+    email address (quietly: the page says the same, so it tells nobody whether the
+    address has an account, and nobody can flood a mailbox)."""
+
+    def form_valid(self, form):
+        limit = settings.PASSWORD_RESET_LIMIT_PER_HOUR
+        if not ratelimit.allow(
+            "reset-ip", client_ip(self.request), limit=limit * 3, window=3600
+        ):
+            form.add_error(
+                None, "Too many reset requests from your address: try again later."
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        email = form.cleaned_data["email"].strip().lower()
+        if not ratelimit.allow("reset-email", email, limit=limit, window=3600):
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
