@@ -341,8 +341,8 @@ SPECTACULAR_SETTINGS = {
         "CommissionKindEnum": "marketplace.commissions.models.Commission.Kind",
         "CommissionStatusEnum": "marketplace.commissions.models.Commission.Status",
         "QuoteStatusEnum": "marketplace.commissions.models.Quote.Status",
-        "PaymentKindEnum": "marketplace.commissions.models.Payment.Kind",
-        "PaymentStatusEnum": "marketplace.commissions.models.Payment.Status",
+        "PaymentKindEnum": "marketplace.commissions.models.CommissionPayment.Kind",
+        "PaymentStatusEnum": "marketplace.commissions.models.CommissionPayment.Status",
     },
 }
 

@@ -18,11 +18,11 @@ from marketplace.catalogue.models import (  # noqa: F401
 from marketplace.commissions.models import (  # noqa: F401
     Commission,
     CommissionEvent,
+    CommissionPayment,
     CommissionReferenceImage,
     Message,
     MessageAttachment,
     Notification,
-    Payment,
     ProgressPhoto,
     ProgressUpdate,
     Quote,

@@ -120,7 +120,7 @@ class ShippingProfileAdmin(admin.ModelAdmin):
 
 class PaymentEventInline(_ReadOnlyInline):
     model = PaymentEvent
-    fields = ["created_at", "kind", "provider_event_id", "data"]
+    fields = ["created_at", "kind", "actor", "provider_event_id", "data"]
     readonly_fields = fields
 
 
@@ -134,13 +134,14 @@ class RefundInline(_ReadOnlyInline):
 class ChargeAdmin(admin.ModelAdmin):
     list_display = [
         "reference",
+        "purpose",
         "provider",
         "amount",
         "currency",
         "status",
         "created_at",
     ]
-    list_filter = ["provider", "status", "currency"]
+    list_filter = ["purpose", "provider", "status", "currency"]
     search_fields = ["reference", "provider_id"]
     readonly_fields = [field.name for field in Charge._meta.fields]
     inlines = [RefundInline, PaymentEventInline]
