@@ -149,11 +149,24 @@ class CommissionPaymentAdmin(admin.ModelAdmin):
     """A commission's deposit and balance payments: charges whose payable is a
     commission; who recorded and who confirmed each is on its events."""
 
-    list_display = ["payable_id", "purpose", "amount", "currency", "status", "provider"]
+    list_display = [
+        "reference",
+        "commission_id",
+        "purpose",
+        "amount",
+        "currency",
+        "status",
+        "provider",
+        "created_at",
+    ]
     list_filter = ["status", "purpose", "provider"]
     search_fields = ["reference", "provider_id"]
     readonly_fields = [field.name for field in CommissionPayment._meta.fields]
     inlines = [PaymentEventInline]
+
+    @admin.display(description="commission", ordering="payable_id")
+    def commission_id(self, payment):
+        return f"#{payment.payable_id}"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(commission__isnull=False)
