@@ -18,10 +18,10 @@ from marketplace.catalogue.models import (  # noqa: F401
 from marketplace.commissions.models import (  # noqa: F401
     Commission,
     CommissionEvent,
+    CommissionPayment,
     CommissionReferenceImage,
     Message,
     MessageAttachment,
-    Payment,
     ProgressPhoto,
     ProgressUpdate,
     Quote,

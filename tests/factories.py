@@ -217,16 +217,20 @@ class MessageFactory(factory.django.DjangoModelFactory):
     body = factory.Faker("sentence")
 
 
-class PaymentFactory(factory.django.DjangoModelFactory):
+class ChargeFactory(factory.django.DjangoModelFactory):
+    """A charge of the payments module; by default a commission's recorded deposit."""
+
     class Meta:
-        model = "marketplace.Payment"
+        model = "marketplace.Charge"
+        exclude = ["commission"]
 
     commission = factory.SubFactory(CommissionFactory)
-    kind = "deposit"
+    payable = factory.SelfAttribute("commission")
+    purpose = "deposit"
+    provider = "manual"
     amount = Decimal("100.00")
     currency = "GBP"
     reference = factory.Sequence(lambda n: f"TRANSFER-{n}")
-    recorded_by = factory.LazyAttribute(lambda p: p.commission.buyer)
 
 
 class NotificationFactory(factory.django.DjangoModelFactory):

@@ -1,18 +1,20 @@
 """Admin for staff: commissions (imported by admin.py)."""
 
 from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from marketplace.accounts.models import Notification
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
+    CommissionPayment,
     Message,
-    Payment,
     ProgressUpdate,
     Quote,
 )
 from marketplace.commissions.services import commission_expire
+from marketplace.payments.models import PaymentEvent
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -38,10 +40,20 @@ class EventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class PaymentInline(ReadOnlyInline):
-    model = Payment
-    fields = ["kind", "amount", "currency", "method", "reference", "status"]
+class PaymentInline(GenericTabularInline):
+    model = CommissionPayment
+    ct_field = "payable_type"
+    ct_fk_field = "payable_id"
+    extra = 0
+    can_delete = False
+    fields = ["purpose", "amount", "currency", "provider", "reference", "status"]
     readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Commission)
@@ -126,23 +138,44 @@ class ProgressUpdateAdmin(admin.ModelAdmin):
     ]
 
 
-@admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["commission", "kind", "amount", "currency", "status", "method"]
-    list_filter = ["status", "kind", "method"]
-    search_fields = ["reference", "provider_reference", "commission__title"]
-    list_select_related = ["commission"]
-    readonly_fields = [
-        "commission",
+class PaymentEventInline(ReadOnlyInline):
+    model = PaymentEvent
+    fields = ["created_at", "kind", "actor", "data"]
+    readonly_fields = fields
+
+
+@admin.register(CommissionPayment)
+class CommissionPaymentAdmin(admin.ModelAdmin):
+    """A commission's deposit and balance payments: charges whose payable is a
+    commission; who recorded and who confirmed each is on its events."""
+
+    list_display = [
+        "reference",
+        "commission_id",
+        "purpose",
+        "amount",
         "currency",
         "status",
         "provider",
-        "provider_reference",
-        "recorded_by",
-        "confirmed_by",
-        "confirmed_at",
         "created_at",
     ]
+    list_filter = ["status", "purpose", "provider"]
+    search_fields = ["reference", "provider_id"]
+    readonly_fields = [field.name for field in CommissionPayment._meta.fields]
+    inlines = [PaymentEventInline]
+
+    @admin.display(description="commission", ordering="payable_id")
+    def commission_id(self, payment):
+        return f"#{payment.payable_id}"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(commission__isnull=False)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Message)

@@ -6,7 +6,12 @@ from django import forms
 from django.utils import timezone
 
 from marketplace.catalogue.models import Listing, MetalComponent
-from marketplace.commissions.models import Commission, Payment, ProgressUpdate, Quote
+from marketplace.commissions.models import (
+    Commission,
+    CommissionPayment,
+    ProgressUpdate,
+    Quote,
+)
 from marketplace.materials import Metal
 from provenance.models import MaterialLot
 from provenance.selectors.chain import lot_list
@@ -206,10 +211,14 @@ class RequestChangesForm(UpdateDecisionForm):
     )
 
 
-class PaymentForm(forms.ModelForm):
-    class Meta:
-        model = Payment
-        fields = ["kind", "amount", "reference"]
+class PaymentForm(forms.Form):
+    kind = forms.ChoiceField(choices=CommissionPayment.Kind.choices)
+    amount = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01")
+    )
+    reference = forms.CharField(
+        max_length=120, help_text="The bank transfer reference or receipt number."
+    )
 
 
 class PaymentConfirmForm(forms.Form):

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -11,6 +12,7 @@ from django.urls import reverse
 
 from config.models import TimeStampedModel
 from marketplace.catalogue.models import Listing
+from marketplace.payments.models import Charge
 
 CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as GBP.")
 
@@ -170,6 +172,14 @@ class Commission(TimeStampedModel):
         editable=False,
     )
 
+    # Deposit and balance payments: charges of the payments module, oldest first.
+    payments = GenericRelation(
+        "CommissionPayment",
+        content_type_field="payable_type",
+        object_id_field="payable_id",
+        related_query_name="commission",
+    )
+
     objects = CommissionQuerySet.as_manager()
 
     class Meta:
@@ -205,25 +215,30 @@ class Commission(TimeStampedModel):
 
     def paid_towards(self, kind: str, *, confirmed_only: bool = False) -> Decimal:
         """What the buyer recorded paying towards the deposit or the balance; with
-        ``confirmed_only``, only what the artisan confirmed. Reads prefetched payments."""
+        ``confirmed_only``, only what the artisan confirmed. Reads prefetched payments;
+        a failed or cancelled charge counts for nothing."""
+        counted = (
+            (Charge.Status.SUCCEEDED,) if confirmed_only else CommissionPayment.COUNTED
+        )
         return sum(
             (
                 payment.amount
                 for payment in self.payments.all()
-                if payment.kind == kind
-                and (payment.status == Payment.Status.CONFIRMED or not confirmed_only)
+                if payment.purpose == kind and payment.status in counted
             ),
             Decimal("0"),
         )
 
     def deposit_recorded(self, quote: "Quote") -> bool:
         """The buyer recorded paying all of the deposit the quote asks for."""
-        return self.paid_towards(Payment.Kind.DEPOSIT) >= quote.deposit
+        return self.paid_towards(CommissionPayment.Kind.DEPOSIT) >= quote.deposit
 
     def deposit_confirmed(self, quote: "Quote") -> bool:
         """The artisan confirmed payments covering the deposit the quote asks for (true
         when it asks for none): the work may start."""
-        confirmed = self.paid_towards(Payment.Kind.DEPOSIT, confirmed_only=True)
+        confirmed = self.paid_towards(
+            CommissionPayment.Kind.DEPOSIT, confirmed_only=True
+        )
         return confirmed >= quote.deposit
 
     @property
@@ -564,17 +579,15 @@ class MessageAttachment(TimeStampedModel):
         return self.media_type.startswith("image/")
 
 
-class Payment(TimeStampedModel):
-    """A deposit or balance payment; recorded by the buyer, confirmed by the artisan.
-
-    ``method`` says how the money moved. Today only manual payments (bank transfer, cash)
-    exist; a card provider would add a method and fill ``provider`` and
-    ``provider_reference`` from its webhook.
-    """
+class CommissionPayment(Charge):
+    """A deposit or balance payment of a commission: a charge of the payments module
+    whose payable is the commission. The buyer records a manual one with the
+    reference of the transfer they made; the artisan confirms it arrived (the charge
+    is paid). Who did each is on the charge's events."""
 
     class Kind(models.TextChoices):
-        DEPOSIT = "deposit", "Deposit"
-        BALANCE = "balance", "Balance"
+        DEPOSIT = Charge.Purpose.DEPOSIT.value, Charge.Purpose.DEPOSIT.label
+        BALANCE = Charge.Purpose.BALANCE.value, Charge.Purpose.BALANCE.label
 
     class Method(models.TextChoices):
         MANUAL = "manual", "Manual (bank transfer, cash)"
@@ -582,61 +595,52 @@ class Payment(TimeStampedModel):
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting the artisan's confirmation"
         CONFIRMED = "confirmed", "Confirmed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
-    commission = models.ForeignKey(
-        Commission, on_delete=models.CASCADE, related_name="payments", editable=False
-    )
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    amount = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
-    )
-    currency = models.CharField(
-        max_length=3, default="GBP", validators=[CURRENCY_VALIDATOR], editable=False
-    )
-    method = models.CharField(
-        max_length=20, choices=Method.choices, default=Method.MANUAL
-    )
-    reference = models.CharField(
-        max_length=120, help_text="The bank transfer reference or receipt number."
-    )
-    status = models.CharField(
-        max_length=10,
-        choices=Status.choices,
-        default=Status.PENDING,
-        db_index=True,
-        editable=False,
-    )
-    provider = models.CharField(max_length=40, blank=True, editable=False)
-    provider_reference = models.CharField(max_length=120, blank=True, editable=False)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
-    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # How the commission names a charge's status (its API and pages keep "confirmed").
+    STATUS_OF_CHARGE = {
+        Charge.Status.PENDING: Status.PENDING,
+        Charge.Status.SUCCEEDED: Status.CONFIRMED,
+        Charge.Status.FAILED: Status.FAILED,
+        Charge.Status.CANCELLED: Status.CANCELLED,
+    }
+    # Charges that count towards what the buyer paid: not those failed or cancelled.
+    COUNTED = (Charge.Status.PENDING, Charge.Status.SUCCEEDED)
 
     class Meta:
-        ordering = ["commission", "created_at", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(amount__gt=0), name="payment_amount_positive"
-            ),
-            models.UniqueConstraint(
-                fields=["provider", "provider_reference"],
-                condition=~Q(provider=""),
-                name="payment_provider_reference_unique",
-            ),
-        ]
+        proxy = True
+        ordering = ["created_at", "id"]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} {self.currency}"
+
+    @property
+    def kind(self) -> str:
+        return self.purpose
+
+    def get_kind_display(self) -> str:
+        return self.get_purpose_display()
+
+    @property
+    def method(self) -> str:
+        return self.provider
+
+    @property
+    def payment_status(self) -> str:
+        return self.STATUS_OF_CHARGE.get(self.status, self.status)
+
+    def get_payment_status_display(self) -> str:
+        return self.Status(self.payment_status).label
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == Charge.Status.SUCCEEDED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == Charge.Status.PENDING
+
+    @property
+    def confirmed_at(self):
+        return self.paid_at

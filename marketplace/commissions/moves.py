@@ -20,7 +20,12 @@ from django.db import models
 from django.urls import reverse
 
 from marketplace.commissions import services
-from marketplace.commissions.models import Commission, Payment, ProgressUpdate, Quote
+from marketplace.commissions.models import (
+    Commission,
+    CommissionPayment,
+    ProgressUpdate,
+    Quote,
+)
 
 
 def _same(*names: str) -> dict[str, str]:
@@ -163,7 +168,7 @@ _MOVES = (
         services.payment_record,
         takes=_same("kind", "amount", "reference", "method"),
         done="Payment recorded.",
-        result=Payment,
+        result=CommissionPayment,
         creates=True,
     ),
     CommissionMove(
@@ -171,7 +176,7 @@ _MOVES = (
         services.payment_confirm,
         takes={"payment": "payment_id"},
         done="Payment confirmed.",
-        result=Payment,
+        result=CommissionPayment,
     ),
 )
 

@@ -9,8 +9,8 @@ from marketplace.catalogue.models import Listing
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
+    CommissionPayment,
     Message,
-    Payment,
     ProgressPhoto,
     ProgressUpdate,
     Quote,
@@ -36,7 +36,10 @@ def _list_queryset(queryset: QuerySet) -> QuerySet:
         )
         .prefetch_related(
             Prefetch("quotes", queryset=current_quotes, to_attr="live_quotes"),
-            Prefetch("payments", queryset=Payment.objects.order_by("created_at", "id")),
+            Prefetch(
+                "payments",
+                queryset=CommissionPayment.objects.order_by("created_at", "id"),
+            ),
             Prefetch(
                 "progress_updates",
                 queryset=ProgressUpdate.objects.order_by("created_at", "id")

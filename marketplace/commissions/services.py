@@ -30,15 +30,16 @@ from marketplace.catalogue.services.listings import (
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
+    CommissionPayment,
     CommissionReferenceImage,
     Message,
     MessageAttachment,
-    Payment,
     ProgressPhoto,
     ProgressUpdate,
     Quote,
 )
 from marketplace.commissions.notifications import notification_notify
+from marketplace.payments import services as payments
 from provenance.models import MaterialLot
 from provenance.services.certificates import certificate_issue
 from provenance.services.events import piece_fabricate
@@ -1033,21 +1034,24 @@ def payment_record(
     kind: str,
     amount: Decimal,
     reference: str,
-    method: str = Payment.Method.MANUAL,
-) -> Payment:
-    """The buyer records a deposit or balance payment; the artisan confirms it later."""
+    method: str = CommissionPayment.Method.MANUAL,
+) -> CommissionPayment:
+    """The buyer records a deposit or balance payment; the artisan confirms it later.
+
+    It is a manual charge of the payments module, awaiting payment, whose payable is
+    the commission and whose reference is the buyer's."""
     commission = _locked(commission)
     _check(commission, actor, "record_payment")
     quote = accepted_quote(commission)
-    if kind not in Payment.Kind.values:
+    if kind not in CommissionPayment.Kind.values:
         raise ValidationError({"kind": "Choose deposit or balance."})
-    if method not in Payment.Method.values:
+    if method not in CommissionPayment.Method.values:
         raise ValidationError({"method": "Only manual payments can be recorded."})
     if not (reference or "").strip():
         raise ValidationError({"reference": "Give the transfer reference or receipt."})
     if amount is None or amount <= 0:
         raise ValidationError({"amount": "The amount must be more than zero."})
-    due = quote.deposit if kind == Payment.Kind.DEPOSIT else quote.balance
+    due = quote.deposit if kind == CommissionPayment.Kind.DEPOSIT else quote.balance
     if due <= 0:
         raise ValidationError({"kind": f"This quote asks for no {kind}."})
     recorded = commission.paid_towards(kind)
@@ -1060,15 +1064,16 @@ def payment_record(
                 )
             }
         )
-    payment = Payment.objects.create(
-        commission=commission,
-        kind=kind,
+    charge = payments.charge_create(
+        payable=commission,
         amount=amount,
         currency=quote.currency,
-        method=method,
-        reference=reference.strip()[:120],
-        recorded_by=actor,
+        provider=method,
+        purpose=kind,
+        reference=reference,
+        actor=actor,
     )
+    payment = CommissionPayment.objects.get(pk=charge.pk)
     _record(
         commission,
         actor,
@@ -1083,22 +1088,26 @@ def payment_record(
 
 
 @transaction.atomic
-def payment_confirm(*, actor, commission: Commission, payment_id: int) -> Payment:
-    """The artisan confirms that a recorded payment arrived."""
+def payment_confirm(
+    *, actor, commission: Commission, payment_id: int
+) -> CommissionPayment:
+    """The artisan confirms that a recorded payment arrived: its charge is paid."""
     commission = _locked(commission)
     _check(commission, actor, "confirm_payment")
     try:
         payment = commission.payments.select_for_update().get(pk=int(payment_id))
-    except (Payment.DoesNotExist, TypeError, ValueError):
+    except (CommissionPayment.DoesNotExist, TypeError, ValueError):
         raise ValidationError(
             {"payment": "This commission has no such payment."}
         ) from None
-    if payment.status != Payment.Status.PENDING:
-        raise ValidationError("This payment is already confirmed.", code="confirmed")
-    payment.status = Payment.Status.CONFIRMED
-    payment.confirmed_by = actor
-    payment.confirmed_at = timezone.now()
-    payment.save(update_fields=["status", "confirmed_by", "confirmed_at", "updated_at"])
+    if not payment.is_pending:
+        raise ValidationError(
+            f"This payment is already {payment.get_payment_status_display().lower()}.",
+            code=payment.payment_status,
+        )
+    payments.charge_mark_paid(
+        charge=payment, actor=actor, data={"confirmed_by": actor.pk}
+    )
     _record(
         commission,
         actor,

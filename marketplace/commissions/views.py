@@ -252,7 +252,7 @@ class CommissionDetailMixin:
             "updates": updates,
             "pending_updates": [u for u in updates if u.awaits_approval],
             "payments": payments,
-            "pending_payments": [p for p in payments if p.status == "pending"],
+            "pending_payments": [p for p in payments if p.is_pending],
             "events": list(selectors.commission_events(commission=commission)),
             "thread": list(selectors.commission_messages(commission=commission)),
             "next_step": selectors.commission_next_step(commission),

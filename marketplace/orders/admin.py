@@ -110,7 +110,7 @@ class ShippingProfileAdmin(admin.ModelAdmin):
 
 class PaymentEventInline(ReadOnlyInline):
     model = PaymentEvent
-    fields = ["created_at", "kind", "provider_event_id", "data"]
+    fields = ["created_at", "kind", "actor", "provider_event_id", "data"]
     readonly_fields = fields
 
 
@@ -124,13 +124,14 @@ class RefundInline(ReadOnlyInline):
 class ChargeAdmin(admin.ModelAdmin):
     list_display = [
         "reference",
+        "purpose",
         "provider",
         "amount",
         "currency",
         "status",
         "created_at",
     ]
-    list_filter = ["provider", "status", "currency"]
+    list_filter = ["purpose", "provider", "status", "currency"]
     search_fields = ["reference", "provider_id"]
     readonly_fields = [field.name for field in Charge._meta.fields]
     inlines = [RefundInline, PaymentEventInline]

@@ -1,10 +1,11 @@
 """Money taken and given back: charges, refunds and their append-only events.
 
-A charge belongs to one payable record (an order today) through a generic reference,
-so that the payments context sits below the contexts that take money and never
-imports them.
+A charge belongs to one payable record (an order, or a commission for its deposit and
+balance) through a generic reference, so that the payments context sits below the
+contexts that take money and never imports them.
 """
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -24,19 +25,28 @@ class Charge(TimeStampedModel):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    class Purpose(models.TextChoices):
+        ORDER = "order", "Order"
+        DEPOSIT = "deposit", "Deposit"
+        BALANCE = "balance", "Balance"
+
     payable_type = models.ForeignKey(
         ContentType, on_delete=models.PROTECT, related_name="+"
     )
     payable_id = models.PositiveBigIntegerField()
     payable = GenericForeignKey("payable_type", "payable_id")
+    purpose = models.CharField(
+        max_length=10, choices=Purpose.choices, default=Purpose.ORDER
+    )
     provider = models.CharField(max_length=20)
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    # The reference the buyer quotes on a bank transfer, or the provider's session.
-    reference = models.CharField(max_length=40, db_index=True)
+    # The reference the buyer quotes on a bank transfer (ours, or the one the buyer
+    # gives for a payment they made), or the provider's session.
+    reference = models.CharField(max_length=120, db_index=True)
     provider_id = models.CharField(max_length=120, blank=True, db_index=True)
     checkout_url = models.URLField(max_length=1000, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +94,15 @@ class PaymentEvent(models.Model):
 
     charge = models.ForeignKey(Charge, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40)
+    # Who did it (the buyer recording a transfer, the receiver confirming it); empty
+    # when a provider or Touchstone itself did.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     provider_event_id = models.CharField(max_length=120, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

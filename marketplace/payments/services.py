@@ -39,20 +39,27 @@ def charge_create(
     amount: Decimal,
     currency: str,
     provider: str | None = None,
+    purpose: str = Charge.Purpose.ORDER,
+    reference: str = "",
+    actor=None,
     success_url: str = "",
     cancel_url: str = "",
 ) -> Charge:
-    """Ask for a payment of ``amount`` for ``payable`` through a provider."""
+    """Ask for a payment of ``amount`` for ``payable`` through a provider; the
+    reference is ours unless the buyer gives the one of a payment they made."""
     if amount is None or Decimal(amount) <= 0:
         raise ValidationError({"amount": "A payment must be above zero."})
+    if purpose not in Charge.Purpose.values:
+        raise ValidationError({"purpose": "Unknown purpose of a payment."})
     chosen = get_provider(provider)
     charge = Charge.objects.create(
         payable_type=ContentType.objects.get_for_model(payable),
         payable_id=payable.pk,
+        purpose=purpose,
         provider=chosen.name,
         amount=amount,
         currency=currency,
-        reference=_reference(),
+        reference=(reference or "").strip()[:120] or _reference(),
     )
     started = chosen.start(charge, success_url=success_url, cancel_url=cancel_url)
     if started.provider_id or started.checkout_url:
@@ -62,6 +69,7 @@ def charge_create(
     PaymentEvent.objects.create(
         charge=charge,
         kind="created",
+        actor=actor,
         data={"amount": str(amount), "currency": currency, "provider": chosen.name},
     )
     return charge
@@ -69,9 +77,14 @@ def charge_create(
 
 @transaction.atomic
 def charge_mark_paid(
-    *, charge: Charge, provider_event_id: str = "", data: dict | None = None
+    *,
+    charge: Charge,
+    provider_event_id: str = "",
+    data: dict | None = None,
+    actor=None,
 ) -> bool:
-    """Record that a pending charge was paid; True the first time only.
+    """Record that a pending charge was paid (by a provider's notification, or by
+    ``actor`` confirming receipt); True the first time only.
 
     A cancelled charge can still be paid (the buyer finished a provider's checkout
     after the order lapsed): the money arrived, so it is recorded, and the payable's
@@ -83,6 +96,7 @@ def charge_mark_paid(
     PaymentEvent.objects.create(
         charge=charge,
         kind="paid" if paid else "paid_again",
+        actor=actor,
         provider_event_id=provider_event_id or "",
         data=data or {},
     )

@@ -187,9 +187,23 @@ class TestMoves:
             {"kind": "deposit", "amount": "50.00", "reference": "TR-9"},
         )
         assert response.status_code == 201
-        payment_id = response.json()["id"]
+        recorded = response.json()
+        assert {
+            key: recorded[key]
+            for key in ("kind", "amount", "currency", "method", "reference", "status")
+        } == {
+            "kind": "deposit",
+            "amount": "50.00",
+            "currency": "GBP",
+            "method": "manual",
+            "reference": "TR-9",
+            "status": "pending",
+        }
+        assert recorded["confirmed_at"] is None
+        payment_id = recorded["id"]
         response = a.post(url(commission, "confirm-payment/"), {"payment": payment_id})
         assert response.status_code == 200 and response.json()["status"] == "confirmed"
+        assert response.json()["confirmed_at"]
         assert a.post(url(commission, "start/")).json()["status"] == "in_progress"
         response = a.post(
             url(commission, "post-update/"),

@@ -11,11 +11,13 @@ from marketplace.commissions import selectors, services
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
+    CommissionPayment,
     Message,
-    Payment,
     ProgressUpdate,
     Quote,
 )
+from marketplace.payments.models import Charge, PaymentEvent
+from marketplace.payments.services import charges_of
 from tests import factories
 from tests.commissions.helpers import (
     S,
@@ -326,8 +328,10 @@ class TestWork:
         services.commission_start(actor=artisan.user, commission=commission)
         assert refresh(commission).status == S.IN_PROGRESS
         payment.refresh_from_db()
-        assert payment.status == Payment.Status.CONFIRMED
-        assert payment.confirmed_by == artisan.user
+        assert payment.payment_status == CommissionPayment.Status.CONFIRMED
+        assert payment.status == Charge.Status.SUCCEEDED and payment.paid_at
+        paid = payment.events.get(kind="paid")
+        assert paid.actor == artisan.user
 
     def test_the_page_and_the_start_agree_on_a_deposit_paid_in_parts(
         self, buyer, artisan
@@ -554,7 +558,7 @@ class TestPayments:
                 reference="",
             )
         assert "reference" in error.value.message_dict
-        assert not Payment.objects.exists()
+        assert not Charge.objects.exists()
 
     def test_no_deposit_asked(self, buyer, artisan):
         commission = walk_to(S.ACCEPTED, buyer=buyer, artisan=artisan)
@@ -589,6 +593,73 @@ class TestPayments:
             services.payment_confirm(
                 actor=artisan.user, commission=commission, payment_id=payment.pk
             )
+
+    def test_a_payment_is_a_charge_of_the_payments_module(self, buyer, artisan):
+        commission = walk_to(
+            S.ACCEPTED, buyer=buyer, artisan=artisan, deposit=Decimal("100.00")
+        )
+        payment = services.payment_record(
+            actor=buyer,
+            commission=commission,
+            kind="deposit",
+            amount=Decimal("100.00"),
+            reference="  BANK-REF-9  ",
+        )
+        charge = charges_of(commission).get()
+        assert charge.pk == payment.pk and charge.payable == commission
+        assert (charge.purpose, charge.provider, charge.status) == (
+            "deposit",
+            "manual",
+            Charge.Status.PENDING,
+        )
+        assert charge.reference == "BANK-REF-9" and charge.amount == Decimal("100")
+        created = PaymentEvent.objects.get(charge=charge, kind="created")
+        assert created.actor == buyer
+        recorded = CommissionEvent.objects.get(
+            commission=commission, kind="record_payment"
+        )
+        assert recorded.payload == {"payment": charge.pk}
+        services.payment_confirm(
+            actor=artisan.user, commission=commission, payment_id=charge.pk
+        )
+        assert [e.kind for e in charge.events.all()] == ["created", "paid"]
+        assert CommissionEvent.objects.get(
+            commission=commission, kind="confirm_payment"
+        ).payload == {"payment": charge.pk}
+
+    def test_another_payables_charge_is_not_the_commissions(self, buyer, artisan):
+        commission = walk_to(
+            S.ACCEPTED, buyer=buyer, artisan=artisan, deposit=Decimal("100.00")
+        )
+        other = factories.ChargeFactory()
+        with pytest.raises(ValidationError) as error:
+            services.payment_confirm(
+                actor=artisan.user, commission=commission, payment_id=other.pk
+            )
+        assert "payment" in error.value.message_dict
+        assert Charge.objects.get(pk=other.pk).status == Charge.Status.PENDING
+
+    def test_a_cancelled_charge_counts_for_nothing(self, buyer, artisan):
+        commission = walk_to(
+            S.ACCEPTED, buyer=buyer, artisan=artisan, deposit=Decimal("100.00")
+        )
+        cancelled = factories.ChargeFactory(
+            commission=commission, status=Charge.Status.CANCELLED
+        )
+        quote = services.accepted_quote(commission)
+        assert not refresh(commission).deposit_recorded(quote)
+        services.payment_record(
+            actor=buyer,
+            commission=commission,
+            kind="deposit",
+            amount=Decimal("100.00"),
+            reference="BANK-3",
+        )
+        with pytest.raises(ValidationError, match="cancelled"):
+            services.payment_confirm(
+                actor=artisan.user, commission=commission, payment_id=cancelled.pk
+            )
+        assert refresh(commission).deposit_recorded(quote)
 
 
 class TestMessages:

@@ -636,3 +636,33 @@ def test_the_buyer_opens_their_private_piece_from_my_account(client):
     assert client.get(piece.get_absolute_url()).status_code == 200
     client.force_login(factories.UserFactory())
     assert client.get(piece.get_absolute_url()).status_code == 404
+
+
+def test_staff_see_a_commissions_payments_in_the_admin(client, buyer, artisan):
+    commission = walk_to(
+        S.ACCEPTED, buyer=buyer, artisan=artisan, deposit=Decimal("100.00")
+    )
+    payment = services.payment_record(
+        actor=buyer,
+        commission=commission,
+        kind="deposit",
+        amount=Decimal("100.00"),
+        reference="ADMIN-REF-1",
+    )
+    order_charge = factories.ChargeFactory(
+        payable=factories.UserFactory(), purpose="order", reference="NOT-A-COMMISSION"
+    )
+    client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    changelist = client.get(
+        reverse("admin:marketplace_commissionpayment_changelist")
+    ).content.decode()
+    assert "ADMIN-REF-1" in changelist
+    assert order_charge.reference not in changelist
+    change = client.get(
+        reverse("admin:marketplace_commissionpayment_change", args=[payment.pk])
+    )
+    assert change.status_code == 200 and buyer.username in change.content.decode()
+    page = client.get(
+        reverse("admin:marketplace_commission_change", args=[commission.pk])
+    )
+    assert page.status_code == 200 and "ADMIN-REF-1" in page.content.decode()

@@ -12,10 +12,10 @@ from marketplace.commissions import selectors, services
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
+    CommissionPayment,
     CommissionReferenceImage,
     Message,
     MessageAttachment,
-    Payment,
     ProgressPhoto,
     ProgressUpdate,
     Quote,
@@ -270,8 +270,27 @@ class ProgressUpdateCreateSerializer(serializers.Serializer):
 
 
 class PaymentSerializer(serializers.ModelSerializer):
+    """A commission's payment: a charge of the payments module, in the commission's
+    words ("confirmed" once the artisan confirmed it, i.e. the charge is paid)."""
+
+    kind = serializers.ChoiceField(
+        choices=CommissionPayment.Kind.choices, source="purpose", read_only=True
+    )
+    method = serializers.ChoiceField(
+        choices=CommissionPayment.Method.choices, source="provider", read_only=True
+    )
+    status = serializers.ChoiceField(
+        choices=CommissionPayment.Status.choices,
+        source="payment_status",
+        read_only=True,
+    )
+    provider_reference = serializers.CharField(source="provider_id", read_only=True)
+    confirmed_at = serializers.DateTimeField(
+        source="paid_at", read_only=True, allow_null=True
+    )
+
     class Meta:
-        model = Payment
+        model = CommissionPayment
         fields = [
             "id",
             "kind",
@@ -289,11 +308,12 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class PaymentCreateSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Payment.Kind.choices)
+    kind = serializers.ChoiceField(choices=CommissionPayment.Kind.choices)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     reference = serializers.CharField(max_length=120)
     method = serializers.ChoiceField(
-        choices=Payment.Method.choices, default=Payment.Method.MANUAL
+        choices=CommissionPayment.Method.choices,
+        default=CommissionPayment.Method.MANUAL,
     )
 
 
@@ -438,5 +458,5 @@ MOVE_INPUTS: dict[str, type[serializers.Serializer] | None] = {
 RESULT_SERIALIZERS: dict[type, type[serializers.Serializer]] = {
     Quote: QuoteSerializer,
     ProgressUpdate: ProgressUpdateSerializer,
-    Payment: PaymentSerializer,
+    CommissionPayment: PaymentSerializer,
 }
