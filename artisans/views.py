@@ -20,6 +20,7 @@ from artisans.forms import (
     ResubmitForm,
 )
 from artisans.permissions import can_edit_maker_mark
+from marketplace.accounts.mixins import ArtisanRequiredMixin
 from marketplace.accounts.roles import is_artisan
 from provenance.selectors.review import attach_claims
 from provenance.services.verification import (
@@ -104,16 +105,12 @@ class ArtisanOnboardView(LoginRequiredMixin, FormView):
         return redirect("artisans:studio")
 
 
-class StudioMixin(LoginRequiredMixin):
-    """Pages of the artisan's own workspace: a user without a profile is sent to onboard."""
+class StudioMixin(ArtisanRequiredMixin):
+    """Pages of the artisan's own workspace, with the artisan's profile at hand."""
 
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        self.artisan = selectors.artisan_for_user(user=request.user)
-        if self.artisan is None:
-            messages.info(request, "Create your artisan profile to open your studio.")
-            return redirect("artisans:onboard")
+        if request.user.is_authenticated:
+            self.artisan = selectors.artisan_for_user(user=request.user)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

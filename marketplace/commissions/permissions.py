@@ -1,6 +1,5 @@
 """Who may see and act on a commission: plain predicates for views, API and templates."""
 
-from marketplace.accounts.roles import is_artisan
 from marketplace.commissions.services import (
     ARTISAN,
     BUYER,
@@ -29,10 +28,6 @@ def can_request_commission(user, artisan) -> bool:
         and artisan.user_id != user.pk
         and artisan.commission_status != artisan.CommissionStatus.CLOSED
     )
-
-
-def can_use_commission_inbox(user) -> bool:
-    return is_artisan(user)
 
 
 def can_act_on_commission(user, commission, action: str) -> bool:

@@ -3,7 +3,7 @@ one POST endpoint per move (dispatched through ``moves.MOVES``), and notificatio
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -12,6 +12,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from artisans.models import Artisan
+from marketplace.accounts.mixins import ArtisanRequiredMixin
 from marketplace.accounts.models import Notification
 from marketplace.catalogue.models import Listing
 from marketplace.commissions import forms, selectors, services
@@ -20,7 +21,6 @@ from marketplace.commissions.moves import MOVES, MOVES_BY_SLUG, CommissionMove
 from marketplace.commissions.notifications import notification_mark_read
 from marketplace.commissions.permissions import (
     can_request_commission,
-    can_use_commission_inbox,
 )
 
 PAGE_SIZE = 20
@@ -59,17 +59,12 @@ class CommissionListView(LoginRequiredMixin, ListView):
         return context
 
 
-class StudioCommissionListView(LoginRequiredMixin, ListView):
+class StudioCommissionListView(ArtisanRequiredMixin, ListView):
     """The artisan's commission inbox in the studio."""
 
     template_name = "commissions/commission_list.html"
     context_object_name = "commissions"
     paginate_by = PAGE_SIZE
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_use_commission_inbox(request.user):
-            raise PermissionDenied("The commission inbox is for artisans.")
-        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         status = self.request.GET.get("status") or None
@@ -93,12 +88,10 @@ class StudioCommissionListView(LoginRequiredMixin, ListView):
         return context
 
 
-class StudioCommissionAdmitNextView(LoginRequiredMixin, View):
+class StudioCommissionAdmitNextView(ArtisanRequiredMixin, View):
     """Admit the request that has waited longest on the artisan's waitlist."""
 
     def post(self, request):
-        if not can_use_commission_inbox(request.user):
-            raise PermissionDenied("The commission inbox is for artisans.")
         try:
             commission = services.commission_admit_next(
                 actor=request.user, artisan=request.user.artisan_profile

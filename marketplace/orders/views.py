@@ -17,8 +17,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from config.forms import apply_errors
+from marketplace.accounts.mixins import ArtisanRequiredMixin
 from marketplace.catalogue.selectors import listing_get
-from marketplace.catalogue.views.studio import ArtisanRequiredMixin
 from marketplace.orders import selectors, services
 from marketplace.orders.forms import (
     AddressForm,

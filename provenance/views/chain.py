@@ -1,8 +1,7 @@
 """The artisan's provenance workspace under /studio/provenance/."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -10,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView, View
 
-from marketplace.accounts.roles import is_artisan
+from marketplace.accounts.mixins import ArtisanRequiredMixin
 from provenance.forms.chain import (
     CertificationForm,
     CorrectionForm,
@@ -43,13 +42,6 @@ def form_errors_from(form, error: ValidationError) -> None:
     else:
         for message in error.messages:
             form.add_error(None, message)
-
-
-class ArtisanRequiredMixin(LoginRequiredMixin):
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not is_artisan(request.user):
-            raise PermissionDenied("The provenance workspace is for artisans.")
-        return super().dispatch(request, *args, **kwargs)
 
 
 class ServiceFormView(ArtisanRequiredMixin, FormView):

@@ -210,10 +210,10 @@ class TestStudio:
         assert [r.object_id for r in awaiting] == [mark.pk]
         assert 'aria-label="Studio"' in page
 
-    def test_a_user_without_a_profile_is_sent_to_onboarding(self, client, user):
+    def test_a_user_without_a_profile_gets_a_404(self, client, user):
         client.force_login(user)
         response = client.get(reverse("artisans:studio"))
-        assert response["Location"] == reverse("artisans:onboard")
+        assert response.status_code == 404
 
     def test_anonymous_is_sent_to_log_in(self, client):
         assert reverse("login") in client.get(reverse("artisans:studio"))["Location"]

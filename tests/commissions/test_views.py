@@ -120,7 +120,7 @@ class TestStudioInbox:
     def test_a_buyer_without_a_profile_is_refused(self, client, buyer):
         client.force_login(buyer)
         response = client.get(reverse("marketplace:studio-commission-list"))
-        assert response.status_code == 403
+        assert response.status_code == 404
 
     def test_admit_next_from_the_inbox(self, client, artisan):
         artisan.commission_status = "waitlist"

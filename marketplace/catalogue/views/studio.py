@@ -6,7 +6,6 @@ and comes back to the edit page. Another artisan's piece is a 404 everywhere.
 """
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -15,7 +14,9 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
-from marketplace.accounts.roles import is_artisan
+from marketplace.accounts.mixins import (
+    ArtisanRequiredMixin as BaseArtisanRequiredMixin,
+)
 from marketplace.catalogue.forms import (
     GemstoneForm,
     HallmarkRecordForm,
@@ -37,15 +38,8 @@ def _add_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-class ArtisanRequiredMixin(LoginRequiredMixin):
-    """Only artisans have a workspace; anyone else is sent to a 404."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        if not is_artisan(request.user):
-            raise Http404("You do not have a workshop on Touchstone.")
-        return super().dispatch(request, *args, **kwargs)
+class ArtisanRequiredMixin(BaseArtisanRequiredMixin):
+    """The studio's gate, with the signed-in artisan at hand."""
 
     @property
     def artisan(self):
