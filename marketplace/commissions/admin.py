@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from config.admin import ReadOnlyInline
 from marketplace.accounts.models import Notification
 from marketplace.commissions.models import (
     Commission,
@@ -15,17 +16,6 @@ from marketplace.commissions.models import (
 )
 from marketplace.commissions.services import commission_expire
 from marketplace.payments.models import PaymentEvent
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class QuoteInline(ReadOnlyInline):

@@ -1,7 +1,5 @@
 """In-app notifications and the emails that ask a party to act."""
 
-import contextlib
-import contextvars
 import logging
 
 from django.conf import settings
@@ -10,24 +8,11 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from config.mail import emails_allowed
 from marketplace.accounts.models import Notification
 from marketplace.commissions.models import Commission, CommissionEvent
 
 logger = logging.getLogger(__name__)
-
-_emails_suppressed = contextvars.ContextVar(
-    "commission_emails_suppressed", default=False
-)
-
-
-@contextlib.contextmanager
-def emails_suppressed():
-    """Create notifications without emailing anyone (demo seeding)."""
-    token = _emails_suppressed.set(True)
-    try:
-        yield
-    finally:
-        _emails_suppressed.reset(token)
 
 
 def _send_action_email(*, recipient, commission: Commission, verb: str, action: str):
@@ -72,7 +57,7 @@ def notification_notify(
         event=event,
         action_needed=bool(action),
     )
-    if action and recipient.email and not _emails_suppressed.get():
+    if action and recipient.email and emails_allowed():
         transaction.on_commit(
             lambda: _send_action_email(
                 recipient=recipient, commission=commission, verb=verb, action=action

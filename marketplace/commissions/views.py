@@ -12,6 +12,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from artisans.models import Artisan
+from config.forms import apply_errors
 from marketplace.accounts.mixins import ArtisanRequiredMixin
 from marketplace.accounts.models import Notification
 from marketplace.catalogue.models import Listing
@@ -24,15 +25,6 @@ from marketplace.commissions.permissions import (
 )
 
 PAGE_SIZE = 20
-
-
-def apply_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names, or above the form."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
 
 
 class CommissionListView(LoginRequiredMixin, ListView):

@@ -11,10 +11,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from artisans.models import Artisan
+from config.mail import emails_suppressed
 from marketplace.catalogue.models import Listing
 from marketplace.commissions import services
 from marketplace.commissions.models import Commission, ProgressUpdate
-from marketplace.commissions.notifications import emails_suppressed
 from marketplace.demo import images as demo_images
 from provenance.models import MaterialLot, Party
 from provenance.selectors.chain import lot_list

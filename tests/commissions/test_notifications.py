@@ -1,9 +1,9 @@
 import pytest
 from django.core import mail
 
+from config.mail import emails_suppressed
 from marketplace.accounts.models import Notification
 from marketplace.commissions import services
-from marketplace.commissions.notifications import emails_suppressed
 from tests import factories
 from tests.commissions.helpers import (
     S,
