@@ -266,3 +266,35 @@ def test_moves_notify_in_the_app_and_the_notice_opens_the_order(client):
     # Someone else's notice is not theirs to open.
     client.force_login(f.UserFactory())
     assert client.get(notice.get_absolute_url()).status_code == 404
+
+
+def test_another_buyers_address_and_basket_line_are_404(client):
+    owner = f.UserFactory()
+    address = address_for(owner)
+    line = services.basket_add(user=owner, listing=f.catalogue_listing())
+    client.force_login(f.UserFactory())
+    assert (
+        client.get(reverse("marketplace:address-update", args=[address.pk])).status_code
+        == 404
+    )
+    for url, data in (
+        (reverse("marketplace:address-update", args=[address.pk]), {"name": "Mine"}),
+        (reverse("marketplace:address-delete", args=[address.pk]), {}),
+        (reverse("marketplace:basket-line", args=[line.pk]), {"quantity": 1}),
+        (reverse("marketplace:basket-line-remove", args=[line.pk]), {}),
+    ):
+        assert client.post(url, data).status_code == 404
+    address.refresh_from_db()
+    assert address.name == "Ada Buyer"
+    assert owner.basket.lines.filter(pk=line.pk).exists()
+
+
+def test_a_bad_address_is_a_form_error_and_saves_nothing(client):
+    buyer = f.UserFactory()
+    client.force_login(buyer)
+    response = client.post(
+        reverse("marketplace:address-create"),
+        {"name": "Ada", "line1": "", "city": "Leeds", "postcode": "", "country": "ZZ"},
+    )
+    assert response.status_code == 400
+    assert not buyer.addresses.exists()
