@@ -1,3 +1,4 @@
+import io
 from decimal import Decimal
 
 import factory
@@ -249,7 +250,6 @@ class NotificationFactory(factory.django.DjangoModelFactory):
 
 def image_bytes(fmt: str = "JPEG", size=(64, 48), color=(180, 140, 90), **save_kwargs):
     """Bytes of a small real image, optionally with metadata (exif=..., comment=...)."""
-    import io
 
     from PIL import Image
 
@@ -264,12 +264,32 @@ def image_upload(name: str = "photo.jpg", **kwargs):
     return SimpleUploadedFile(name, image_bytes(**kwargs), content_type="image/jpeg")
 
 
-def pdf_upload(name: str = "certificate.pdf"):
+def pdf_bytes(*, author: str = "", script: str = "", trailing: bytes = b"") -> bytes:
+    """A real one-page PDF; optionally with an author, an open action running
+    ``script`` and bytes after its end (as in an HTML/PDF polyglot)."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    if author:
+        pdf.docinfo["/Author"] = author
+    if script:
+        pdf.Root.OpenAction = pikepdf.Dictionary(
+            S=pikepdf.Name.JavaScript, JS=pikepdf.String(script)
+        )
+    buffer = io.BytesIO()
+    pdf.save(
+        buffer,
+        compress_streams=False,
+        object_stream_mode=pikepdf.ObjectStreamMode.disable,
+    )
+    return buffer.getvalue() + trailing
+
+
+def pdf_upload(name: str = "certificate.pdf", **kwargs):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile(
-        name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf"
-    )
+    return SimpleUploadedFile(name, pdf_bytes(**kwargs), "application/pdf")
 
 
 class ArtisanPhotoFactory(factory.django.DjangoModelFactory):

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from config.documents import sanitise_pdf
 from config.images import MAX_UPLOAD_BYTES, process_image_upload
 from marketplace.accounts.roles import is_verifier
 from provenance.models import Evidence, Review, ReviewEvent, VerificationStatus
@@ -196,16 +197,20 @@ def _read_document(uploaded) -> bytes:
         raise ValidationError(
             {"file": "Upload a PDF document or a JPEG, PNG or WebP image."}
         )
-    return data
+    try:
+        return sanitise_pdf(data)
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from error
 
 
 def prepare_evidence_file(uploaded) -> tuple[ContentFile, str, str]:
-    """Check an evidence upload; images are re-encoded, PDFs kept. Returns file, hash, type."""
+    """Check an evidence upload; images are re-encoded, PDFs rewritten without metadata
+    or script. Returns the file to store, its SHA-256 and its media type."""
     guessed = mimetypes.guess_type(uploaded.name or "")[0] or ""
     if guessed in EVIDENCE_DOCUMENT_TYPES:
         data = _read_document(uploaded)
         media_type = "application/pdf"
-        content = ContentFile(data, name="document.pdf")
+        content = ContentFile(data, name="document.pdf")  # stored under a random name
     else:
         try:
             processed = process_image_upload(uploaded)
