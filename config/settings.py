@@ -21,6 +21,12 @@ Environment variables:
                                   SMTP; without EMAIL_HOST mail goes to the console
     DJANGO_SECURE_SSL_REDIRECT    "0" disables the HTTPS redirect (default on when debug off)
     TOUCHSTONE_SIGNING_KEY        Ed25519 private key (PEM) for signed certificates
+                                  and the transparency log's checkpoints
+    TOUCHSTONE_LOG_ORIGIN         the transparency log's name in its checkpoints (default:
+                                  the site's host and /log, e.g. touchstone.example/log)
+    TOUCHSTONE_CHECKPOINT_FILE    append-only file outside the database that every
+                                  published checkpoint is added to (default:
+                                  .local/checkpoints.log)
     TOUCHSTONE_SITE_URL           public address used in email links (default http://127.0.0.1:8000)
     TOUCHSTONE_COMMISSION_EXPIRY_DAYS
                                   days before an unanswered commission request expires (14)
@@ -432,5 +438,15 @@ if not TOUCHSTONE_SIGNING_KEY and (DEBUG or TESTING):
         _signing_key_file.write_text(generate_private_key_pem())
         _signing_key_file.chmod(0o600)
     TOUCHSTONE_SIGNING_KEY = _signing_key_file.read_text()
+# The transparency log (docs/verify.md): its origin line and key name, never changed
+# once checkpoints are published, and the file outside the database that keeps a copy
+# of every checkpoint (in production, a mounted volume synced to object storage or a
+# witness), so that the database alone cannot rewrite them.
+TOUCHSTONE_LOG_ORIGIN = os.environ.get("TOUCHSTONE_LOG_ORIGIN", "") or (
+    SITE_URL.split("://", 1)[-1].rstrip("/") + "/log"
+)
+TOUCHSTONE_CHECKPOINT_FILE = Path(
+    os.environ.get("TOUCHSTONE_CHECKPOINT_FILE", LOCAL_DIR / "checkpoints.log")
+)
 # A keyed hash turns an owner into "Owner #a3f9" on public certificates.
 TOUCHSTONE_OWNER_PSEUDONYM_KEY = os.environ.get("TOUCHSTONE_OWNER_PSEUDONYM_KEY", "")

@@ -1,4 +1,5 @@
-"""Admin of the origin chain. Events are append-only: no change or delete, ever."""
+"""Admin of the origin chain and the transparency log. Both are append-only: no change
+or delete, ever."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -6,8 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from provenance.models import (
     Certificate,
     Certification,
+    Checkpoint,
     EventItem,
     EventLink,
+    LogLeaf,
     MaterialLot,
     OwnershipHandover,
     Party,
@@ -176,3 +179,20 @@ class OwnershipHandoverAdmin(ReadOnlyAdmin):
 class EventLinkAdmin(ReadOnlyAdmin):
     list_display = ["event", "parent"]
     list_select_related = ["event", "parent"]
+
+
+# --- The transparency log: read only; written by provenance.services.transparency ------
+
+
+@admin.register(LogLeaf)
+class LogLeafAdmin(ReadOnlyAdmin):
+    list_display = ["index", "kind", "object_type", "object_id", "recorded_at"]
+    list_filter = ["kind"]
+    search_fields = ["object_hash", "leaf_hash"]
+    ordering = ["-id"]
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["tree_size", "published_at", "root_hash", "key_id"]
+    ordering = ["-id"]

@@ -22,9 +22,11 @@ storages_changed(setting="STORAGES")
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
-    """Each test gets an empty cache (throttles, lock-outs) and its own media folders."""
+    """Each test gets an empty cache (throttles, lock-outs), its own media folders and
+    its own file of published log checkpoints."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
+    settings.TOUCHSTONE_CHECKPOINT_FILE = tmp_path / "checkpoints.log"
     cache.clear()
     yield
     cache.clear()

@@ -1,4 +1,5 @@
-"""Provenance models: the shared verification workflow, the origin chain, certificates."""
+"""Provenance models: the shared verification workflow, the origin chain, certificates,
+the transparency log."""
 
 from .certificates import Certificate, OwnershipHandover
 from .chain import (
@@ -12,6 +13,7 @@ from .chain import (
     Party,
     TraceEvent,
 )
+from .transparency import Checkpoint, LogHead, LogLeaf, LogNode
 from .verification import (
     AssuranceLevel,
     Evidence,
@@ -27,9 +29,13 @@ __all__ = [
     "Certificate",
     "Certification",
     "ChainMembership",
+    "Checkpoint",
     "EventItem",
     "EventLink",
     "Evidence",
+    "LogHead",
+    "LogLeaf",
+    "LogNode",
     "MaterialLot",
     "OriginType",
     "OwnershipHandover",

@@ -19,6 +19,7 @@ from provenance.models import Certificate, OwnershipHandover
 from provenance.models.certificates import CODE_ALPHABET, CODE_LENGTH
 from provenance.pseudonyms import owner_pseudonym as owner_pseudonym
 from provenance.services.chain import chain_anchor_refresh, ownership_record
+from provenance.services.transparency import log_certificate, log_ownership
 
 HANDOVER_VALID_FOR = timedelta(days=14)
 CLAIM_CODE_LENGTH = 12
@@ -40,6 +41,7 @@ def certificate_issue(*, listing, owner=None) -> Certificate:
                 certificate = Certificate.objects.create(
                     listing=listing, code=_new_code(), owner=owner
                 )
+            log_certificate(certificate=certificate)
             # The chain may already exist (a piece made before its certificate).
             chain_anchor_refresh(listing_ids=[listing.pk])
             certificate.refresh_from_db(fields=["chain_head", "chain_length"])
@@ -125,9 +127,9 @@ def ownership_claim(*, actor, code: str) -> Certificate:
     if certificate.owner_id == actor.pk:
         raise ValidationError({"code": "You already own this piece."})
     now = timezone.now()
-    ownership_record(listing=handover.certificate.listing, owner=actor, occurred_at=now)
-    certificate.owner = actor
-    certificate.save(update_fields=["owner", "updated_at"])
+    _owner_change(
+        certificate, actor, listing=handover.certificate.listing, occurred_at=now
+    )
     handover.claimed_by = actor
     handover.claimed_at = now
     handover.save(update_fields=["claimed_by", "claimed_at", "updated_at"])
@@ -144,7 +146,14 @@ def certificate_pass_on_sale(*, listing, buyer) -> Certificate | None:
     )
     if certificate is None or certificate.owner_id == buyer.pk:
         return certificate
-    ownership_record(listing=certificate.listing, owner=buyer)
-    certificate.owner = buyer
-    certificate.save(update_fields=["owner", "updated_at"])
+    _owner_change(certificate, buyer, listing=listing)
     return certificate
+
+
+def _owner_change(certificate, owner, *, listing, occurred_at=None) -> None:
+    """The piece passes to ``owner``: an ownership event on its chain, the certificate
+    moved with it, and the change in the transparency log."""
+    event = ownership_record(listing=listing, owner=owner, occurred_at=occurred_at)
+    certificate.owner = owner
+    certificate.save(update_fields=["owner", "updated_at"])
+    log_ownership(certificate=certificate, event=event)

@@ -14,7 +14,10 @@ Rules enforced here (each has a service test):
 Each event's hash covers its canonical content including the hashes of the events it
 follows, so any later edit of a stored row breaks the recomputed chain from that event
 on. The canonical form and the digest live in ``provenance.hashing``, one format per
-version; each event records the version it was hashed with.
+version; each event records the version it was hashed with. Each event is also a leaf
+of the platform's transparency log (``provenance.services.transparency``), written in
+the same transaction, so rewriting an event and re-hashing its chain no longer agrees
+with the log's published checkpoints.
 """
 
 import uuid
@@ -45,6 +48,7 @@ from provenance.models import (
     TraceEvent,
 )
 from provenance.pseudonyms import owner_pseudonym, owner_pseudonym_of
+from provenance.services.transparency import log_event
 from provenance.services.verification import evidence_add
 from provenance.validators import check_fineness
 
@@ -241,11 +245,11 @@ def _record(
                 for event_id in upstream - known[listing.pk]
             ]
     ChainMembership.objects.bulk_create(memberships, ignore_conflicts=True)
-    event.hash = content_hash(
-        event_content(event, rows, [p.hash for p in parents]),
-        version=event.hash_version,
-    )
+    content = event_content(event, rows, [p.hash for p in parents])
+    event.hash = content_hash(content, version=event.hash_version)
     TraceEvent.objects.filter(pk=event.pk).update(hash=event.hash)
+    # The platform's transparency log vouches for the event from now on.
+    log_event(event=event, content=content)
     chain_anchor_refresh(listing_ids={m.listing_id for m in memberships})
     # Items are bulk-created, so no signal tells the catalogue's facets (recycled
     # metal, where it comes from) that these pieces' chains grew.

@@ -1,7 +1,8 @@
 """The one place where a claim's verification status changes.
 
 Every move is checked against ``TRANSITIONS`` (from which states, by whom, whether a
-reason is required) and recorded as a ``ReviewEvent`` in the same transaction.
+reason is required) and recorded as a ``ReviewEvent`` in the same transaction, which
+the platform's transparency log records as a decision leaf.
 """
 
 import hashlib
@@ -18,6 +19,7 @@ from config.documents import sanitise_pdf
 from config.images import MAX_UPLOAD_BYTES, process_image_upload
 from marketplace.accounts.roles import is_verifier
 from provenance.models import Evidence, Review, ReviewEvent, VerificationStatus
+from provenance.services.transparency import log_decision
 
 S = VerificationStatus
 
@@ -150,7 +152,7 @@ def claim_transition(*, record, actor, action: str, reason: str = "") -> Review:
         review.last_message = reason
     review.artisan = record.verification_artisan
     review.save()
-    ReviewEvent.objects.create(
+    decision = ReviewEvent.objects.create(
         review=review,
         actor=actor,
         action=action,
@@ -158,6 +160,7 @@ def claim_transition(*, record, actor, action: str, reason: str = "") -> Review:
         to_status=transition.target,
         reason=reason,
     )
+    log_decision(review_event=decision, record=record)
     return review
 
 
