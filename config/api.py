@@ -20,6 +20,7 @@ class TouchstoneRouter(DefaultRouter):
     extra_root_links = {
         "auth/token": "auth-token",
         "basket": "basket",
+        "log/checkpoint": "log-checkpoint",
         "schema": "schema",
         "docs": "docs",
     }
@@ -55,5 +56,6 @@ urlpatterns = [
         name="docs",
     ),
     *orders_api.urlpatterns,
+    *provenance_routes.urlpatterns,
     path("", include(router.urls)),
 ]

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from provenance.api import log as log_views
 from provenance.views import certificates as certificate_views
 from provenance.views import chain as chain_views
 from provenance.views import review as review_views
@@ -7,8 +8,24 @@ from provenance.views import review as review_views
 app_name = "provenance"
 
 # The verifiers' review queue (/review/...), the artisan's provenance workspace under
-# /studio/provenance/, and public certificates (/certificates/<code>/).
+# /studio/provenance/, public certificates (/certificates/<code>/) and the transparency
+# log (/log/..., the API's views outside the API schema).
 urlpatterns = [
+    path(
+        "log/checkpoint",
+        log_views.LogCheckpointView.as_view(schema=None),
+        name="log-checkpoint",
+    ),
+    path(
+        "log/proof/inclusion",
+        log_views.InclusionProofView.as_view(schema=None),
+        name="log-inclusion-proof",
+    ),
+    path(
+        "log/proof/consistency",
+        log_views.ConsistencyProofView.as_view(schema=None),
+        name="log-consistency-proof",
+    ),
     # Review queue
     path("review/", review_views.ReviewListView.as_view(), name="review-list"),
     path(

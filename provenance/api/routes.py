@@ -1,4 +1,7 @@
-"""This app's API viewsets, registered on the project router in ``config/api.py``."""
+"""This app's API viewsets, registered on the project router in ``config/api.py``, and
+its API views that are not viewsets (``urlpatterns``, mounted there too)."""
+
+from django.urls import path
 
 from provenance.api.certificates import CertificateViewSet
 from provenance.api.chain import (
@@ -6,6 +9,11 @@ from provenance.api.chain import (
     MaterialLotViewSet,
     PartyViewSet,
     TraceEventViewSet,
+)
+from provenance.api.log import (
+    ConsistencyProofView,
+    InclusionProofView,
+    LogCheckpointView,
 )
 from provenance.api.review import ReviewViewSet
 
@@ -20,3 +28,18 @@ def register(router) -> None:
         "provenance/certifications", CertificationViewSet, basename="certification"
     )
     router.register("certificates", CertificateViewSet, basename="certificate")
+
+
+# The transparency log, at the paths transparency-log clients expect (no trailing
+# slash); the same views serve /log/… outside the API (provenance/urls.py).
+urlpatterns = [
+    path("log/checkpoint", LogCheckpointView.as_view(), name="log-checkpoint"),
+    path(
+        "log/proof/inclusion", InclusionProofView.as_view(), name="log-inclusion-proof"
+    ),
+    path(
+        "log/proof/consistency",
+        ConsistencyProofView.as_view(),
+        name="log-consistency-proof",
+    ),
+]
