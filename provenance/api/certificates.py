@@ -24,8 +24,10 @@ from provenance.services.exports import certificate_signed, certificate_view
 SIGNED_CERTIFICATE = OpenApiResponse(
     OpenApiTypes.OBJECT,
     description=(
-        "`payload` (the certificate and its whole chain) and `signature` (Ed25519 over "
-        "the canonical JSON of `payload`: sorted keys, no spaces, UTF-8)."
+        "`payload` (the certificate and its whole chain, each event with its leaf and "
+        "inclusion proof in the transparency log, and the log's signed checkpoint) and "
+        "`signature` (Ed25519 over the canonical JSON of `payload`: sorted keys, no "
+        "spaces, UTF-8)."
     ),
 )
 EPCIS_DOCUMENT = OpenApiResponse(
@@ -86,8 +88,8 @@ class CertificateViewSet(viewsets.GenericViewSet):
     )
     def retrieve(self, request, code=None):
         """The certificate as JSON, signed with Touchstone's Ed25519 key."""
-        view = certificate_view(self.get_object())
         try:
+            view = certificate_view(self.get_object())
             return Response(certificate_signed(view))
         except ImproperlyConfigured:
             return Response(SIGNING_UNAVAILABLE, status=503)

@@ -1,5 +1,7 @@
 """The certificate as data: the signed JSON export, and its offline verification."""
 
+import json
+import logging
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -12,6 +14,7 @@ from provenance.hashing import (
     hash_format,
 )
 from provenance.pseudonyms import owner_pseudonym_of
+from provenance.selectors.transparency import LogNodeMissing
 from provenance.services.certificates import certificate_record_verification
 from provenance.services.chain import (
     ChainVerification,
@@ -19,10 +22,21 @@ from provenance.services.chain import (
     recycled_shares,
     verify_chain,
 )
+from provenance.services.transparency import (
+    LeafProof,
+    LogInconsistent,
+    event_proofs,
+    log_origin,
+)
+from provenance.transparency import leaves, merkle
+from provenance.transparency.checkpoint import CheckpointError, open_checkpoint
+
+logger = logging.getLogger(__name__)
 
 EXPORT_TYPE = "TouchstoneCertificate"
-# 2: the chain's recorded head, length and owner; 3: each event's hash format version.
-EXPORT_VERSION = 3
+# 2: the chain's recorded head, length and owner; 3: each event's hash format version;
+# 4: each event's leaf in the transparency log, its inclusion proof and the checkpoint.
+EXPORT_VERSION = 4
 
 
 @dataclass
@@ -34,6 +48,10 @@ class CertificateView:
     verification: ChainVerification
     shares: dict
     owner: str
+    # The transparency log's checkpoint and each event's leaf and inclusion proof,
+    # loaded by the export (``certificate_payload``), not by the page.
+    checkpoint: object = None
+    proofs: dict[int, LeafProof] | None = None
 
     @property
     def listing(self):
@@ -55,8 +73,34 @@ def certificate_view(certificate) -> CertificateView:
     )
 
 
+def _load_log(view: CertificateView) -> None:
+    """Each event's leaf and inclusion proof against one checkpoint that covers the
+    chain (published if the last one does not): a few queries, whatever its length.
+    A log that cannot prove anything now leaves the export without a log section."""
+    if view.proofs is not None:
+        return
+    try:
+        view.checkpoint, view.proofs = event_proofs([e.pk for e in view.events])
+    except (LogInconsistent, LogNodeMissing):
+        logger.exception("No log proofs for certificate %s", view.certificate.code)
+        view.checkpoint, view.proofs = None, {}
+
+
+def _log_entry(proof: LeafProof | None) -> dict | None:
+    if proof is None:
+        return None
+    return {
+        "leaf_index": proof.leaf_index,
+        "leaf": proof.leaf,
+        "inclusion_proof": list(proof.proof),
+    }
+
+
 def certificate_payload(view: CertificateView) -> dict:
-    """The certificate as plain data: the piece, its materials and its whole chain."""
+    """The certificate as plain data: the piece, its materials and its whole chain,
+    each event with its leaf and inclusion proof in the transparency log, and the
+    log's checkpoint they are proven against."""
+    _load_log(view)
     certificate, listing = view.certificate, view.listing
     artisan = listing.artisan
     broken = view.verification.first_broken
@@ -146,9 +190,17 @@ def certificate_payload(view: CertificateView) -> dict:
                 "hash_version": event.hash_version,
                 "assurance_level": event.assurance_level,
                 "content": _content(event),
+                "log": _log_entry(view.proofs.get(event.pk)),
             }
             for event in view.events
         ],
+        "log": {
+            "origin": log_origin(),
+            "tree_size": view.checkpoint.tree_size,
+            "checkpoint": view.checkpoint.note,
+        }
+        if view.checkpoint is not None
+        else None,
     }
 
 
@@ -172,12 +224,14 @@ def certificate_signed(view: CertificateView) -> dict:
 class ExportCheck:
     signature_ok: bool = False
     chain_ok: bool = False
+    # Exports before version 4 carry no log: nothing to check there.
+    log_ok: bool = True
     checked: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.signature_ok and self.chain_ok
+        return self.signature_ok and self.chain_ok and self.log_ok
 
 
 def verify_export(document, public_key) -> ExportCheck:
@@ -245,7 +299,60 @@ def verify_export(document, public_key) -> ExportCheck:
         )
         chain_ok = False
     check.chain_ok = chain_ok
+    if isinstance(export_version, int) and export_version >= 4:
+        problems = _log_problems(payload.get("log"), events, public_key)
+        check.problems += problems
+        check.log_ok = not problems
     return check
+
+
+def _log_problems(log, events: list, public_key) -> list[str]:
+    """Check the export's checkpoint signature and each event's inclusion proof."""
+    if not isinstance(log, dict):
+        return ["The export carries no transparency log checkpoint."]
+    try:
+        checkpoint = open_checkpoint(
+            log.get("checkpoint"), name=log.get("origin"), public_key=public_key
+        )
+    except (CheckpointError, TypeError) as error:
+        return [f"The log checkpoint does not verify: {error}."]
+    problems = []
+    for position, entry in enumerate(events, start=1):
+        problem = _inclusion_problem(entry, checkpoint)
+        if problem:
+            problems.append(f"Event {position}: {problem}")
+    return problems
+
+
+def _inclusion_problem(entry, checkpoint) -> str:
+    """Why an event's leaf is not proven in the checkpoint's tree ("" if it is)."""
+    try:
+        proof = entry["log"]
+        leaf_text = proof["leaf"]
+        leaf = json.loads(leaf_text)
+        event_id = entry["content"]["id"]
+        index = proof["leaf_index"]
+        path = [bytes.fromhex(p) for p in proof["inclusion_proof"]]
+    except (KeyError, TypeError, ValueError):
+        return "it carries no well-formed leaf and inclusion proof."
+    expected = {
+        "kind": leaves.EVENT,
+        "object": leaves.object_label(leaves.OBJECT_TYPES[leaves.EVENT], event_id),
+        "hash": entry.get("hash"),
+    }
+    if not isinstance(leaf, dict) or any(leaf.get(k) != v for k, v in expected.items()):
+        return "its log leaf names another record or hash."
+    try:
+        merkle.verify_inclusion(
+            index,
+            checkpoint.tree_size,
+            merkle.leaf_hash(leaf_text.encode("utf-8")),
+            path,
+            checkpoint.root_hash,
+        )
+    except (merkle.ProofError, ValueError) as error:
+        return f"its inclusion proof does not verify ({error})."
+    return ""
 
 
 def _anchor_problem(payload: dict, chain_info: dict, events: list) -> str:
