@@ -844,10 +844,17 @@ class ChainVerification:
 
 def chain_events(listing) -> list[TraceEvent]:
     """A piece's events in recording order with items, lots and links: three queries."""
+    return events_loaded(TraceEvent.objects.for_chain(listing))
+
+
+def events_loaded(queryset) -> list[TraceEvent]:
+    """The events of ``queryset`` in recording order, each with ``loaded_items`` (with
+    their lots) and ``loaded_parents`` (id and hash of each event it follows), which
+    is what recomputing their hashes needs: three queries."""
     events = list(
-        TraceEvent.objects.for_chain(listing)
-        .select_related("location", "from_party", "to_party", "certification")
-        .order_by("id")
+        queryset.select_related(
+            "location", "from_party", "to_party", "certification"
+        ).order_by("id")
     )
     ids = [e.pk for e in events]
     items = defaultdict(list)
