@@ -316,16 +316,36 @@ def _log_problems(log, events: list, public_key) -> list[str]:
         )
     except (CheckpointError, TypeError) as error:
         return [f"The log checkpoint does not verify: {error}."]
-    problems = []
+    problems, proven = [], []
     for position, entry in enumerate(events, start=1):
-        problem = _inclusion_problem(entry, checkpoint)
-        if problem:
-            problems.append(f"Event {position}: {problem}")
-    return problems
+        found = _leaf_proof(entry)
+        if isinstance(found, str):
+            problems.append(f"Event {position}: {found}")
+        else:
+            proven.append((position, *found))
+    try:
+        # All at once: the proofs share their upper paths (see merkle.verify_inclusions).
+        merkle.verify_inclusions(
+            checkpoint.tree_size,
+            checkpoint.root_hash,
+            ((index, leaf, path) for _position, index, leaf, path in proven),
+        )
+    except (merkle.ProofError, ValueError):
+        for position, index, leaf, path in proven:
+            try:
+                merkle.verify_inclusion(
+                    index, checkpoint.tree_size, leaf, path, checkpoint.root_hash
+                )
+            except (merkle.ProofError, ValueError) as error:
+                problems.append(
+                    f"Event {position}: its inclusion proof does not verify ({error})."
+                )
+    return sorted(problems, key=lambda p: int(p.split()[1].rstrip(":")))
 
 
-def _inclusion_problem(entry, checkpoint) -> str:
-    """Why an event's leaf is not proven in the checkpoint's tree ("" if it is)."""
+def _leaf_proof(entry) -> tuple[int, bytes, list[bytes]] | str:
+    """An event's leaf index, leaf hash and inclusion proof, or why it has none that
+    stands for this event."""
     try:
         proof = entry["log"]
         leaf_text = proof["leaf"]
@@ -333,7 +353,8 @@ def _inclusion_problem(entry, checkpoint) -> str:
         event_id = entry["content"]["id"]
         index = proof["leaf_index"]
         path = [bytes.fromhex(p) for p in proof["inclusion_proof"]]
-    except (KeyError, TypeError, ValueError):
+        leaf_hash = merkle.leaf_hash(leaf_text.encode("utf-8"))
+    except (KeyError, TypeError, ValueError, AttributeError):
         return "it carries no well-formed leaf and inclusion proof."
     expected = {
         "kind": leaves.EVENT,
@@ -342,17 +363,9 @@ def _inclusion_problem(entry, checkpoint) -> str:
     }
     if not isinstance(leaf, dict) or any(leaf.get(k) != v for k, v in expected.items()):
         return "its log leaf names another record or hash."
-    try:
-        merkle.verify_inclusion(
-            index,
-            checkpoint.tree_size,
-            merkle.leaf_hash(leaf_text.encode("utf-8")),
-            path,
-            checkpoint.root_hash,
-        )
-    except (merkle.ProofError, ValueError) as error:
-        return f"its inclusion proof does not verify ({error})."
-    return ""
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        return "its leaf index is not a number."
+    return index, leaf_hash, path
 
 
 def _anchor_problem(payload: dict, chain_info: dict, events: list) -> str:

@@ -297,6 +297,52 @@ def verify_inclusion(
         raise ProofError("the proof does not lead to the root hash")
 
 
+def verify_inclusions(
+    size: int, root: bytes, items: Iterable[tuple[int, bytes, list[bytes]]]
+) -> None:
+    """Check many inclusion proofs ``(index, leaf hash, proof)`` against one tree.
+
+    The same checks as ``verify_inclusion`` for each, but the proofs of leaves of one
+    tree share their upper paths: once a proof has led to the root, the state of each
+    of its steps is remembered, and a later proof that reaches the same state (node,
+    hash so far) with the same remaining proof hashes holds without hashing further.
+    Raises ``ProofError`` naming the first leaf that fails.
+    """
+    _check_size(size)
+    _check_hashes(root)
+    proven: dict[tuple[int, int, int], tuple[bytes, list[bytes], int]] = {}
+    for index, leaf, proof in items:
+        _check_size(index)
+        if index >= size:
+            raise ProofError(f"leaf index {index} is not below the tree size {size}")
+        _check_hashes(leaf, *proof)
+        fn, sn, r, level = index, size - 1, leaf, 0
+        steps = []
+        done = False
+        for i, p in enumerate(proof):
+            seen = proven.get((level, fn, sn))
+            if seen is not None and seen[0] == r and seen[1][seen[2] :] == proof[i:]:
+                done = True
+                break
+            steps.append(((level, fn, sn), r, i))
+            if sn == 0:
+                raise ProofError(f"leaf {index}: the proof is longer than the tree")
+            if fn & 1 or fn == sn:
+                r = node_hash(p, r)
+                while not fn & 1 and fn:
+                    fn, sn, level = fn >> 1, sn >> 1, level + 1
+            else:
+                r = node_hash(r, p)
+            fn, sn, level = fn >> 1, sn >> 1, level + 1
+        if not done:
+            if sn != 0:
+                raise ProofError(f"leaf {index}: the proof is shorter than the tree")
+            if r != root:
+                raise ProofError(f"leaf {index}: the proof does not lead to the root")
+        for key, value, i in steps:
+            proven.setdefault(key, (value, proof, i))
+
+
 def verify_consistency(
     first: int,
     second: int,

@@ -311,3 +311,24 @@ def test_bad_input_is_refused():
         merkle.verify_inclusion(1, 1, merkle.leaf_hash(DATA[0]), [], ROOT_OF[1])
     with pytest.raises(ValueError):
         merkle.frontier_append([], 1, merkle.leaf_hash(b"x"))
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 8, 13, 20])
+def test_many_proofs_of_one_tree_verify_together_and_fail_alone(size):
+    items = [
+        (i, merkle.leaf_hash(DATA[i]), SMALL.inclusion_proof(i, size))
+        for i in range(size)
+    ]
+    merkle.verify_inclusions(size, ROOT_OF[size], items)
+    merkle.verify_inclusions(size, ROOT_OF[size], reversed(items))
+    # After good proofs whose paths it shares, a bad one still fails: a wrong leaf,
+    # a wrong element anywhere in its proof, a missing or an extra element.
+    for index, leaf, proof in items:
+        wrong_leaf = merkle.leaf_hash(b"another leaf")
+        bad = [
+            (index, wrong_leaf, proof),
+            *((index, leaf, wrong) for wrong in corrupted(proof, ROOT_OF[size])),
+        ]
+        for item in bad:
+            with pytest.raises(ProofError):
+                merkle.verify_inclusions(size, ROOT_OF[size], [*items, item])
