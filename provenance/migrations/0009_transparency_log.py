@@ -8,6 +8,7 @@ by when each record was written and all carry the time of this migration: the lo
 vouches for them from then on, as they are stored now.
 """
 
+import secrets
 from collections import defaultdict
 
 from django.db import migrations, models
@@ -145,6 +146,7 @@ def log_existing_records(apps, schema_editor):
     ):
         review = decision.review
         content = {
+            "nonce": secrets.token_hex(16),
             "id": decision.pk,
             "record": (
                 f"{review.content_type.app_label}.{review.content_type.model}"

@@ -323,6 +323,11 @@ def _audit_decisions(audit: LogAudit, decisions: list[_Leaf]) -> None:
     rows = ReviewEvent.objects.select_related("review__content_type").in_bulk(
         [leaf.object_id for leaf in decisions]
     )
+    nonces = dict(
+        LogLeaf.objects.filter(pk__in=[leaf.id for leaf in decisions]).values_list(
+            "id", "content"
+        )
+    )
     for leaf in decisions:
         decision = rows.get(leaf.object_id)
         if decision is None:
@@ -331,7 +336,9 @@ def _audit_decisions(audit: LogAudit, decisions: list[_Leaf]) -> None:
         review = decision.review
         record = f"{review.content_type.app_label}.{review.content_type.model}"
         current = leaves.decision_content(
-            decision, record=f"{record}/{review.object_id}"
+            decision,
+            record=f"{record}/{review.object_id}",
+            nonce=(nonces.get(leaf.id) or {}).get("nonce", ""),
         )
         if leaves.record_hash(current) != leaf.object_hash:
             audit.report(

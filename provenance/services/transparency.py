@@ -26,6 +26,7 @@ database (``settings.TOUCHSTONE_CHECKPOINT_FILE``).
 import json
 import logging
 import os
+import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,7 +123,9 @@ def log_ownership(*, certificate, event) -> LogLeaf:
 
 def log_decision(*, review_event, record) -> LogLeaf:
     """A claim moved through its verification workflow (``ReviewEvent``)."""
-    content = leaves.decision_content(review_event, record=record_label(record))
+    content = leaves.decision_content(
+        review_event, record=record_label(record), nonce=secrets.token_hex(16)
+    )
     return log_append(
         kind=leaves.DECISION,
         object_type=leaves.OBJECT_TYPES[leaves.DECISION],

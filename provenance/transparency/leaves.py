@@ -13,7 +13,8 @@ strings and integers) of::
 - ``object``: the record, as ``<type>/<id>``: ``trace_event/<id>``,
   ``certificate/<id>``, ``review_event/<id>``;
 - ``hash``: for an event, its chain hash (``provenance.hashing``); for the other kinds,
-  the SHA-256 of the canonical JSON of the record's content below;
+  the SHA-256 of the canonical JSON of the record's content below (a decision's
+  carries a random nonce, since its reason is not public);
 - ``recorded_at``: the server's time when the leaf was written, UTC, microseconds.
 
 The log stores the content each hash covers next to the leaf, so that when a record
@@ -105,10 +106,15 @@ def ownership_content(certificate, event) -> dict:
     }
 
 
-def decision_content(review_event, *, record: str) -> dict:
+def decision_content(review_event, *, record: str, nonce: str) -> dict:
     """One move of a claim's verification workflow: which claim (``record`` as
-    ``<app>.<model>/<id>``), which move, from and to which status, by whom, why, when."""
+    ``<app>.<model>/<id>``), which move, from and to which status, by whom, why, when.
+
+    The reason is not public, and most of the rest can be guessed: a random ``nonce``
+    (kept with the log's copy of the content) stops anyone from confirming a guessed
+    reason against the public hash."""
     return {
+        "nonce": nonce,
         "id": review_event.pk,
         "record": record,
         "action": review_event.action,

@@ -145,6 +145,7 @@ def test_a_leaf_is_rfc_8785_canonical_json():
 
 def test_record_contents_hash_as_rfc_8785_too():
     decision = {
+        "nonce": "9f" * 16,
         "id": 7,
         "record": "provenance.materiallot/3",
         "action": "reject",

@@ -122,6 +122,9 @@ def test_changes_of_owner_and_claim_decisions_are_appended(artisan, verifier):
     assert [d.content["action"] for d in decisions] == ["submit", "verify"]
     assert decisions[1].content["record"] == f"provenance.materiallot/{lot.pk}"
     assert decisions[1].content["actor"] == verifier.pk
+    # The reason is not public: a nonce keeps it from being confirmed by guessing.
+    nonces = {d.content["nonce"] for d in decisions}
+    assert len(nonces) == 2 and all(len(n) == 32 for n in nonces)
 
 
 def test_a_record_rolled_back_takes_its_leaf_with_it(artisan):
