@@ -8,7 +8,8 @@ DEV := DJANGO_DEBUG=1
 PYTEST_ARGS ?=
 
 .PHONY: venv run migrate seed test test-postgres lint format check clean \
-	bench-s bench-m bench-s-postgres bench-m-postgres bench-l-postgres race race-postgres
+	bench-s bench-m bench-s-postgres bench-m-postgres bench-l-postgres race race-postgres \
+	bench-log bench-log-postgres
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,5 +78,13 @@ race: venv
 race-postgres: venv
 	$(BIN)/python bench/race.py --database-url $(BENCH_PG)/ts_bench_race
 
+# The transparency log: queries per append at two tree sizes, verifying a 1,000-event
+# chain with its proofs, racing writers (bench/transparency.py).
+bench-log: venv
+	$(BIN)/python bench/transparency.py
+
+bench-log-postgres: venv
+	$(BIN)/python bench/transparency.py --database-url $(BENCH_PG)/ts_bench_log
+
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .local/checkpoints.log media staticfiles .pytest_cache .ruff_cache

@@ -4,7 +4,8 @@ Chains for a share of pieces are recorded through the provenance services (a pur
 a fabrication, a hallmarking), exactly as an artisan would record them. The 1,000-event
 chain for ``provenance_verify`` starts the same way and is then extended with repair
 events written in bulk, each hashed with ``provenance.hashing``'s ``event_content`` and
-``content_hash``; the generator checks that the finished chain verifies.
+``content_hash`` and appended to the transparency log; the generator checks that the
+finished chain verifies.
 
 Every function returns None when the provenance models are not in this build.
 """
@@ -160,6 +161,7 @@ def build_long_chain(generator, parties):
     from provenance.hashing import content_hash, event_content
     from provenance.models import ChainMembership, EventItem, EventLink, TraceEvent
     from provenance.services.chain import chain_anchor_refresh, provenance_verify
+    from provenance.services.transparency import log_event
 
     artisan = generator.artisans[0]
     now = timezone.now()
@@ -212,13 +214,11 @@ def build_long_chain(generator, parties):
             EventItem(event=event, role="subject", listing=listing) for event in events
         ]
         EventItem.objects.bulk_create(items, batch_size=500)
-        links, previous = [], head
+        links, contents, previous = [], [], head
         for event, item in zip(events, items, strict=True):
             links.append(EventLink(event=event, parent=previous))
-            event.hash = content_hash(
-                event_content(event, [item], [previous.hash]),
-                version=event.hash_version,
-            )
+            contents.append(event_content(event, [item], [previous.hash]))
+            event.hash = content_hash(contents[-1], version=event.hash_version)
             previous = event
         EventLink.objects.bulk_create(links, batch_size=500)
         ChainMembership.objects.bulk_create(
@@ -226,8 +226,11 @@ def build_long_chain(generator, parties):
             batch_size=500,
         )
         TraceEvent.objects.bulk_update(events, ["hash"], batch_size=500)
-        # Bulk inserts bypass the services, so anchor the chain's new head as they do.
+        # Bulk inserts bypass the services, so anchor the chain's new head and log
+        # each event in the transparency log as they do.
         chain_anchor_refresh(listing_ids=[listing.pk])
+        for event, content in zip(events, contents, strict=True):
+            log_event(event=event, content=content)
     result = provenance_verify(listing)
     if not result.ok:
         raise RuntimeError(f"the long benchmark chain does not verify: {result.reason}")
