@@ -225,6 +225,8 @@ AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 # Sign-ups per address, and password-reset emails per address and per email, per hour.
 SIGNUP_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_SIGNUP_LIMIT", "5"))
 PASSWORD_RESET_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_RESET_LIMIT", "3"))
+# Attempts to claim a piece with a hand-over code, per account an hour (3× per address).
+CLAIM_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_CLAIM_LIMIT", "10"))
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

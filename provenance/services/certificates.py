@@ -10,10 +10,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config import ratelimit
 from marketplace.catalogue.caching import catalogue_changed
 from provenance.models import Certificate, OwnershipHandover
 from provenance.models.certificates import CODE_ALPHABET, CODE_LENGTH
@@ -100,10 +102,22 @@ def ownership_handover_start(*, actor, certificate) -> str:
 
 
 @transaction.atomic
-def ownership_claim(*, actor, code: str) -> Certificate:
-    """The new owner claims the piece with the code; recorded as an ownership event."""
+def ownership_claim(*, actor, code: str, client_ip: str = "") -> Certificate:
+    """The new owner claims the piece with the code; recorded as an ownership event.
+
+    Attempts are limited per account and per client address
+    (``CLAIM_LIMIT_PER_HOUR``), so claim codes cannot be guessed by trying many."""
     if actor is None or not actor.is_authenticated:
         raise PermissionDenied("Log in to claim a piece.")
+    limit = settings.CLAIM_LIMIT_PER_HOUR
+    message = "Too many claim attempts: try again in an hour."
+    ratelimit.check(
+        "claim-user", str(actor.pk), limit=limit, window=3600, message=message
+    )
+    if client_ip:
+        ratelimit.check(
+            "claim-ip", client_ip, limit=limit * 3, window=3600, message=message
+        )
     handover = (
         OwnershipHandover.objects.select_for_update()
         .select_related("certificate__listing__artisan")
