@@ -225,6 +225,11 @@ AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 # Sign-ups per address, and password-reset emails per address and per email, per hour.
 SIGNUP_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_SIGNUP_LIMIT", "5"))
 PASSWORD_RESET_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_RESET_LIMIT", "3"))
+# An origin-chain event may be recorded at most this many days after it happened, so a
+# purchase cannot be backdated into a certification that has since expired.
+PROVENANCE_BACKDATE_DAYS = int(
+    os.environ.get("TOUCHSTONE_PROVENANCE_BACKDATE_DAYS", "365")
+)
 # Attempts to claim a piece with a hand-over code, per account an hour (3× per address).
 CLAIM_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_CLAIM_LIMIT", "10"))
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))

@@ -13,7 +13,7 @@ from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from provenance import signing
 from provenance.epcis import epcis_document
 from provenance.models import Certificate
-from provenance.pseudonyms import owner_pseudonym
+from provenance.pseudonyms import owner_shown
 from provenance.selectors.chain import certificate_get
 from provenance.services.certificates import (
     can_hand_over,
@@ -176,6 +176,6 @@ class CertificateViewSet(viewsets.GenericViewSet):
             {
                 "code": certificate.code,
                 "url": certificate.get_absolute_url(),
-                "owner": owner_pseudonym(certificate.owner),
+                "owner": owner_shown(certificate.owner_id, certificate.listing_id),
             }
         )

@@ -6,7 +6,7 @@ from its module (``provenance.services.chain``, ``.certificates``, ``.events``,
 depends on.
 """
 
-from provenance.pseudonyms import owner_pseudonym
+from provenance.pseudonyms import owner_commitment, owner_label
 
 from .certificates import (
     certificate_issue,
@@ -48,7 +48,8 @@ __all__ = [
     "evidence_add",
     "lot_purchase",
     "lot_transfer",
-    "owner_pseudonym",
+    "owner_commitment",
+    "owner_label",
     "ownership_claim",
     "ownership_handover_start",
     "party_create",

@@ -2,8 +2,8 @@
 
 A certificate sits above the chain it shows: the services here call the chain's
 (``provenance.services.chain``), never the other way round. The owner a certificate
-shows is a pseudonym (``owner_pseudonym``, from ``provenance.pseudonyms``, where the
-chain takes it too).
+shows is derived from a per-piece owner commitment (``provenance.pseudonyms``), which
+the chain records.
 """
 
 import hashlib
@@ -19,7 +19,6 @@ from config import ratelimit
 from marketplace.catalogue.caching import catalogue_changed
 from provenance.models import Certificate, OwnershipHandover
 from provenance.models.certificates import CODE_ALPHABET, CODE_LENGTH
-from provenance.pseudonyms import owner_pseudonym as owner_pseudonym
 from provenance.services.chain import chain_anchor_refresh, ownership_record
 
 HANDOVER_VALID_FOR = timedelta(days=14)

@@ -20,9 +20,10 @@ version; each event records the version it was hashed with.
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Sum
@@ -44,7 +45,7 @@ from provenance.models import (
     Party,
     TraceEvent,
 )
-from provenance.pseudonyms import owner_pseudonym, owner_pseudonym_of
+from provenance.pseudonyms import owner_commitment, recorded_owner_matches
 from provenance.services.verification import evidence_add
 from provenance.validators import check_fineness
 
@@ -141,6 +142,46 @@ def _ancestors(events, *, known: frozenset[int] = frozenset()) -> set[int]:
     return seen
 
 
+def backdating_limit() -> timedelta:
+    """How long before its recording an event may say it happened."""
+    return timedelta(days=settings.PROVENANCE_BACKDATE_DAYS)
+
+
+def _check_not_backdated(occurred_at: datetime) -> None:
+    earliest = timezone.now() - backdating_limit()
+    if occurred_at < earliest:
+        raise ValidationError(
+            {
+                "occurred_at": (
+                    f"An event can be recorded at most {settings.PROVENANCE_BACKDATE_DAYS} "
+                    f"days after it happened: {occurred_at:%d %b %Y} is before "
+                    f"{earliest:%d %b %Y}."
+                )
+            }
+        )
+
+
+def _dates_problem(event) -> str:
+    """What is wrong with an event's dates (format 2 records when it was written), or ""."""
+    if event.hash_version < 2:
+        return ""
+    if event.occurred_at < event.recorded_at - backdating_limit():
+        return (
+            f"its date (occurred_at {event.occurred_at:%Y-%m-%d}) is more than "
+            f"{settings.PROVENANCE_BACKDATE_DAYS} days before it was recorded "
+            f"({event.recorded_at:%Y-%m-%d})"
+        )
+    certification = event.certification
+    if certification is not None and not certification.is_valid_on(
+        event.occurred_at.astimezone(UTC).date()
+    ):
+        return (
+            f"its certification {certification} (valid_until) does not cover its date "
+            f"(occurred_at {event.occurred_at:%Y-%m-%d})"
+        )
+    return ""
+
+
 def _check_follows(occurred_at: datetime, parents) -> None:
     for parent in parents:
         if parent.occurred_at > occurred_at:
@@ -188,6 +229,7 @@ def _record(
 ) -> TraceEvent:
     """Write one event with its items and links, hash it, and add it to pieces' chains."""
     parents = list({p.pk: p for p in parents if p is not None}.values())
+    _check_not_backdated(occurred_at)
     _check_follows(occurred_at, parents)
     event = TraceEvent.objects.create(
         artisan=artisan,
@@ -613,7 +655,9 @@ def fabrication_record(
         process=(process or "fabrication")[:40],
         loss_grams=loss_grams.quantize(GRAM),
         note=note,
-        owner_pseudonym=owner_pseudonym(issued.owner) if issued else "",
+        owner_commitment=owner_commitment(issued.owner_id, listing.pk)
+        if issued
+        else "",
     )
 
 
@@ -709,7 +753,7 @@ def ownership_record(
         items=[(Role.SUBJECT, None, listing, None)],
         parents=[head] if head else [],
         pieces=[listing],
-        owner_pseudonym=owner_pseudonym(owner),
+        owner_commitment=owner_commitment(owner.pk, listing.pk),
     )
 
 
@@ -899,15 +943,18 @@ def verify_events(events: list[TraceEvent]) -> ChainVerification:
                 event,
                 "its stored content no longer matches its hash",
             )
+        problem = _dates_problem(event)
+        if problem:
+            return ChainVerification(False, len(events), event, problem)
     return ChainVerification(True, len(events), None, "")
 
 
-def _recorded_owner(events: list[TraceEvent]) -> tuple[TraceEvent | None, str]:
+def recorded_owner(events: list[TraceEvent]) -> tuple[TraceEvent | None, str]:
     """The latest event that records an owner (an ownership event, or the making of a
     piece issued to its buyer), and the owner it records; (None, "") when none does."""
     for event in reversed(events):
-        if event.owner_pseudonym:
-            return event, event.owner_pseudonym
+        if event.owner_commitment:
+            return event, event.owner_commitment
     return None, ""
 
 
@@ -948,9 +995,14 @@ def verify_chain(events: list[TraceEvent], certificate=None) -> ChainVerificatio
             events[-1],
             "the newest event is not the recorded head of the chain",
         )
-    link, recorded = _recorded_owner(events)
-    shown = owner_pseudonym_of(certificate.owner_id)
-    if shown != recorded:
+    link, recorded = recorded_owner(events)
+    if recorded or certificate.owner_id is not None:
+        matches = recorded_owner_matches(
+            recorded, certificate.owner_id, certificate.listing_id
+        )
+    else:
+        matches = True
+    if not matches:
         if link is None:
             reason = "the certificate names an owner that no ownership event records"
         else:
@@ -1000,6 +1052,12 @@ class MetalShare:
     @property
     def fully_recycled(self) -> bool:
         return self.fine_grams > 0 and self.recycled_fine_grams == self.fine_grams
+
+    @property
+    def verified(self) -> bool:
+        """Every lot the share comes from is verified: only then may a page present
+        the share as verified; otherwise it is the maker's declaration."""
+        return bool(self.sources) and all(lot.is_verified for lot, _ in self.sources)
 
 
 def recycled_shares(listing, events: list[TraceEvent]) -> dict[str, MetalShare]:

@@ -11,18 +11,20 @@ from provenance.hashing import (
     event_content,
     hash_format,
 )
-from provenance.pseudonyms import owner_pseudonym_of
+from provenance.pseudonyms import owner_label, owner_recorded_value
 from provenance.services.certificates import certificate_record_verification
 from provenance.services.chain import (
     ChainVerification,
     chain_events,
+    recorded_owner,
     recycled_shares,
     verify_chain,
 )
 
 EXPORT_TYPE = "TouchstoneCertificate"
-# 2: the chain's recorded head, length and owner; 3: each event's hash format version.
-EXPORT_VERSION = 3
+# 2: the chain's recorded head, length and owner; 3: each event's hash format version;
+# 4: the owner as a per-piece commitment, with the label pages show.
+EXPORT_VERSION = 4
 
 
 @dataclass
@@ -33,11 +35,17 @@ class CertificateView:
     events: list
     verification: ChainVerification
     shares: dict
-    owner: str
+    # What the chain should record for the current owner (their commitment).
+    owner_commitment: str
 
     @property
     def listing(self):
         return self.certificate.listing
+
+    @property
+    def owner(self) -> str:
+        """The current owner's label, as pages show it."""
+        return owner_label(self.owner_commitment)
 
 
 def certificate_view(certificate) -> CertificateView:
@@ -51,7 +59,11 @@ def certificate_view(certificate) -> CertificateView:
         events=events,
         verification=verification,
         shares=recycled_shares(listing, events),
-        owner=owner_pseudonym_of(certificate.owner_id),
+        owner_commitment=owner_recorded_value(
+            certificate.owner_id, listing.pk, recorded_owner(events)[1]
+        )
+        if certificate.owner_id
+        else "",
     )
 
 
@@ -132,6 +144,7 @@ def certificate_payload(view: CertificateView) -> dict:
             for metal, share in sorted(view.shares.items())
         },
         "owner": view.owner,
+        "owner_commitment": view.owner_commitment,
         "chain": {
             "verified": view.verification.ok,
             "checked": view.verification.checked,
@@ -273,6 +286,12 @@ def _anchor_problem(payload: dict, chain_info: dict, events: list) -> str:
         ),
         "",
     )
-    if (payload.get("owner") or "") != (recorded or ""):
+    if payload.get("version", 1) < 4:
+        shown = payload.get("owner") or ""
+    else:
+        shown = payload.get("owner_commitment") or ""
+        if (payload.get("owner") or "") != owner_label(shown):
+            return "The owner's label is not the one its commitment gives."
+    if shown != (recorded or ""):
         return "The owner shown is not the owner the chain's ownership link records."
     return ""

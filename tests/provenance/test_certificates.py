@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from provenance import services, signing
 from provenance.models import Certificate, OwnershipHandover, TraceEvent
-from provenance.services.certificates import owner_pseudonym
+from provenance.pseudonyms import owner_commitment, owner_label
 from tests import factories
 from tests.conftest import api_client_for
 
@@ -306,10 +306,10 @@ def test_hand_over_and_claim_records_an_ownership_event(client, artisan, piece, 
     certificate.refresh_from_db()
     assert certificate.owner == buyer
     event = TraceEvent.objects.for_chain(listing).get(kind="ownership")
-    assert event.owner_pseudonym == owner_pseudonym(buyer)
+    assert event.owner_commitment == owner_commitment(buyer.pk, listing.pk)
     assert services.provenance_verify(listing).ok
     page = client.get(certificate.get_absolute_url()).content.decode()
-    assert owner_pseudonym(buyer) in page
+    assert owner_label(event.owner_commitment) in page
     assert buyer.username not in page
 
 
@@ -381,7 +381,7 @@ def test_hand_over_and_claim_over_the_api(artisan, piece, buyer, api_client):
     assert bad.status_code == 400 and "code" in bad.json()
     good = api_client_for(buyer).post(claim, {"code": code}, format="json")
     assert good.status_code == 200
-    assert good.json()["owner"] == owner_pseudonym(buyer)
+    assert good.json()["owner"] == owner_label(owner_commitment(buyer.pk, listing.pk))
     again = api_client_for(buyer).post(claim, {"code": code}, format="json")
     assert again.status_code == 400
 
@@ -415,11 +415,18 @@ def test_hand_over_and_claim_in_the_browser_pages(client, artisan, piece, buyer)
     assert certificate.owner == buyer
 
 
-def test_pseudonyms_are_stable_and_never_the_username(buyer):
-    assert owner_pseudonym(buyer) == owner_pseudonym(buyer)
-    assert owner_pseudonym(buyer).startswith("Owner #")
-    assert buyer.username not in owner_pseudonym(buyer)
-    assert owner_pseudonym(buyer) != owner_pseudonym(factories.UserFactory())
+def test_owner_commitments_are_per_piece_full_length_and_never_the_username(buyer):
+    other = factories.UserFactory()
+    first, second = factories.ListingFactory(), factories.ListingFactory()
+    commitment = owner_commitment(buyer.pk, first.pk)
+    assert commitment == owner_commitment(buyer.pk, first.pk)
+    assert len(commitment) == 64 and int(commitment, 16) >= 0  # 256 bits
+    # Unlinkable: the same buyer's pieces carry unrelated commitments and labels.
+    assert commitment != owner_commitment(buyer.pk, second.pk)
+    assert owner_label(commitment) != owner_label(owner_commitment(buyer.pk, second.pk))
+    assert commitment != owner_commitment(other.pk, first.pk)
+    assert buyer.username not in owner_label(commitment)
+    assert owner_label(commitment).startswith("Owner ")
 
 
 def test_decimal_masses_are_hashed_with_fixed_formatting(artisan):

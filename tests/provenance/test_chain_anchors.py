@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from provenance import services, signing
 from provenance.models import Certificate, Party, TraceEvent
-from provenance.services.certificates import owner_pseudonym
+from provenance.pseudonyms import owner_commitment, owner_label
 from provenance.services.exports import (
     certificate_payload,
     certificate_view,
@@ -101,7 +101,7 @@ def test_a_raw_sql_change_of_the_owner_after_a_claim_names_the_ownership_link(
     )
     services.ownership_claim(actor=user, code=code)
     assert services.provenance_verify(listing).ok
-    assert owner_pseudonym(user) in _page(client, listing)
+    assert owner_label(owner_commitment(user.pk, listing.pk)) in _page(client, listing)
     _raw(
         "UPDATE provenance_certificate SET owner_id = %s WHERE id = %s",
         [other_user.pk, certificate.pk],
@@ -188,7 +188,8 @@ def test_an_export_whose_owner_differs_from_the_chain_is_rejected(piece, other_u
     listing, _lot = piece
     certificate = Certificate.objects.get(listing=listing)
     payload = certificate_payload(certificate_view(certificate))
-    payload["owner"] = owner_pseudonym(other_user)
+    payload["owner_commitment"] = owner_commitment(other_user.pk, listing.pk)
+    payload["owner"] = owner_label(payload["owner_commitment"])
     check = verify_export(signing.sign(payload), signing.private_key().public_key())
     assert not check.ok
     assert "ownership link" in " ".join(check.problems)
