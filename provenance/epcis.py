@@ -29,6 +29,7 @@ EVENT_TYPES = {
     Kind.OWNERSHIP: "TransactionEvent",
     Kind.REPAIR: "ObjectEvent",
     Kind.CORRECTION: "ObjectEvent",
+    Kind.CLAIMS: "ObjectEvent",
 }
 
 

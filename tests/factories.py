@@ -83,9 +83,15 @@ class MakerMarkFactory(factory.django.DjangoModelFactory):
 
 
 def verified(record):
-    """Mark a claim verified directly (test set-up only; the service is tested on its own)."""
-    record.verification_status = "verified"
-    record.save(update_fields=["verification_status"])  # signals keep caches exact
+    """A claim submitted by its owner and verified by a verifier, through the services
+    (so that its decision is recorded, as a certificate's verification expects)."""
+    from provenance.services.verification import claim_transition
+
+    if record.verification_status != "submitted":
+        claim_transition(
+            record=record, actor=record.verification_owner, action="submit"
+        )
+    claim_transition(record=record, actor=VerifierFactory(), action="verify")
     record.refresh_from_db()
     return record
 

@@ -286,6 +286,7 @@ class TraceEvent(Verifiable):
         OWNERSHIP = "ownership", "Sale or change of owner"
         REPAIR = "repair", "Repair"
         CORRECTION = "correction", "Correction"
+        CLAIMS = "claims", "Claims on the certificate"
 
     class BizStep(models.TextChoices):
         # CBV 2.0 business steps.

@@ -19,7 +19,11 @@ from config import ratelimit
 from marketplace.catalogue.caching import catalogue_changed
 from provenance.models import Certificate, OwnershipHandover
 from provenance.models.certificates import CODE_ALPHABET, CODE_LENGTH
-from provenance.services.chain import chain_anchor_refresh, ownership_record
+from provenance.services.chain import (
+    chain_anchor_refresh,
+    ownership_record,
+    piece_claims_record,
+)
 
 HANDOVER_VALID_FOR = timedelta(days=14)
 CLAIM_CODE_LENGTH = 12
@@ -43,6 +47,7 @@ def certificate_issue(*, listing, owner=None) -> Certificate:
                 )
             # The chain may already exist (a piece made before its certificate).
             chain_anchor_refresh(listing_ids=[listing.pk])
+            piece_claims_record(listing=listing, reason="The certificate was issued.")
             certificate.refresh_from_db(fields=["chain_head", "chain_length"])
             return certificate
         except IntegrityError:

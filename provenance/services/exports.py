@@ -19,6 +19,7 @@ from provenance.services.chain import (
     recorded_owner,
     recycled_shares,
     verify_chain,
+    verify_claims,
 )
 
 EXPORT_TYPE = "TouchstoneCertificate"
@@ -53,6 +54,8 @@ def certificate_view(certificate) -> CertificateView:
     listing = certificate.listing
     events = chain_events(listing)
     verification = verify_chain(events, certificate)
+    if verification.ok:
+        verification = verify_claims(listing, events) or verification
     certificate_record_verification(certificate=certificate, ok=verification.ok)
     return CertificateView(
         certificate=certificate,

@@ -18,6 +18,7 @@ from config.documents import sanitise_pdf
 from config.images import MAX_UPLOAD_BYTES, process_image_upload
 from marketplace.accounts.roles import is_verifier
 from provenance.models import Evidence, Review, ReviewEvent, VerificationStatus
+from provenance.signals import piece_claims_changed
 
 S = VerificationStatus
 
@@ -253,4 +254,7 @@ def evidence_add(*, record, actor, uploaded, description: str = "") -> Evidence:
     if not record.has_evidence:
         type(record).objects.filter(pk=record.pk).update(has_evidence=True)
         record.has_evidence = True
+    piece_claims_changed.send(
+        sender=type(record), record=record, actor=actor, reason="Evidence was added."
+    )
     return evidence

@@ -47,7 +47,8 @@ def _long_chain(artisan, listing, count: int):
 def test_an_untouched_chain_verifies(piece):
     listing, _lot = piece
     result = services.provenance_verify(listing)
-    assert (result.ok, result.checked, result.first_broken) == (True, 3, None)
+    # Origin, transfer, making, and the claims recorded with the certificate.
+    assert (result.ok, result.checked, result.first_broken) == (True, 4, None)
 
 
 def test_a_raw_sql_edit_of_an_event_breaks_verification_at_that_event(piece):
@@ -114,6 +115,7 @@ def test_anyone_can_open_the_certificate_and_see_what_it_shows(client, piece, ar
     listing, _lot = piece
     factories.MakerMarkFactory(artisan=artisan, text="KB")
     factories.HallmarkRecordFactory(listing=listing, date_letter="z")
+    services.piece_claims_record(listing=listing, reason="A hallmark was recorded.")
     response = client.get(
         reverse("provenance:certificate-detail", args=[listing.certificate.code])
     )
@@ -153,7 +155,7 @@ def test_the_certificate_page_uses_queries_independent_of_chain_length(
     with django_assert_max_num_queries(14) as short:
         assert client.get(url).status_code == 200
     _long_chain(artisan, listing, 47)
-    assert TraceEvent.objects.for_chain(listing).count() == 50
+    assert TraceEvent.objects.for_chain(listing).count() == 51
     with django_assert_max_num_queries(len(short.captured_queries)) as long:
         response = client.get(url)
     assert response.status_code == 200
@@ -170,7 +172,7 @@ def test_the_export_api_uses_queries_independent_of_chain_length(
         response = client.get(
             reverse("api:certificate-detail", args=[listing.certificate.code])
         )
-    assert len(response.json()["payload"]["events"]) == 50
+    assert len(response.json()["payload"]["events"]) == 51
 
 
 # --- Signed export ----------------------------------------------------------------------
@@ -271,8 +273,9 @@ def test_the_epcis_export_is_an_epcis_2_document(client, artisan, piece):
         "TransactionEvent",
         "TransformationEvent",
         "ObjectEvent",
+        "ObjectEvent",
     ]
-    origin, transfer, transformation, assay = events
+    origin, transfer, transformation, _claims, assay = events
     for event in events:
         assert event["eventTime"].endswith("Z")
         assert event["eventTimeZoneOffset"] == "+00:00"

@@ -163,7 +163,7 @@ def test_every_recorded_event_names_format_2_which_adds_the_recording_time(
     office = factories.PartyFactory(kind="assay_office")
     piece_hallmark(actor=artisan.user, listing=listing, assay_office=office)
     events = chain_events(listing)
-    assert [e.hash_version for e in events] == [2, 2, 2, 2]
+    assert [e.hash_version for e in events] == [2, 2, 2, 2, 2]
     for event in events:
         content = content_v2(
             event, event.loaded_items, [h for _p, h in event.loaded_parents]
@@ -186,7 +186,7 @@ def test_verification_recomputes_each_hash_in_the_format_its_event_records(
     piece, format_3
 ):
     listing, _lot = piece
-    head = TraceEvent.objects.get(kind="transformation")
+    head = TraceEvent.objects.latest("id")
     new_hash = _rehash_in(listing, head, 3)
     assert new_hash != head.hash
     # A chain of format-2 events and a format-3 head verifies: each in its own format.
@@ -253,21 +253,21 @@ def test_the_signed_export_names_each_events_hash_format(piece):
     listing, _lot = piece
     payload = _payload(listing)
     assert payload["version"] == 4
-    assert [e["hash_version"] for e in payload["events"]] == [2, 2, 2]
+    assert [e["hash_version"] for e in payload["events"]] == [2, 2, 2, 2]
     key = signing.private_key().public_key()
     assert verify_export(signing.sign(payload), key).ok
 
 
 def test_the_offline_check_uses_the_version_each_event_names(piece, format_3):
     listing, _lot = piece
-    _rehash_in(listing, TraceEvent.objects.get(kind="transformation"), 3)
+    _rehash_in(listing, TraceEvent.objects.latest("id"), 3)
     payload = _payload(listing)
-    assert [e["hash_version"] for e in payload["events"]] == [2, 2, 3]
+    assert [e["hash_version"] for e in payload["events"]] == [2, 2, 2, 3]
     key = signing.private_key().public_key()
     assert verify_export(signing.sign(payload), key).ok
     payload["events"][-1]["hash_version"] = 2
     check = verify_export(signing.sign(payload), key)
-    assert not check.ok and "Event 3" in " ".join(check.problems)
+    assert not check.ok and "Event 4" in " ".join(check.problems)
 
 
 def test_an_export_naming_an_unknown_version_is_rejected_not_crashed_on(piece):
@@ -296,7 +296,7 @@ def test_the_epcis_export_names_each_events_hash_format(client, piece):
     )
     assert response.status_code == 200
     events = response.json()["epcisBody"]["eventList"]
-    assert len(events) == 3
+    assert len(events) == 4
     assert all(event["touchstone:hashVersion"] == 2 for event in events)
 
 
@@ -319,7 +319,7 @@ def test_a_chain_with_an_unknown_version_still_exports_and_fails_offline(client,
     document = response.json()
     chain = document["payload"]["chain"]
     assert chain["verified"] is False and chain["first_broken"] == fabrication.hash
-    assert document["payload"]["events"][-1]["hash_version"] == 99
+    assert document["payload"]["events"][2]["hash_version"] == 99
     check = verify_export(document, signing.private_key().public_key())
     assert check.signature_ok and not check.chain_ok
     assert "Event 3" in " ".join(check.problems)
