@@ -30,7 +30,12 @@ SIGNED_CERTIFICATE = OpenApiResponse(
     ),
 )
 EPCIS_DOCUMENT = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="An EPCIS 2.0 JSON-LD `EPCISDocument`."
+    OpenApiTypes.OBJECT,
+    description=(
+        "An EPCIS 2.0 JSON-LD `EPCISDocument`: each `eventID` is the event's CBV 2.0 "
+        "event hash ID, `touchstone:chainHash` its Touchstone chain hash, and "
+        "`touchstone:chainVerified` says whether the chain verified."
+    ),
 )
 
 
@@ -102,7 +107,7 @@ class CertificateViewSet(viewsets.GenericViewSet):
     def epcis(self, request, code=None):
         """The piece's events as an EPCIS 2.0 JSON-LD document."""
         view = certificate_view(self.get_object())
-        return Response(epcis_document(view.events))
+        return Response(epcis_document(view.events, view.verification))
 
     @extend_schema(responses={200: PublicKeySerializer, 503: DETAIL_ERROR}, auth=[])
     @action(detail=False, methods=["get"], url_path="public-key")

@@ -289,7 +289,8 @@ class TraceEvent(Verifiable):
         CLAIMS = "claims", "Claims on the certificate"
 
     class BizStep(models.TextChoices):
-        # CBV 2.0 business steps.
+        # The business step as recorded; provenance.epcis exports each as a CBV 2.0
+        # term, or as a URI of Touchstone's own where CBV has none.
         COMMISSIONING = "commissioning", "Commissioning"
         SHIPPING = "shipping", "Shipping"
         RECEIVING = "receiving", "Receiving"

@@ -270,7 +270,7 @@ def test_the_epcis_export_is_an_epcis_2_document(client, artisan, piece):
     events = document["epcisBody"]["eventList"]
     assert [e["type"] for e in events] == [
         "ObjectEvent",
-        "TransactionEvent",
+        "ObjectEvent",
         "TransformationEvent",
         "ObjectEvent",
         "ObjectEvent",
@@ -280,10 +280,12 @@ def test_the_epcis_export_is_an_epcis_2_document(client, artisan, piece):
         assert event["eventTime"].endswith("Z")
         assert event["eventTimeZoneOffset"] == "+00:00"
         assert event["eventID"].startswith("ni:///sha-256;")
+        assert event["eventID"].endswith("?ver=CBV2.0")
     assert origin["bizStep"] == "commissioning" and origin["action"] == "ADD"
     assert origin["quantityList"][0]["uom"] == "GRM"
-    assert transfer["bizTransactionList"] and transfer["destinationList"]
-    assert transformation["bizStep"] == "transforming"
+    assert transfer["bizStep"] == "receiving"
+    assert transfer["sourceList"] and transfer["destinationList"]
+    assert transformation["bizStep"] == "assembling"
     assert transformation["inputQuantityList"] == [
         {"epcClass": f"urn:touchstone:lot:{_lot.pk}", "quantity": 8.9, "uom": "GRM"}
     ]
