@@ -56,10 +56,15 @@ BIZ_STEPS = {
     BizStep.REPAIRING: "repairing",
     BizStep.OTHER: "other",
 }
-CORRECTING = f"{TOUCHSTONE_NS}bizstep/correcting"
+# Kinds of event CBV 2.0 has no business step for: steps of our own.
+OWN_BIZ_STEPS = {
+    Kind.CORRECTION: f"{TOUCHSTONE_NS}bizstep/correcting",
+    # What the certificate claims (metals, stones, hallmarks, evidence), recorded.
+    Kind.CLAIMS: f"{TOUCHSTONE_NS}bizstep/recording_claims",
+}
 
-# The CBV 2.0 disposition of the objects after each kind of event (a repair or a
-# correction says nothing about it).
+# The CBV 2.0 disposition of the objects after each kind of event (a repair, a
+# correction or a record of claims says nothing about it).
 DISPOSITIONS = {
     Kind.ORIGIN: "active",
     Kind.TRANSFORMATION: "active",
@@ -90,10 +95,6 @@ def location_id(party) -> str:
     return f"{TOUCHSTONE_NS}locations/{party.pk}"
 
 
-def _time(moment) -> str:
-    return canonical_time(moment)
-
-
 def _quantity(item) -> dict:
     element = {"epcClass": lot_class(item.lot)}
     if item.grams is not None:
@@ -103,8 +104,8 @@ def _quantity(item) -> dict:
 
 
 def _biz_step(event: TraceEvent) -> str:
-    if event.kind == Kind.CORRECTION:
-        return CORRECTING
+    if event.kind in OWN_BIZ_STEPS:
+        return OWN_BIZ_STEPS[event.kind]
     return BIZ_STEPS.get(event.biz_step, f"{TOUCHSTONE_NS}bizstep/{event.biz_step}")
 
 
@@ -137,10 +138,10 @@ def _event(event: TraceEvent, hashes: dict[int, str]) -> dict:
     lots = [i for i in event.loaded_items if i.lot_id]
     pieces = [i for i in event.loaded_items if i.listing_id]
     data = {
-        "type": EVENT_TYPES[kind],
-        "eventTime": _time(event.occurred_at),
+        "type": EVENT_TYPES.get(kind, "ObjectEvent"),
+        "eventTime": canonical_time(event.occurred_at),
         "eventTimeZoneOffset": "+00:00",
-        "recordTime": _time(event.recorded_at),
+        "recordTime": canonical_time(event.recorded_at),
     }
     if kind == Kind.TRANSFORMATION:
         data["inputQuantityList"] = [_quantity(i) for i in lots if i.role == Role.INPUT]
@@ -219,7 +220,7 @@ def epcis_document(events: list[TraceEvent], verification=None) -> dict:
         "@context": [EPCIS_CONTEXT, dict(NAMESPACES)],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
-        "creationDate": _time(timezone.now()),
+        "creationDate": canonical_time(timezone.now()),
     }
     if verification is not None:
         document["touchstone:chainVerified"] = verification.ok

@@ -15,7 +15,13 @@ from jsonschema.validators import validator_for
 
 from marketplace.demo import seed
 from provenance import services
-from provenance.epcis import NAMESPACES, TOUCHSTONE_NS, epcis_events
+from provenance.epcis import (
+    EVENT_TYPES,
+    NAMESPACES,
+    TOUCHSTONE_NS,
+    _biz_step,
+    epcis_events,
+)
 from provenance.epcis_hash import event_hash_id
 from provenance.models import Certificate, TraceEvent
 from tests import factories
@@ -136,6 +142,14 @@ def test_every_demo_export_validates_against_gs1s_schema(validator, demo_exports
     assert kinds >= {"origin", "transfer", "transformation", "assay", "ownership"}
 
 
+def test_every_kind_of_event_has_an_epcis_type_and_a_business_step():
+    assert set(EVENT_TYPES) == set(TraceEvent.Kind)
+    for kind in TraceEvent.Kind:
+        event = TraceEvent(kind=kind, biz_step=TraceEvent.BizStep.OTHER)
+        step = _biz_step(event)
+        assert step in CBV_BIZ_STEPS or step.startswith(f"{TOUCHSTONE_NS}bizstep/")
+
+
 def test_every_demo_event_id_is_its_cbv_event_hash(demo_exports):
     for document, _ok in demo_exports.values():
         assert document["@context"][1] == NAMESPACES
@@ -192,7 +206,12 @@ def test_a_pieces_export_maps_each_step_to_cbv(client, artisan, piece, validator
     services.piece_hallmark(actor=artisan.user, listing=listing, assay_office=office)
     document = _epcis(client, listing)
     assert not _errors(validator, document)
-    origin, receipt, making, assay = document["epcisBody"]["eventList"]
+    exported = document["epcisBody"]["eventList"]
+    by_kind = {e["touchstone:kind"]: e for e in exported}
+    origin, receipt, making, assay, claims = (
+        by_kind[kind]
+        for kind in ("origin", "transfer", "transformation", "assay", "claims")
+    )
     assert (origin["type"], origin["action"]) == ("ObjectEvent", "ADD")
     assert (origin["bizStep"], origin["disposition"]) == ("commissioning", "active")
     assert (receipt["bizStep"], receipt["disposition"]) == ("receiving", "in_progress")
@@ -209,11 +228,11 @@ def test_a_pieces_export_maps_each_step_to_cbv(client, artisan, piece, validator
     assert making["touchstone:lossGrams"] == 0.4
     assert (assay["bizStep"], assay["disposition"]) == ("inspecting", "conformant")
     assert assay["readPoint"] == {"id": f"{TOUCHSTONE_NS}locations/{office.pk}"}
+    assert claims["bizStep"] == f"{TOUCHSTONE_NS}bizstep/recording_claims"
     stored = {e.hash for e in TraceEvent.objects.all()}
-    assert {e["touchstone:chainHash"] for e in (origin, receipt, making, assay)} == (
-        stored
-    )
-    assert assay["touchstone:previous"] == [making["touchstone:chainHash"]]
+    assert {e["touchstone:chainHash"] for e in exported} == stored
+    before = exported[exported.index(assay) - 1]
+    assert assay["touchstone:previous"] == [before["touchstone:chainHash"]]
     assert document["touchstone:chainVerified"] is True
     assert "touchstone:chainProblem" not in document
     assert document["@context"][1] == {"touchstone": TOUCHSTONE_NS}
