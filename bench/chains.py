@@ -58,7 +58,8 @@ def _record_piece(listing, parties, rng, *, now):
     from provenance.services.events import piece_fabricate
 
     actor = listing.artisan.user
-    start = now - timedelta(days=rng.randint(40, 700))
+    # Within the backdating window (PROVENANCE_BACKDATE_DAYS): events recorded today.
+    start = now - timedelta(days=rng.randint(40, 330))
     inputs, loss = [], Decimal("0")
     for component in listing.metals.all():
         recycled = rng.random() < 0.6
@@ -189,7 +190,7 @@ def build_long_chain(generator, parties):
         listing = Listing.objects.select_related("artisan__user").get(pk=listing.pk)
         # Purchase (2 events), fabrication and hallmarking through the services ...
         rng = random.Random("long-chain")
-        _record_piece(listing, parties, rng, now=now - timedelta(days=1000 - 700))
+        _record_piece(listing, parties, rng, now=now)
         head = TraceEvent.objects.for_chain(listing).order_by("-id").first()
         existing = TraceEvent.objects.for_chain(listing).count()
         # ... then repairs, one a day, appended in bulk with the services' hashing.
