@@ -369,6 +369,9 @@ def catalogue_listing(**kwargs):
 
 
 class PartyFactory(factory.django.DjangoModelFactory):
+    """An outside party Touchstone has verified: offered to every artisan. An artisan's
+    own proposal goes through ``party_create``."""
+
     class Meta:
         model = "provenance.Party"
 
@@ -376,6 +379,8 @@ class PartyFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Bullion Supplier {n}")
     country = "GB"
     place = "Birmingham"
+    verification_status = "verified"
+    verified_at = factory.LazyFunction(timezone.now)
 
 
 class CertificationFactory(factory.django.DjangoModelFactory):
