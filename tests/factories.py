@@ -370,7 +370,7 @@ def catalogue_listing(**kwargs):
 
 class PartyFactory(factory.django.DjangoModelFactory):
     """An outside party Touchstone has verified: offered to every artisan. An artisan's
-    own proposal goes through ``party_create``."""
+    own proposal goes through ``party_create`` (see ``proposed_party``)."""
 
     class Meta:
         model = "provenance.Party"
@@ -381,6 +381,15 @@ class PartyFactory(factory.django.DjangoModelFactory):
     place = "Birmingham"
     verification_status = "verified"
     verified_at = factory.LazyFunction(timezone.now)
+
+
+def proposed_party(artisan, **fields):
+    """A party ``artisan`` proposed through the service: submitted, theirs alone."""
+    from provenance.services import party_create
+
+    fields.setdefault("kind", "refiner")
+    fields.setdefault("name", f"Proposed Refinery {artisan.pk}")
+    return party_create(actor=artisan.user, **fields)
 
 
 class CertificationFactory(factory.django.DjangoModelFactory):

@@ -8,6 +8,8 @@ Rules enforced here (each has a service test):
 - mass balance per metal, within ``MASS_TOLERANCE``; a lot is never allocated beyond
   its mass;
 - a certification must be valid on the date of the event it supports;
+- a record names only parties available to its artisan: verified outside parties,
+  the ones the artisan proposed, and their own workshop (``Party.objects.available_to``);
 - events are append-only: there is no update or delete here; a mistake is answered by a
   ``correction`` event that references the event it corrects.
 
@@ -45,7 +47,7 @@ from provenance.models import (
     TraceEvent,
 )
 from provenance.pseudonyms import owner_pseudonym, owner_pseudonym_of
-from provenance.services.verification import evidence_add
+from provenance.services.verification import claim_submit, evidence_add
 from provenance.validators import check_fineness
 
 Kind = TraceEvent.Kind
@@ -103,6 +105,21 @@ def _artisan_of(actor):
     if actor is None or not is_artisan(actor):
         raise PermissionDenied("Only an artisan can record provenance.")
     return actor.artisan_profile
+
+
+def _check_party(party: Party | None, artisan, field: str) -> None:
+    """A record names only parties available to its artisan (``available_to``): never
+    another artisan's party that no verifier has accepted."""
+    if party is None:
+        return
+    if not Party.objects.available_to(artisan).filter(pk=party.pk).exists():
+        raise ValidationError(
+            {
+                field: (
+                    "Choose a party Touchstone has verified, or one you added yourself."
+                )
+            }
+        )
 
 
 def _lot_head(lot: MaterialLot) -> TraceEvent | None:
@@ -305,7 +322,11 @@ def party_create(
     place: str = "",
     registry_identifier: str = "",
 ) -> Party:
-    """Add an outside organisation (mine, refiner, supplier, assay office...) to the chain."""
+    """Propose an outside organisation (mine, refiner, supplier, assay office...).
+
+    It is sent to the verifiers at once: until one accepts it, only the artisan who
+    proposed it may name it; once verified, every artisan is offered it.
+    """
     _artisan_of(actor)
     if kind == Party.Kind.WORKSHOP:
         raise ValidationError(
@@ -326,6 +347,8 @@ def party_create(
     )
     party.full_clean()
     party.save()
+    claim_submit(record=party, actor=actor)
+    party.refresh_from_db()
     return party
 
 
@@ -356,6 +379,8 @@ def lot_purchase(
     occurred_at = _now_or(purchased_at)
     if supplier.kind == Party.Kind.WORKSHOP and supplier.artisan_id == artisan.pk:
         raise ValidationError({"supplier": "Choose who sold you the material."})
+    _check_party(supplier, artisan, "supplier")
+    _check_party(origin_party, artisan, "origin_party")
     if mass_grams is None or mass_grams <= 0:
         raise ValidationError({"mass_grams": "The mass must be more than 0 g."})
     if material == MaterialLot.Material.METAL:
@@ -436,6 +461,7 @@ def lot_transfer(
     lot = MaterialLot.objects.select_for_update().get(pk=lot.pk)
     _check_custodian(lot, artisan)
     occurred_at = _now_or(occurred_at)
+    _check_party(to_party, artisan, "to_party")
     if to_party.pk == lot.custodian_id:
         raise ValidationError({"to_party": "The lot is already held by this party."})
     remaining = _remaining(lot)
@@ -647,6 +673,7 @@ def piece_hallmark(
     head = _require_chain(listing, artisan)
     if assay_office.kind != Party.Kind.ASSAY_OFFICE:
         raise ValidationError({"assay_office": "Choose an assay office."})
+    _check_party(assay_office, artisan, "assay_office")
     if hallmark is not None and hallmark.listing_id != listing.pk:
         raise ValidationError({"hallmark": "Choose a hallmark record of this piece."})
     return _record(
@@ -730,6 +757,7 @@ def certification_create(
 ) -> Certification:
     """Record a scheme certificate or lab report, with its evidence file (SHA-256 kept)."""
     artisan = _artisan_of(actor)
+    _check_party(holder, artisan, "holder")
     certification = Certification(
         artisan=artisan,
         scheme=scheme,
