@@ -870,7 +870,13 @@ def chain_events(listing) -> list[TraceEvent]:
     """A piece's events in recording order with items, lots and links: three queries."""
     events = list(
         TraceEvent.objects.for_chain(listing)
-        .select_related("location", "from_party", "to_party", "certification")
+        .select_related(
+            # A workshop's standing is its artisan's: the certificate shows it.
+            "location__artisan",
+            "from_party__artisan",
+            "to_party__artisan",
+            "certification",
+        )
         .order_by("id")
     )
     ids = [e.pk for e in events]
@@ -1028,6 +1034,17 @@ class MetalShare:
     @property
     def fully_recycled(self) -> bool:
         return self.fine_grams > 0 and self.recycled_fine_grams == self.fine_grams
+
+
+def chain_parties(events: list[TraceEvent]) -> list[Party]:
+    """The parties a loaded chain names (where, from whom, to whom), each once, in the
+    order the chain first names them (no further queries)."""
+    parties: dict[int, Party] = {}
+    for event in sorted(events, key=lambda e: (e.occurred_at, e.pk)):
+        for party in (event.location, event.from_party, event.to_party):
+            if party is not None:
+                parties.setdefault(party.pk, party)
+    return list(parties.values())
 
 
 def recycled_shares(listing, events: list[TraceEvent]) -> dict[str, MetalShare]:

@@ -16,13 +16,15 @@ from provenance.services.certificates import certificate_record_verification
 from provenance.services.chain import (
     ChainVerification,
     chain_events,
+    chain_parties,
     recycled_shares,
     verify_chain,
 )
 
 EXPORT_TYPE = "TouchstoneCertificate"
-# 2: the chain's recorded head, length and owner; 3: each event's hash format version.
-EXPORT_VERSION = 3
+# 2: the chain's recorded head, length and owner; 3: each event's hash format version;
+# 4: the parties the chain names, with their kind and assurance level.
+EXPORT_VERSION = 4
 
 
 @dataclass
@@ -34,6 +36,7 @@ class CertificateView:
     verification: ChainVerification
     shares: dict
     owner: str
+    parties: list
 
     @property
     def listing(self):
@@ -52,6 +55,7 @@ def certificate_view(certificate) -> CertificateView:
         verification=verification,
         shares=recycled_shares(listing, events),
         owner=owner_pseudonym_of(certificate.owner_id),
+        parties=chain_parties(events),
     )
 
 
@@ -132,6 +136,22 @@ def certificate_payload(view: CertificateView) -> dict:
             for metal, share in sorted(view.shares.items())
         },
         "owner": view.owner,
+        # Outside the hashed content: what Touchstone vouches for changes over time
+        # (a party verified, suspended or revoked), so it is signed as it is now.
+        "parties": [
+            {
+                "id": party.gln_uri,
+                "kind": party.kind,
+                "name": party.name,
+                "country": str(party.country or ""),
+                "place": party.place,
+                "registry_identifier": party.registry_identifier,
+                "workshop": party.is_workshop,
+                "assurance_level": party.assurance_level,
+                "verified": party.is_assured,
+            }
+            for party in view.parties
+        ],
         "chain": {
             "verified": view.verification.ok,
             "checked": view.verification.checked,

@@ -2,8 +2,10 @@
 
 Another artisan's unverified party is neither offered nor accepted by id (services,
 studio forms, API), a verified one is offered to everyone, and the review queue decides
-with a recorded reason.
+with a recorded reason. The certificate shows each party's kind and assurance.
 """
+
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +15,7 @@ from django.utils import timezone
 from provenance import services
 from provenance.models import MaterialLot, Party, Review, TraceEvent
 from provenance.selectors.chain import party_list
+from provenance.services.exports import certificate_payload, certificate_view
 from tests import factories
 from tests.conftest import api_client_for
 
@@ -47,6 +50,12 @@ def review_of(party) -> Review:
 
 def _lot_for(artisan, **kw):
     return factories.recycled_silver_lot(artisan, **kw)
+
+
+def _made_piece(artisan, **lot_kw):
+    lot = _lot_for(artisan, **lot_kw)
+    listing, _lot = factories.fabricated_piece(artisan, lots=[lot])
+    return listing
 
 
 # --- The workflow -----------------------------------------------------------------------
@@ -418,3 +427,70 @@ def test_the_review_api_decides_a_party(verifier, planted):
     assert response.json()["events"][-1]["reason"] == "Its UKAS number?"
     planted.refresh_from_db()
     assert planted.verification_status == "needs_information"
+
+
+# --- The certificate -------------------------------------------------------------------
+
+
+def test_the_certificate_shows_each_partys_kind_and_assurance(client, artisan, mine):
+    supplier = factories.PartyFactory(kind="supplier", name="Cookson Precious Metals")
+    listing = _made_piece(artisan, supplier=supplier, origin_party=mine)
+    page = client.get(listing.certificate.get_absolute_url()).content.decode()
+    assert "Who handled the material" in page
+    table = page[page.index("Who handled") : page.index("Origin chain")]
+    rows = {
+        name: table[table.index(name) : table.index("</tr>", table.index(name))]
+        for name in ("Cookson Precious Metals", "My Refinery")
+    }
+    assert "Supplier" in rows["Cookson Precious Metals"]
+    assert "badge--verified" in rows["Cookson Precious Metals"]
+    assert "Refiner" in rows["My Refinery"]
+    # The proposer's unverified refiner is declared, never shown as verified.
+    assert "badge--verified" not in rows["My Refinery"]
+    assert "Declared by the artisan" in rows["My Refinery"]
+    assert "The maker's workshop" in table
+    assert 'My Refinery <span class="party__kind">(refiner' in page
+
+
+def test_the_signed_export_lists_the_parties_with_kind_and_assurance(artisan, mine):
+    listing = _made_piece(artisan, origin_party=mine)
+    payload = certificate_payload(certificate_view(listing.certificate))
+    parties = {p["name"]: p for p in payload["parties"]}
+    assert parties["My Refinery"]["kind"] == "refiner"
+    assert parties["My Refinery"]["verified"] is False
+    assert parties["My Refinery"]["assurance_level"] == "declared"
+    supplier = next(p for p in payload["parties"] if p["kind"] == "supplier")
+    assert supplier["verified"] is True
+    workshop = next(p for p in payload["parties"] if p["workshop"])
+    assert workshop["kind"] == "workshop" and workshop["verified"] is False
+    assert workshop["id"] == services.workshop_party_for(artisan).gln_uri
+
+
+def test_a_workshop_stands_as_its_artisan_profile_does(artisan, verifier):
+    workshop = services.workshop_party_for(artisan)
+    assert workshop.assurance_level == "declared"
+    factories.submitted(artisan)
+    services.claim_transition(record=artisan, actor=verifier, action="verify")
+    workshop = Party.objects.select_related("artisan").get(pk=workshop.pk)
+    assert workshop.assurance_level == "verified" and workshop.is_assured
+    assert workshop.verification_status == "draft"  # never a claim of its own
+    assert not Review.objects.filter(
+        content_type__model="party", object_id=workshop.pk
+    ).exists()
+
+
+def test_the_certificate_query_count_does_not_grow_with_parties(
+    client, artisan, django_assert_max_num_queries
+):
+    listing = _made_piece(artisan)
+    for n in range(6):
+        office = factories.PartyFactory(kind="assay_office", name=f"Office {n}")
+        services.piece_hallmark(
+            actor=artisan.user,
+            listing=listing,
+            assay_office=office,
+            occurred_at=timezone.now() - timedelta(days=5) + timedelta(minutes=n),
+        )
+    with django_assert_max_num_queries(14):
+        response = client.get(listing.certificate.get_absolute_url())
+    assert response.content.decode().count("Office ") >= 12
