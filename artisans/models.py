@@ -6,6 +6,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from config.models import TimeStampedModel
+from config.storage import RandomName, private_storage
 from provenance.models import Verifiable, VerificationStatus
 
 
@@ -71,9 +72,9 @@ class Artisan(TimeStampedModel, Verifiable):
     years_of_practice = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(90)]
     )
-    portrait = models.ImageField(upload_to="artisans/portraits/", blank=True)
+    portrait = models.ImageField(upload_to=RandomName("artisans/portraits"), blank=True)
     portrait_thumbnail = models.ImageField(
-        upload_to="artisans/portraits/thumbs/", blank=True
+        upload_to=RandomName("artisans/portraits/thumbs"), blank=True
     )
     workshop_visits = models.BooleanField("workshop visits possible", default=False)
     commission_status = models.CharField(
@@ -138,8 +139,8 @@ class ArtisanPhoto(TimeStampedModel):
     artisan = models.ForeignKey(
         Artisan, on_delete=models.CASCADE, related_name="photos"
     )
-    image = models.ImageField(upload_to="artisans/workshop/")
-    thumbnail = models.ImageField(upload_to="artisans/workshop/thumbs/")
+    image = models.ImageField(upload_to=RandomName("artisans/workshop"))
+    thumbnail = models.ImageField(upload_to=RandomName("artisans/workshop/thumbs"))
     alt_text = models.CharField(max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -185,7 +186,14 @@ class MakerMark(TimeStampedModel, Verifiable):
         max_length=20,
         help_text="As struck, e.g. “WS” in a shield.",
     )
-    image = models.ImageField(upload_to="marks/", blank=True)
+    # Private storage: served by the checked view to anyone once verified, before that
+    # to the owner and verifiers only.
+    image = models.ImageField(
+        upload_to=RandomName("marks"),
+        storage=private_storage,
+        blank=True,
+        db_index=True,
+    )
     registration_system = models.CharField(
         max_length=20, choices=RegistrationSystem.choices
     )

@@ -9,7 +9,14 @@ Environment variables:
                                   of the site (0: the connection's address is the client's)
     DATABASE_URL                  default: SQLite file db.sqlite3; postgres://... for PostgreSQL
     REDIS_URL                     optional: redis://127.0.0.1:6379/0 enables the Redis cache
-    DJANGO_MEDIA_STORAGE          storage backend for uploads (default: local file system)
+    DJANGO_MEDIA_STORAGE          storage backend for public uploads (default: local file system)
+    DJANGO_MEDIA_ROOT             folder of public uploads (default: media/)
+    DJANGO_PRIVATE_STORAGE        storage backend for private uploads (default: local file system)
+    DJANGO_PRIVATE_MEDIA_ROOT     folder of private uploads, never served directly
+                                  (default: private-media/)
+    TOUCHSTONE_PRIVATE_ACCEL_PREFIX
+                                  nginx `internal` location of private uploads: the checked
+                                  view answers with X-Accel-Redirect (default: it streams)
     EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS
                                   SMTP; without EMAIL_HOST mail goes to the console
     DJANGO_SECURE_SSL_REDIRECT    "0" disables the HTTPS redirect (default on when debug off)
@@ -218,6 +225,13 @@ AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 # Sign-ups per address, and password-reset emails per address and per email, per hour.
 SIGNUP_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_SIGNUP_LIMIT", "5"))
 PASSWORD_RESET_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_RESET_LIMIT", "3"))
+# An origin-chain event may be recorded at most this many days after it happened, so a
+# purchase cannot be backdated into a certification that has since expired.
+PROVENANCE_BACKDATE_DAYS = int(
+    os.environ.get("TOUCHSTONE_PROVENANCE_BACKDATE_DAYS", "365")
+)
+# Attempts to claim a piece with a hand-over code, per account an hour (3× per address).
+CLAIM_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_CLAIM_LIMIT", "10"))
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -237,10 +251,23 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+# Private uploads live outside MEDIA_ROOT and are served only by config.private_files.
+PRIVATE_MEDIA_ROOT = Path(
+    os.environ.get("DJANGO_PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media")
+)
+# Behind nginx, set to an `internal` location that maps to PRIVATE_MEDIA_ROOT (e.g.
+# "/protected/"): the checked view then answers with X-Accel-Redirect and nginx sends
+# the bytes. Empty: the view streams the file itself.
+PRIVATE_MEDIA_ACCEL_PREFIX = os.environ.get("TOUCHSTONE_PRIVATE_ACCEL_PREFIX", "")
 STORAGES = {
     "default": {
         "BACKEND": os.environ.get(
             "DJANGO_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"
+        )
+    },
+    "private": {
+        "BACKEND": os.environ.get(
+            "DJANGO_PRIVATE_STORAGE", "config.storage.PrivateFileSystemStorage"
         )
     },
     "staticfiles": {
@@ -374,7 +401,7 @@ LOGGING = {
         "handlers": ["console"],
         "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
     },
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "pikepdf": {"level": "WARNING"}},
 }
 
 # --- Touchstone -----------------------------------------------------------------------

@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from config import api
+from config import api, private_files
 from marketplace.catalogue.views.public import HomeView
 
 admin.site.site_header = "Touchstone administration"
@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("provenance.urls")),
     path("api/", include((api.urlpatterns, "api"))),
     path("admin/", admin.site.urls),
+    path("files/<path:name>", private_files.serve, name="private-file"),
 ]
 
 if settings.BENCHMARK:

@@ -29,6 +29,7 @@ EVENT_TYPES = {
     Kind.OWNERSHIP: "TransactionEvent",
     Kind.REPAIR: "ObjectEvent",
     Kind.CORRECTION: "ObjectEvent",
+    Kind.CLAIMS: "ObjectEvent",
 }
 
 
@@ -107,8 +108,8 @@ def _event(event: TraceEvent) -> dict:
         data["destinationList"] = [
             {"type": "owning_party", "destination": party_id(event.to_party)}
         ]
-    if kind == Kind.OWNERSHIP and event.owner_pseudonym:
-        data["touchstone:newOwner"] = event.owner_pseudonym
+    if kind == Kind.OWNERSHIP and event.owner_commitment:
+        data["touchstone:newOwner"] = event.owner_commitment
     if event.certification is not None:
         data["certificationInfo"] = (
             f"urn:touchstone:certification:{event.certification_id}"

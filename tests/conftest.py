@@ -1,6 +1,7 @@
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test.signals import storages_changed
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -15,12 +16,15 @@ settings.STORAGES = {
     **settings.STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Models built their private storage from the settings as loaded: start again from these.
+storages_changed(setting="STORAGES")
 
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
-    """Each test gets an empty cache (throttles, lock-outs) and its own media folder."""
+    """Each test gets an empty cache (throttles, lock-outs) and its own media folders."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
     cache.clear()
     yield
     cache.clear()

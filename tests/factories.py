@@ -1,3 +1,4 @@
+import io
 from decimal import Decimal
 
 import factory
@@ -82,9 +83,15 @@ class MakerMarkFactory(factory.django.DjangoModelFactory):
 
 
 def verified(record):
-    """Mark a claim verified directly (test set-up only; the service is tested on its own)."""
-    record.verification_status = "verified"
-    record.save(update_fields=["verification_status"])  # signals keep caches exact
+    """A claim submitted by its owner and verified by a verifier, through the services
+    (so that its decision is recorded, as a certificate's verification expects)."""
+    from provenance.services.verification import claim_transition
+
+    if record.verification_status != "submitted":
+        claim_transition(
+            record=record, actor=record.verification_owner, action="submit"
+        )
+    claim_transition(record=record, actor=VerifierFactory(), action="verify")
     record.refresh_from_db()
     return record
 
@@ -249,7 +256,6 @@ class NotificationFactory(factory.django.DjangoModelFactory):
 
 def image_bytes(fmt: str = "JPEG", size=(64, 48), color=(180, 140, 90), **save_kwargs):
     """Bytes of a small real image, optionally with metadata (exif=..., comment=...)."""
-    import io
 
     from PIL import Image
 
@@ -264,12 +270,32 @@ def image_upload(name: str = "photo.jpg", **kwargs):
     return SimpleUploadedFile(name, image_bytes(**kwargs), content_type="image/jpeg")
 
 
-def pdf_upload(name: str = "certificate.pdf"):
+def pdf_bytes(*, author: str = "", script: str = "", trailing: bytes = b"") -> bytes:
+    """A real one-page PDF; optionally with an author, an open action running
+    ``script`` and bytes after its end (as in an HTML/PDF polyglot)."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    if author:
+        pdf.docinfo["/Author"] = author
+    if script:
+        pdf.Root.OpenAction = pikepdf.Dictionary(
+            S=pikepdf.Name.JavaScript, JS=pikepdf.String(script)
+        )
+    buffer = io.BytesIO()
+    pdf.save(
+        buffer,
+        compress_streams=False,
+        object_stream_mode=pikepdf.ObjectStreamMode.disable,
+    )
+    return buffer.getvalue() + trailing
+
+
+def pdf_upload(name: str = "certificate.pdf", **kwargs):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile(
-        name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf"
-    )
+    return SimpleUploadedFile(name, pdf_bytes(**kwargs), "application/pdf")
 
 
 class ArtisanPhotoFactory(factory.django.DjangoModelFactory):

@@ -11,6 +11,7 @@ from django.db.models import Case, Count, OuterRef, Q, Subquery, When
 from django.urls import reverse
 
 from config.models import TimeStampedModel
+from config.storage import RandomName, private_storage
 from marketplace.catalogue.models import Listing
 from marketplace.payments.models import Charge
 
@@ -258,8 +259,16 @@ class CommissionReferenceImage(TimeStampedModel):
     commission = models.ForeignKey(
         Commission, on_delete=models.CASCADE, related_name="reference_images"
     )
-    image = models.ImageField(upload_to="commissions/references/")
-    thumbnail = models.ImageField(upload_to="commissions/references/thumbs/")
+    image = models.ImageField(
+        upload_to=RandomName("commissions/references"),
+        storage=private_storage,
+        db_index=True,
+    )
+    thumbnail = models.ImageField(
+        upload_to=RandomName("commissions/references/thumbs"),
+        storage=private_storage,
+        db_index=True,
+    )
     alt_text = models.CharField(max_length=200)
 
     class Meta:
@@ -442,8 +451,16 @@ class ProgressPhoto(TimeStampedModel):
     update = models.ForeignKey(
         ProgressUpdate, on_delete=models.CASCADE, related_name="photos"
     )
-    image = models.ImageField(upload_to="commissions/progress/")
-    thumbnail = models.ImageField(upload_to="commissions/progress/thumbs/")
+    image = models.ImageField(
+        upload_to=RandomName("commissions/progress"),
+        storage=private_storage,
+        db_index=True,
+    )
+    thumbnail = models.ImageField(
+        upload_to=RandomName("commissions/progress/thumbs"),
+        storage=private_storage,
+        db_index=True,
+    )
     alt_text = models.CharField(max_length=200)
     use_as_evidence = models.BooleanField(
         "use as provenance evidence",
@@ -559,9 +576,17 @@ class MessageAttachment(TimeStampedModel):
     message = models.ForeignKey(
         Message, on_delete=models.CASCADE, related_name="attachments"
     )
-    file = models.FileField(upload_to="commissions/attachments/", max_length=255)
+    file = models.FileField(
+        upload_to=RandomName("commissions/attachments"),
+        storage=private_storage,
+        max_length=255,
+        db_index=True,
+    )
     thumbnail = models.ImageField(
-        upload_to="commissions/attachments/thumbs/", blank=True
+        upload_to=RandomName("commissions/attachments/thumbs"),
+        storage=private_storage,
+        blank=True,
+        db_index=True,
     )
     media_type = models.CharField(max_length=100)
     original_name = models.CharField(max_length=255, blank=True)

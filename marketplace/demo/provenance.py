@@ -10,10 +10,12 @@ behind the application's back so that its certificate warns. The outside parties
 the chains are proposed by an artisan and accepted by the verifier, like any party.
 """
 
+import io
 import logging
 from datetime import timedelta
 from decimal import Decimal
 
+import pikepdf
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
@@ -143,9 +145,28 @@ ORIGINS = {
 
 
 def _pdf(title: str) -> SimpleUploadedFile:
-    body = f"%PDF-1.4\n% {title}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".encode()
+    """A one-page PDF document that says what it stands for."""
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font,
+            Subtype=pikepdf.Name.Type1,
+            BaseFont=pikepdf.Name.Helvetica,
+        )
+    )
+    text = title.replace("\\", "").replace("(", "").replace(")", "")
+    content = f"BT /F1 16 Tf 40 760 Td (Demo document: {text}) Tj ET".encode()
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, 595, 842],
+        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+        Contents=pdf.make_stream(content),
+    )
+    pdf.pages.append(pikepdf.Page(page))
+    buffer = io.BytesIO()
+    pdf.save(buffer)
     return SimpleUploadedFile(
-        f"{title.lower().replace(' ', '-')}.pdf", body, "application/pdf"
+        f"{title.lower().replace(' ', '-')}.pdf", buffer.getvalue(), "application/pdf"
     )
 
 

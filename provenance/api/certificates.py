@@ -8,11 +8,12 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.client_ip import client_ip
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from provenance import signing
 from provenance.epcis import epcis_document
 from provenance.models import Certificate
-from provenance.pseudonyms import owner_pseudonym
+from provenance.pseudonyms import owner_shown
 from provenance.selectors.chain import certificate_get
 from provenance.services.certificates import (
     can_hand_over,
@@ -154,6 +155,7 @@ class CertificateViewSet(viewsets.GenericViewSet):
             200: CertificateSummarySerializer,
             400: VALIDATION_ERROR,
             401: DETAIL_ERROR,
+            429: DETAIL_ERROR,
         },
     )
     @action(
@@ -166,12 +168,14 @@ class CertificateViewSet(viewsets.GenericViewSet):
         data = ClaimSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         certificate = ownership_claim(
-            actor=request.user, code=data.validated_data["code"]
+            actor=request.user,
+            code=data.validated_data["code"],
+            client_ip=client_ip(request),
         )
         return Response(
             {
                 "code": certificate.code,
                 "url": certificate.get_absolute_url(),
-                "owner": owner_pseudonym(certificate.owner),
+                "owner": owner_shown(certificate.owner_id, certificate.listing_id),
             }
         )

@@ -19,6 +19,7 @@ from django_countries.fields import CountryField
 
 from config.models import TimeStampedModel
 from marketplace.materials import Metal
+from provenance.pseudonyms import owner_label
 
 from .verification import AssuranceLevel, Verifiable, VerificationStatus
 
@@ -368,6 +369,7 @@ class TraceEvent(Verifiable):
         OWNERSHIP = "ownership", "Sale or change of owner"
         REPAIR = "repair", "Repair"
         CORRECTION = "correction", "Correction"
+        CLAIMS = "claims", "Claims on the certificate"
 
     class BizStep(models.TextChoices):
         # CBV 2.0 business steps.
@@ -425,8 +427,10 @@ class TraceEvent(Verifiable):
     # Facts copied from records that may still be edited elsewhere (a hallmark record),
     # as they were when the event was written: the hash covers this copy.
     details = models.JSONField(default=dict, blank=True)
-    # Pseudonymous owner after an ownership event ("Owner #a3f9"), never a username.
-    owner_pseudonym = models.CharField(max_length=20, blank=True)
+    # The owner after an ownership event (or the making of a piece issued to its
+    # buyer): a per-piece owner commitment (provenance.pseudonyms), never a username.
+    # Chains recorded before commitments hold an "Owner #a3f9" pseudonym here.
+    owner_commitment = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
     # The format the hash was computed with (provenance.hashing): verification
     # recomputes each event's hash in the format it records.
@@ -465,6 +469,10 @@ class TraceEvent(Verifiable):
     @property
     def short_hash(self) -> str:
         return self.hash[:12]
+
+    @property
+    def owner_label(self) -> str:
+        return owner_label(self.owner_commitment)
 
 
 class EventItem(models.Model):

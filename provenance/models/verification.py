@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from config.models import TimeStampedModel
+from config.storage import RandomName, private_storage
 
 
 class VerificationStatus(models.TextChoices):
@@ -185,6 +186,7 @@ class ReviewEvent(models.Model):
 
 
 def evidence_upload_to(instance, filename):
+    """Where evidence was stored before it moved to private storage (old migrations)."""
     return f"evidence/{instance.sha256[:2]}/{instance.sha256}/{filename}"
 
 
@@ -194,7 +196,12 @@ class Evidence(TimeStampedModel):
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
     content_object = GenericForeignKey("content_type", "object_id")
-    file = models.FileField(upload_to=evidence_upload_to, max_length=255)
+    file = models.FileField(
+        upload_to=RandomName("evidence"),
+        storage=private_storage,
+        max_length=255,
+        db_index=True,
+    )
     sha256 = models.CharField(max_length=64, db_index=True, editable=False)
     original_name = models.CharField(max_length=255, blank=True)
     content_type_label = models.CharField("media type", max_length=100, blank=True)

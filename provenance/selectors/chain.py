@@ -105,3 +105,14 @@ def certificate_get(*, code: str) -> Certificate:
         .exclude(listing__status="draft")
         .get(code=code.upper())
     )
+
+
+def certificates_owned(*, user) -> QuerySet[Certificate]:
+    """The certificates of the pieces this account owns, the latest change first."""
+    if not user.is_authenticated:
+        return Certificate.objects.none()
+    return (
+        Certificate.objects.filter(owner=user)
+        .select_related("listing__artisan")
+        .order_by("-updated_at", "-id")
+    )

@@ -11,20 +11,23 @@ from provenance.hashing import (
     event_content,
     hash_format,
 )
-from provenance.pseudonyms import owner_pseudonym_of
+from provenance.pseudonyms import owner_label, owner_recorded_value
 from provenance.services.certificates import certificate_record_verification
 from provenance.services.chain import (
     ChainVerification,
     chain_events,
     chain_parties,
+    recorded_owner,
     recycled_shares,
     verify_chain,
+    verify_claims,
 )
 
 EXPORT_TYPE = "TouchstoneCertificate"
 # 2: the chain's recorded head, length and owner; 3: each event's hash format version;
-# 4: the parties the chain names, with their kind and assurance level.
-EXPORT_VERSION = 4
+# 4: the parties the chain names, with their kind and assurance level;
+# 5: the owner as a per-piece commitment, with the label pages show.
+EXPORT_VERSION = 5
 
 
 @dataclass
@@ -35,12 +38,18 @@ class CertificateView:
     events: list
     verification: ChainVerification
     shares: dict
-    owner: str
+    # What the chain should record for the current owner (their commitment).
+    owner_commitment: str
     parties: list
 
     @property
     def listing(self):
         return self.certificate.listing
+
+    @property
+    def owner(self) -> str:
+        """The current owner's label, as pages show it."""
+        return owner_label(self.owner_commitment)
 
 
 def certificate_view(certificate) -> CertificateView:
@@ -48,13 +57,19 @@ def certificate_view(certificate) -> CertificateView:
     listing = certificate.listing
     events = chain_events(listing)
     verification = verify_chain(events, certificate)
+    if verification.ok:
+        verification = verify_claims(listing, events) or verification
     certificate_record_verification(certificate=certificate, ok=verification.ok)
     return CertificateView(
         certificate=certificate,
         events=events,
         verification=verification,
         shares=recycled_shares(listing, events),
-        owner=owner_pseudonym_of(certificate.owner_id),
+        owner_commitment=owner_recorded_value(
+            certificate.owner_id, listing.pk, recorded_owner(events)[1]
+        )
+        if certificate.owner_id
+        else "",
         parties=chain_parties(events),
     )
 
@@ -136,6 +151,7 @@ def certificate_payload(view: CertificateView) -> dict:
             for metal, share in sorted(view.shares.items())
         },
         "owner": view.owner,
+        "owner_commitment": view.owner_commitment,
         # Outside the hashed content: what Touchstone vouches for changes over time
         # (a party verified, suspended or revoked), so it is signed as it is now.
         "parties": [
@@ -293,6 +309,12 @@ def _anchor_problem(payload: dict, chain_info: dict, events: list) -> str:
         ),
         "",
     )
-    if (payload.get("owner") or "") != (recorded or ""):
+    if payload.get("version", 1) < 5:
+        shown = payload.get("owner") or ""
+    else:
+        shown = payload.get("owner_commitment") or ""
+        if (payload.get("owner") or "") != owner_label(shown):
+            return "The owner's label is not the one its commitment gives."
+    if shown != (recorded or ""):
         return "The owner shown is not the owner the chain's ownership link records."
     return ""

@@ -14,9 +14,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from config.documents import sanitise_pdf
 from config.images import MAX_UPLOAD_BYTES, process_image_upload
 from marketplace.accounts.roles import is_verifier
 from provenance.models import Evidence, Review, ReviewEvent, VerificationStatus
+from provenance.signals import piece_claims_changed
 
 S = VerificationStatus
 
@@ -197,16 +199,20 @@ def _read_document(uploaded) -> bytes:
         raise ValidationError(
             {"file": "Upload a PDF document or a JPEG, PNG or WebP image."}
         )
-    return data
+    try:
+        return sanitise_pdf(data)
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from error
 
 
 def prepare_evidence_file(uploaded) -> tuple[ContentFile, str, str]:
-    """Check an evidence upload; images are re-encoded, PDFs kept. Returns file, hash, type."""
+    """Check an evidence upload; images are re-encoded, PDFs rewritten without metadata
+    or script. Returns the file to store, its SHA-256 and its media type."""
     guessed = mimetypes.guess_type(uploaded.name or "")[0] or ""
     if guessed in EVIDENCE_DOCUMENT_TYPES:
         data = _read_document(uploaded)
         media_type = "application/pdf"
-        content = ContentFile(data, name="document.pdf")
+        content = ContentFile(data, name="document.pdf")  # stored under a random name
     else:
         try:
             processed = process_image_upload(uploaded)
@@ -251,4 +257,7 @@ def evidence_add(*, record, actor, uploaded, description: str = "") -> Evidence:
     if not record.has_evidence:
         type(record).objects.filter(pk=record.pk).update(has_evidence=True)
         record.has_evidence = True
+    piece_claims_changed.send(
+        sender=type(record), record=record, actor=actor, reason="Evidence was added."
+    )
     return evidence

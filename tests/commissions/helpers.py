@@ -24,9 +24,7 @@ def image_upload(name="photo.jpg", colour=(180, 140, 90), size=(64, 48), fmt="JP
 
 
 def pdf_upload(name="report.pdf"):
-    return SimpleUploadedFile(
-        name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "application/pdf"
-    )
+    return factories.pdf_upload(name)
 
 
 def request(buyer, artisan, **overrides):

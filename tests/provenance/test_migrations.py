@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("provenance", "0007_traceevent_hash_version")]
-AFTER = [("provenance", "0009_existing_parties_verification")]
+BEFORE = [("provenance", "0010_claims_events")]
+AFTER = [("provenance", "0012_existing_parties_verification")]
 
 
 def _migrate(targets):

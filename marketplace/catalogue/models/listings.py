@@ -11,6 +11,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from config.models import TimeStampedModel
+from config.storage import RandomName, private_storage
 from marketplace.materials import HUID_PATTERN, Metal
 from provenance.models import Verifiable
 
@@ -389,13 +390,19 @@ class ListingPhoto(TimeStampedModel):
         Listing, on_delete=models.CASCADE, related_name="photos"
     )
     image = models.ImageField(
-        upload_to="pieces/%Y/%m/", width_field="width", height_field="height"
+        upload_to=RandomName("pieces"), width_field="width", height_field="height"
     )
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
-    thumb_small = models.ImageField(upload_to="pieces/thumbs/", editable=False)
-    thumb_medium = models.ImageField(upload_to="pieces/thumbs/", editable=False)
-    thumb_large = models.ImageField(upload_to="pieces/thumbs/", editable=False)
+    thumb_small = models.ImageField(
+        upload_to=RandomName("pieces/thumbs"), editable=False
+    )
+    thumb_medium = models.ImageField(
+        upload_to=RandomName("pieces/thumbs"), editable=False
+    )
+    thumb_large = models.ImageField(
+        upload_to=RandomName("pieces/thumbs"), editable=False
+    )
     alt_text = models.CharField(max_length=200)
     role = models.CharField(max_length=12, choices=Role.choices, default=Role.DETAIL)
     position = models.PositiveSmallIntegerField(default=0)
@@ -443,7 +450,12 @@ class HallmarkRecord(TimeStampedModel, Verifiable):
             RegexValidator(HUID_PATTERN, "An HUID is 6 capital letters or digits.")
         ],
     )
-    photo = models.ImageField(upload_to="hallmarks/", blank=True)
+    photo = models.ImageField(
+        upload_to=RandomName("hallmarks"),
+        storage=private_storage,
+        blank=True,
+        db_index=True,
+    )
 
     verification_kind = "hallmark record"
 

@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
         ("artisans", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("provenance", "0008_party_verification"),
+        ("provenance", "0011_party_verification"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

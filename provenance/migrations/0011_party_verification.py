@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("provenance", "0007_traceevent_hash_version"),
+        ("provenance", "0010_claims_events"),
     ]
 
     operations = [
