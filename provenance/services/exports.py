@@ -16,6 +16,7 @@ from provenance.services.certificates import certificate_record_verification
 from provenance.services.chain import (
     ChainVerification,
     chain_events,
+    chain_parties,
     recorded_owner,
     recycled_shares,
     verify_chain,
@@ -24,8 +25,9 @@ from provenance.services.chain import (
 
 EXPORT_TYPE = "TouchstoneCertificate"
 # 2: the chain's recorded head, length and owner; 3: each event's hash format version;
-# 4: the owner as a per-piece commitment, with the label pages show.
-EXPORT_VERSION = 4
+# 4: the parties the chain names, with their kind and assurance level;
+# 5: the owner as a per-piece commitment, with the label pages show.
+EXPORT_VERSION = 5
 
 
 @dataclass
@@ -38,6 +40,7 @@ class CertificateView:
     shares: dict
     # What the chain should record for the current owner (their commitment).
     owner_commitment: str
+    parties: list
 
     @property
     def listing(self):
@@ -67,6 +70,7 @@ def certificate_view(certificate) -> CertificateView:
         )
         if certificate.owner_id
         else "",
+        parties=chain_parties(events),
     )
 
 
@@ -148,6 +152,22 @@ def certificate_payload(view: CertificateView) -> dict:
         },
         "owner": view.owner,
         "owner_commitment": view.owner_commitment,
+        # Outside the hashed content: what Touchstone vouches for changes over time
+        # (a party verified, suspended or revoked), so it is signed as it is now.
+        "parties": [
+            {
+                "id": party.gln_uri,
+                "kind": party.kind,
+                "name": party.name,
+                "country": str(party.country or ""),
+                "place": party.place,
+                "registry_identifier": party.registry_identifier,
+                "workshop": party.is_workshop,
+                "assurance_level": party.assurance_level,
+                "verified": party.is_assured,
+            }
+            for party in view.parties
+        ],
         "chain": {
             "verified": view.verification.ok,
             "checked": view.verification.checked,
@@ -289,7 +309,7 @@ def _anchor_problem(payload: dict, chain_info: dict, events: list) -> str:
         ),
         "",
     )
-    if payload.get("version", 1) < 4:
+    if payload.get("version", 1) < 5:
         shown = payload.get("owner") or ""
     else:
         shown = payload.get("owner_commitment") or ""
