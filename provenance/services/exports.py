@@ -22,6 +22,7 @@ from provenance.services.chain import (
     verify_chain,
     verify_claims,
 )
+from provenance.services.keys import key_for, signing_key_register
 
 EXPORT_TYPE = "TouchstoneCertificate"
 # 2: the chain's recorded head, length and owner; 3: each event's hash format version;
@@ -200,7 +201,8 @@ def _content(event) -> dict | None:
 
 
 def certificate_signed(view: CertificateView) -> dict:
-    """The export, signed with the platform's Ed25519 key."""
+    """The export, signed with the platform's current Ed25519 key (in the key set)."""
+    signing_key_register()  # before the payload, which says when it was made
     return signing.sign(certificate_payload(view))
 
 
@@ -214,6 +216,17 @@ class ExportCheck:
     @property
     def ok(self) -> bool:
         return self.signature_ok and self.chain_ok
+
+
+def verify_export_with_key_set(document, keys: list[dict]) -> ExportCheck:
+    """Check an export offline against the published key set: the key it names must
+    be in the set and have been current when the export was made."""
+    if not isinstance(document, dict) or "payload" not in document:
+        return ExportCheck(problems=["This is not a Touchstone certificate export."])
+    public_key, problem = key_for(document, keys)
+    if public_key is None:
+        return ExportCheck(problems=[problem])
+    return verify_export(document, public_key)
 
 
 def verify_export(document, public_key) -> ExportCheck:
