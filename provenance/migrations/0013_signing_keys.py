@@ -4,24 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('provenance', '0012_existing_parties_verification'),
+        ("provenance", "0012_existing_parties_verification"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SigningKey',
+            name="SigningKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_id', models.CharField(max_length=16, unique=True)),
-                ('algorithm', models.CharField(default='Ed25519', max_length=16)),
-                ('public_key_pem', models.TextField()),
-                ('valid_from', models.DateTimeField()),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("key_id", models.CharField(max_length=16, unique=True)),
+                ("algorithm", models.CharField(default="Ed25519", max_length=16)),
+                ("public_key_pem", models.TextField()),
+                ("valid_from", models.DateTimeField()),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['valid_from', 'id'],
+                "ordering": ["valid_from", "id"],
             },
         ),
     ]

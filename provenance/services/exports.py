@@ -113,11 +113,13 @@ def certificate_payload(view: CertificateView) -> dict:
                     "construction": c.construction,
                     "weight_grams": f"{c.weight_grams:.3f}",
                 }
-                for c in listing.metals.all()
+                for c in sorted(listing.metals.all(), key=lambda c: c.pk)
             ],
             "gemstones": [
                 {
                     "label": g.label,
+                    "species": g.species,
+                    "nature": g.nature,
                     "treatment": g.treatment,
                     "carat": f"{g.carat:.3f}",
                     "count": g.count,
@@ -126,7 +128,7 @@ def certificate_payload(view: CertificateView) -> dict:
                         p for p in (g.lab_report_issuer, g.lab_report_number) if p
                     ),
                 }
-                for g in listing.gemstones.all()
+                for g in sorted(listing.gemstones.all(), key=lambda g: g.pk)
             ],
             "hallmarks": [
                 {
@@ -138,7 +140,7 @@ def certificate_payload(view: CertificateView) -> dict:
                     "huid": h.huid,
                     "assurance_level": h.assurance_level,
                 }
-                for h in listing.hallmarks.all()
+                for h in sorted(listing.hallmarks.all(), key=lambda h: h.pk)
             ],
         },
         "recycled": {
