@@ -259,6 +259,20 @@ PRIVATE_MEDIA_ROOT = Path(
 # "/protected/"): the checked view then answers with X-Accel-Redirect and nginx sends
 # the bytes. Empty: the view streams the file itself.
 PRIVATE_MEDIA_ACCEL_PREFIX = os.environ.get("TOUCHSTONE_PRIVATE_ACCEL_PREFIX", "")
+# S3-compatible object storage (config/s3.py), when the storages above name it.
+AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL")  # MinIO, R2, …
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME")
+AWS_S3_CUSTOM_DOMAIN = os.environ.get(
+    "AWS_S3_CUSTOM_DOMAIN"
+)  # a CDN for the public one
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "touchstone-public")
+AWS_PRIVATE_STORAGE_BUCKET_NAME = os.environ.get(
+    "AWS_PRIVATE_STORAGE_BUCKET_NAME", "touchstone-private"
+)
+# How long a signed URL to a private object stays valid (seconds).
+PRIVATE_SIGNED_URL_SECONDS = int(os.environ.get("TOUCHSTONE_SIGNED_URL_SECONDS", "60"))
 STORAGES = {
     "default": {
         "BACKEND": os.environ.get(

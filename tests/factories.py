@@ -395,6 +395,9 @@ def catalogue_listing(**kwargs):
 
 
 class PartyFactory(factory.django.DjangoModelFactory):
+    """An outside party Touchstone has verified: offered to every artisan. An artisan's
+    own proposal goes through ``party_create`` (see ``proposed_party``)."""
+
     class Meta:
         model = "provenance.Party"
 
@@ -402,6 +405,17 @@ class PartyFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Bullion Supplier {n}")
     country = "GB"
     place = "Birmingham"
+    verification_status = "verified"
+    verified_at = factory.LazyFunction(timezone.now)
+
+
+def proposed_party(artisan, **fields):
+    """A party ``artisan`` proposed through the service: submitted, theirs alone."""
+    from provenance.services import party_create
+
+    fields.setdefault("kind", "refiner")
+    fields.setdefault("name", f"Proposed Refinery {artisan.pk}")
+    return party_create(actor=artisan.user, **fields)
 
 
 class CertificationFactory(factory.django.DjangoModelFactory):

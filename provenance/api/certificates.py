@@ -21,6 +21,7 @@ from provenance.services.certificates import (
     ownership_handover_start,
 )
 from provenance.services.exports import certificate_signed, certificate_view
+from provenance.services.keys import key_set, signing_key_register
 
 SIGNED_CERTIFICATE = OpenApiResponse(
     OpenApiTypes.OBJECT,
@@ -47,6 +48,19 @@ CODE_PARAM = OpenApiParameter(
     description="The certificate's code, as printed on its card.",
 )
 SIGNING_UNAVAILABLE = {"detail": "Certificate signing is not configured on this site."}
+
+
+class SigningKeySerializer(serializers.Serializer):
+    key_id = serializers.CharField()
+    algorithm = serializers.CharField()
+    public_key_pem = serializers.CharField()
+    valid_from = serializers.DateTimeField()
+    retired_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.ChoiceField(choices=["current", "retired"])
+
+
+class KeySetSerializer(serializers.Serializer):
+    keys = SigningKeySerializer(many=True)
 
 
 class PublicKeySerializer(serializers.Serializer):
@@ -108,6 +122,18 @@ class CertificateViewSet(viewsets.GenericViewSet):
         """The piece's events as an EPCIS 2.0 JSON-LD document."""
         view = certificate_view(self.get_object())
         return Response(epcis_document(view.events, view.verification))
+
+    @extend_schema(responses={200: KeySetSerializer, 503: DETAIL_ERROR}, auth=[])
+    @action(detail=False, methods=["get"])
+    def keys(self, request):
+        """Every key that has signed exports: the current one and the retired ones, each
+        with the time it was in use. An export verifies with the key it names, if that
+        key was current when the export was made."""
+        try:
+            signing_key_register()
+        except ImproperlyConfigured:
+            return Response(SIGNING_UNAVAILABLE, status=503)
+        return Response({"keys": key_set()})
 
     @extend_schema(responses={200: PublicKeySerializer, 503: DETAIL_ERROR}, auth=[])
     @action(detail=False, methods=["get"], url_path="public-key")

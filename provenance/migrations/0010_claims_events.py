@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('provenance', '0009_owner_commitment'),
+        ("provenance", "0009_owner_commitment"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='traceevent',
-            name='kind',
-            field=models.CharField(choices=[('origin', 'Origin'), ('transfer', 'Transfer of custody'), ('transformation', 'Transformation'), ('assay', 'Assay and hallmarking'), ('certification', 'Certification'), ('ownership', 'Sale or change of owner'), ('repair', 'Repair'), ('correction', 'Correction'), ('claims', 'Claims on the certificate')], db_index=True, max_length=16),
+            model_name="traceevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("origin", "Origin"),
+                    ("transfer", "Transfer of custody"),
+                    ("transformation", "Transformation"),
+                    ("assay", "Assay and hallmarking"),
+                    ("certification", "Certification"),
+                    ("ownership", "Sale or change of owner"),
+                    ("repair", "Repair"),
+                    ("correction", "Correction"),
+                    ("claims", "Claims on the certificate"),
+                ],
+                db_index=True,
+                max_length=16,
+            ),
         ),
     ]

@@ -12,6 +12,7 @@ from .chain import (
     Party,
     TraceEvent,
 )
+from .keys import SigningKey
 from .verification import (
     AssuranceLevel,
     Evidence,
@@ -36,6 +37,7 @@ __all__ = [
     "Party",
     "Review",
     "ReviewEvent",
+    "SigningKey",
     "TraceEvent",
     "Verifiable",
     "VerificationStatus",

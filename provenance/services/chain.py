@@ -8,6 +8,8 @@ Rules enforced here (each has a service test):
 - mass balance per metal, within ``MASS_TOLERANCE``; a lot is never allocated beyond
   its mass;
 - a certification must be valid on the date of the event it supports;
+- a record names only parties available to its artisan: verified outside parties,
+  the ones the artisan proposed, and their own workshop (``Party.objects.available_to``);
 - events are append-only: there is no update or delete here; a mistake is answered by a
   ``correction`` event that references the event it corrects.
 
@@ -51,7 +53,7 @@ from provenance.models import (
     TraceEvent,
 )
 from provenance.pseudonyms import owner_commitment, recorded_owner_matches
-from provenance.services.verification import evidence_add
+from provenance.services.verification import claim_submit, evidence_add
 from provenance.validators import check_fineness
 
 Kind = TraceEvent.Kind
@@ -109,6 +111,21 @@ def _artisan_of(actor):
     if actor is None or not is_artisan(actor):
         raise PermissionDenied("Only an artisan can record provenance.")
     return actor.artisan_profile
+
+
+def _check_party(party: Party | None, artisan, field: str) -> None:
+    """A record names only parties available to its artisan (``available_to``): never
+    another artisan's party that no verifier has accepted."""
+    if party is None:
+        return
+    if not Party.objects.available_to(artisan).filter(pk=party.pk).exists():
+        raise ValidationError(
+            {
+                field: (
+                    "Choose a party Touchstone has verified, or one you added yourself."
+                )
+            }
+        )
 
 
 def _lot_head(lot: MaterialLot) -> TraceEvent | None:
@@ -352,7 +369,11 @@ def party_create(
     place: str = "",
     registry_identifier: str = "",
 ) -> Party:
-    """Add an outside organisation (mine, refiner, supplier, assay office...) to the chain."""
+    """Propose an outside organisation (mine, refiner, supplier, assay office...).
+
+    It is sent to the verifiers at once: until one accepts it, only the artisan who
+    proposed it may name it; once verified, every artisan is offered it.
+    """
     _artisan_of(actor)
     if kind == Party.Kind.WORKSHOP:
         raise ValidationError(
@@ -373,6 +394,8 @@ def party_create(
     )
     party.full_clean()
     party.save()
+    claim_submit(record=party, actor=actor)
+    party.refresh_from_db()
     return party
 
 
@@ -403,6 +426,8 @@ def lot_purchase(
     occurred_at = _now_or(purchased_at)
     if supplier.kind == Party.Kind.WORKSHOP and supplier.artisan_id == artisan.pk:
         raise ValidationError({"supplier": "Choose who sold you the material."})
+    _check_party(supplier, artisan, "supplier")
+    _check_party(origin_party, artisan, "origin_party")
     if mass_grams is None or mass_grams <= 0:
         raise ValidationError({"mass_grams": "The mass must be more than 0 g."})
     if material == MaterialLot.Material.METAL:
@@ -483,6 +508,7 @@ def lot_transfer(
     lot = MaterialLot.objects.select_for_update().get(pk=lot.pk)
     _check_custodian(lot, artisan)
     occurred_at = _now_or(occurred_at)
+    _check_party(to_party, artisan, "to_party")
     if to_party.pk == lot.custodian_id:
         raise ValidationError({"to_party": "The lot is already held by this party."})
     remaining = _remaining(lot)
@@ -696,6 +722,7 @@ def piece_hallmark(
     head = _require_chain(listing, artisan)
     if assay_office.kind != Party.Kind.ASSAY_OFFICE:
         raise ValidationError({"assay_office": "Choose an assay office."})
+    _check_party(assay_office, artisan, "assay_office")
     if hallmark is not None and hallmark.listing_id != listing.pk:
         raise ValidationError({"hallmark": "Choose a hallmark record of this piece."})
     event = _record(
@@ -781,6 +808,7 @@ def certification_create(
 ) -> Certification:
     """Record a scheme certificate or lab report, with its evidence file (SHA-256 kept)."""
     artisan = _artisan_of(actor)
+    _check_party(holder, artisan, "holder")
     certification = Certification(
         artisan=artisan,
         scheme=scheme,
@@ -893,7 +921,13 @@ def chain_events(listing) -> list[TraceEvent]:
     """A piece's events in recording order with items, lots and links: three queries."""
     events = list(
         TraceEvent.objects.for_chain(listing)
-        .select_related("location", "from_party", "to_party", "certification")
+        .select_related(
+            # A workshop's standing is its artisan's: the certificate shows it.
+            "location__artisan",
+            "from_party__artisan",
+            "to_party__artisan",
+            "certification",
+        )
         .order_by("id")
     )
     ids = [e.pk for e in events]
@@ -1188,6 +1222,17 @@ class MetalShare:
         """Every lot the share comes from is verified: only then may a page present
         the share as verified; otherwise it is the maker's declaration."""
         return bool(self.sources) and all(lot.is_verified for lot, _ in self.sources)
+
+
+def chain_parties(events: list[TraceEvent]) -> list[Party]:
+    """The parties a loaded chain names (where, from whom, to whom), each once, in the
+    order the chain first names them (no further queries)."""
+    parties: dict[int, Party] = {}
+    for event in sorted(events, key=lambda e: (e.occurred_at, e.pk)):
+        for party in (event.location, event.from_party, event.to_party):
+            if party is not None:
+                parties.setdefault(party.pk, party)
+    return list(parties.values())
 
 
 def recycled_shares(listing, events: list[TraceEvent]) -> dict[str, MetalShare]:

@@ -16,16 +16,19 @@ from provenance.services.certificates import certificate_record_verification
 from provenance.services.chain import (
     ChainVerification,
     chain_events,
+    chain_parties,
     recorded_owner,
     recycled_shares,
     verify_chain,
     verify_claims,
 )
+from provenance.services.keys import key_for, signing_key_register
 
 EXPORT_TYPE = "TouchstoneCertificate"
 # 2: the chain's recorded head, length and owner; 3: each event's hash format version;
-# 4: the owner as a per-piece commitment, with the label pages show.
-EXPORT_VERSION = 4
+# 4: the parties the chain names, with their kind and assurance level;
+# 5: the owner as a per-piece commitment, with the label pages show.
+EXPORT_VERSION = 5
 
 
 @dataclass
@@ -38,6 +41,7 @@ class CertificateView:
     shares: dict
     # What the chain should record for the current owner (their commitment).
     owner_commitment: str
+    parties: list
 
     @property
     def listing(self):
@@ -67,6 +71,7 @@ def certificate_view(certificate) -> CertificateView:
         )
         if certificate.owner_id
         else "",
+        parties=chain_parties(events),
     )
 
 
@@ -108,11 +113,13 @@ def certificate_payload(view: CertificateView) -> dict:
                     "construction": c.construction,
                     "weight_grams": f"{c.weight_grams:.3f}",
                 }
-                for c in listing.metals.all()
+                for c in sorted(listing.metals.all(), key=lambda c: c.pk)
             ],
             "gemstones": [
                 {
                     "label": g.label,
+                    "species": g.species,
+                    "nature": g.nature,
                     "treatment": g.treatment,
                     "carat": f"{g.carat:.3f}",
                     "count": g.count,
@@ -121,7 +128,7 @@ def certificate_payload(view: CertificateView) -> dict:
                         p for p in (g.lab_report_issuer, g.lab_report_number) if p
                     ),
                 }
-                for g in listing.gemstones.all()
+                for g in sorted(listing.gemstones.all(), key=lambda g: g.pk)
             ],
             "hallmarks": [
                 {
@@ -133,7 +140,7 @@ def certificate_payload(view: CertificateView) -> dict:
                     "huid": h.huid,
                     "assurance_level": h.assurance_level,
                 }
-                for h in listing.hallmarks.all()
+                for h in sorted(listing.hallmarks.all(), key=lambda h: h.pk)
             ],
         },
         "recycled": {
@@ -148,6 +155,22 @@ def certificate_payload(view: CertificateView) -> dict:
         },
         "owner": view.owner,
         "owner_commitment": view.owner_commitment,
+        # Outside the hashed content: what Touchstone vouches for changes over time
+        # (a party verified, suspended or revoked), so it is signed as it is now.
+        "parties": [
+            {
+                "id": party.gln_uri,
+                "kind": party.kind,
+                "name": party.name,
+                "country": str(party.country or ""),
+                "place": party.place,
+                "registry_identifier": party.registry_identifier,
+                "workshop": party.is_workshop,
+                "assurance_level": party.assurance_level,
+                "verified": party.is_assured,
+            }
+            for party in view.parties
+        ],
         "chain": {
             "verified": view.verification.ok,
             "checked": view.verification.checked,
@@ -180,7 +203,8 @@ def _content(event) -> dict | None:
 
 
 def certificate_signed(view: CertificateView) -> dict:
-    """The export, signed with the platform's Ed25519 key."""
+    """The export, signed with the platform's current Ed25519 key (in the key set)."""
+    signing_key_register()  # before the payload, which says when it was made
     return signing.sign(certificate_payload(view))
 
 
@@ -194,6 +218,17 @@ class ExportCheck:
     @property
     def ok(self) -> bool:
         return self.signature_ok and self.chain_ok
+
+
+def verify_export_with_key_set(document, keys: list[dict]) -> ExportCheck:
+    """Check an export offline against the published key set: the key it names must
+    be in the set and have been current when the export was made."""
+    if not isinstance(document, dict) or "payload" not in document:
+        return ExportCheck(problems=["This is not a Touchstone certificate export."])
+    public_key, problem = key_for(document, keys)
+    if public_key is None:
+        return ExportCheck(problems=[problem])
+    return verify_export(document, public_key)
 
 
 def verify_export(document, public_key) -> ExportCheck:
@@ -289,7 +324,7 @@ def _anchor_problem(payload: dict, chain_info: dict, events: list) -> str:
         ),
         "",
     )
-    if payload.get("version", 1) < 4:
+    if payload.get("version", 1) < 5:
         shown = payload.get("owner") or ""
     else:
         shown = payload.get("owner_commitment") or ""

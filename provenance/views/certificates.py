@@ -58,6 +58,7 @@ class CertificateDetailView(TemplateView):
             events=sorted(view.events, key=lambda e: (e.occurred_at, e.pk)),
             verification=view.verification,
             shares=sorted(view.shares.values(), key=lambda s: s.metal),
+            parties=view.parties,
             can_hand_over=can_hand_over(self.request.user, certificate),
             handover_code=self.request.session.pop(f"handover-{certificate.code}", ""),
             piece_url=_url_or_blank(listing),

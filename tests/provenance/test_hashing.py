@@ -252,7 +252,7 @@ def _payload(listing) -> dict:
 def test_the_signed_export_names_each_events_hash_format(piece):
     listing, _lot = piece
     payload = _payload(listing)
-    assert payload["version"] == 4
+    assert payload["version"] == 5
     assert [e["hash_version"] for e in payload["events"]] == [2, 2, 2, 2]
     key = signing.private_key().public_key()
     assert verify_export(signing.sign(payload), key).ok
