@@ -217,7 +217,6 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "marketplace:account"
 
-# django-axes: lock a username on one address after repeated failures.
 # The client's address for every address-keyed limit (config/client_ip.py): DRF's
 # throttles, django-axes and the sign-up and password-reset limits read it one way.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TOUCHSTONE_TRUSTED_PROXIES", "0"))
@@ -232,7 +231,15 @@ PROVENANCE_BACKDATE_DAYS = int(
 )
 # Attempts to claim a piece with a hand-over code, per account an hour (3× per address).
 CLAIM_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_CLAIM_LIMIT", "10"))
+# django-axes (marketplace/accounts/lockout.py): a username is locked after
+# AXES_FAILURE_LIMIT failures from one address, or after the much higher
+# LOCKOUT_USERNAME_FAILURE_LIMIT from all addresses together, within the cool-off;
+# a completed password reset lifts both.
+AXES_HANDLER = "marketplace.accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+LOCKOUT_USERNAME_FAILURE_LIMIT = int(
+    os.environ.get("TOUCHSTONE_USERNAME_FAILURE_LIMIT", "50")
+)
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
