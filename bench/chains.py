@@ -34,9 +34,26 @@ def available() -> bool:
     return True
 
 
+def _verifier():
+    """The dataset's verifier, who accepts the parties its chains name."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from marketplace.accounts.roles import VERIFIERS_GROUP
+
+    user, _created = get_user_model().objects.get_or_create(
+        username="bench-verifier", defaults={"email": "verifier@bench.test"}
+    )
+    user.groups.add(Group.objects.get_or_create(name=VERIFIERS_GROUP)[0])
+    return user
+
+
 def _parties(actor):
+    """Parties proposed by ``actor`` and verified, so every artisan may name them."""
     from provenance.models import Party
+    from provenance.models.verification import AWAITING_REVIEW
     from provenance.services.chain import party_create
+    from provenance.services.verification import claim_transition
 
     specs = {
         "refiner": ("refiner", "Bench Refining Co.", "CH"),
@@ -45,11 +62,16 @@ def _parties(actor):
         "supplier": ("supplier", "Bench Bullion Supplies", "GB"),
         "assay": ("assay_office", "Bench Assay Office", "GB"),
     }
+    verifier = _verifier()
     parties = {}
     for key, (kind, name, country) in specs.items():
-        parties[key] = Party.objects.filter(name=name).first() or party_create(
+        party = Party.objects.filter(name=name).first() or party_create(
             actor=actor, kind=kind, name=name, country=country
         )
+        if party.verification_status in AWAITING_REVIEW:
+            claim_transition(record=party, actor=verifier, action="verify")
+            party.refresh_from_db()
+        parties[key] = party
     return parties
 
 
@@ -59,7 +81,8 @@ def _record_piece(listing, parties, rng, *, now):
     from provenance.services.events import piece_fabricate
 
     actor = listing.artisan.user
-    start = now - timedelta(days=rng.randint(40, 700))
+    # Within the backdating window (PROVENANCE_BACKDATE_DAYS): events recorded today.
+    start = now - timedelta(days=rng.randint(40, 330))
     inputs, loss = [], Decimal("0")
     for component in listing.metals.all():
         recycled = rng.random() < 0.6
@@ -191,7 +214,7 @@ def build_long_chain(generator, parties):
         listing = Listing.objects.select_related("artisan__user").get(pk=listing.pk)
         # Purchase (2 events), fabrication and hallmarking through the services ...
         rng = random.Random("long-chain")
-        _record_piece(listing, parties, rng, now=now - timedelta(days=1000 - 700))
+        _record_piece(listing, parties, rng, now=now)
         head = TraceEvent.objects.for_chain(listing).order_by("-id").first()
         existing = TraceEvent.objects.for_chain(listing).count()
         # ... then repairs, one a day, appended in bulk with the services' hashing.

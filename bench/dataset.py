@@ -376,6 +376,7 @@ class Generator:
                 f"  {done:>9,} listings  ({time.monotonic() - started:5.1f} s)",
             )
         self._after_bulk_inserts()
+        self._recorded_decisions()
         self._provenance_chains()
         self._analyze()
         self.counts["seconds"] = round(time.monotonic() - started, 1)
@@ -691,6 +692,44 @@ class Generator:
             verified_at=timezone.now() if status == "verified" else None,
             has_evidence=rng.random() < 0.6,
         )
+
+    def _recorded_decisions(self) -> None:
+        """Every status the bulk inserts set other than draft gets the recorded decision
+        that would have set it (set-based), as certificates' verification expects."""
+        from django.contrib.contenttypes.models import ContentType
+        from django.db import connection, transaction
+        from django.utils import timezone
+
+        from artisans.models import Artisan, MakerMark
+        from marketplace.catalogue.models import HallmarkRecord
+
+        now = timezone.now()
+        owners = [
+            (Artisan, "artisans_artisan", "t.id"),
+            (MakerMark, "artisans_makermark", "t.artisan_id"),
+            (
+                HallmarkRecord,
+                "marketplace_hallmarkrecord",
+                "(SELECT l.artisan_id FROM marketplace_listing l WHERE l.id = t.listing_id)",
+            ),
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            for model, table, artisan in owners:
+                content_type = ContentType.objects.get_for_model(model).pk
+                cursor.execute(
+                    "INSERT INTO provenance_review (created_at, updated_at, "  # noqa: S608
+                    "content_type_id, object_id, artisan_id, status, last_message) "
+                    f"SELECT %s, %s, %s, t.id, {artisan}, t.verification_status, '' "
+                    f"FROM {table} t WHERE t.verification_status <> 'draft'",
+                    [now, now, content_type],
+                )
+            cursor.execute(
+                "INSERT INTO provenance_reviewevent (review_id, action, from_status, "
+                "to_status, reason, created_at) SELECT r.id, 'benchmark', 'draft', "
+                "r.status, 'Benchmark data.', %s FROM provenance_review r WHERE NOT "
+                "EXISTS (SELECT 1 FROM provenance_reviewevent e WHERE e.review_id = r.id)",
+                [now],
+            )
 
     def _after_bulk_inserts(self) -> None:
         """Derived columns (the search vector) are rebuilt once, set-based, after inserting."""

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import models
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.utils.module_loading import autodiscover_modules
 from django.views.decorators.http import require_safe
 from rest_framework.authentication import TokenAuthentication
@@ -123,6 +123,14 @@ def serve(request, name: str):
     if entry.download_name is not None and not inline:
         download = entry.download_name(instance) or download
     accel = settings.PRIVATE_MEDIA_ACCEL_PREFIX
+    signed_url = getattr(field_file.storage, "signed_url", None)
+    if signed_url is not None:
+        # Object storage: the reader fetches the bytes with a URL that soon expires.
+        response = HttpResponseRedirect(signed_url(name))
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Vary"] = "Cookie, Authorization"
+        return response
     if accel:
         response = HttpResponse(content_type=media_type)
         response["X-Accel-Redirect"] = accel.rstrip("/") + "/" + name

@@ -223,7 +223,6 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "marketplace:account"
 
-# django-axes: lock a username on one address after repeated failures.
 # The client's address for every address-keyed limit (config/client_ip.py): DRF's
 # throttles, django-axes and the sign-up and password-reset limits read it one way.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TOUCHSTONE_TRUSTED_PROXIES", "0"))
@@ -231,7 +230,22 @@ AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 # Sign-ups per address, and password-reset emails per address and per email, per hour.
 SIGNUP_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_SIGNUP_LIMIT", "5"))
 PASSWORD_RESET_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_RESET_LIMIT", "3"))
+# An origin-chain event may be recorded at most this many days after it happened, so a
+# purchase cannot be backdated into a certification that has since expired.
+PROVENANCE_BACKDATE_DAYS = int(
+    os.environ.get("TOUCHSTONE_PROVENANCE_BACKDATE_DAYS", "365")
+)
+# Attempts to claim a piece with a hand-over code, per account an hour (3× per address).
+CLAIM_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_CLAIM_LIMIT", "10"))
+# django-axes (marketplace/accounts/lockout.py): a username is locked after
+# AXES_FAILURE_LIMIT failures from one address, or after the much higher
+# LOCKOUT_USERNAME_FAILURE_LIMIT from all addresses together, within the cool-off;
+# a completed password reset lifts both.
+AXES_HANDLER = "marketplace.accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+LOCKOUT_USERNAME_FAILURE_LIMIT = int(
+    os.environ.get("TOUCHSTONE_USERNAME_FAILURE_LIMIT", "50")
+)
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -258,6 +272,20 @@ PRIVATE_MEDIA_ROOT = Path(
 # "/protected/"): the checked view then answers with X-Accel-Redirect and nginx sends
 # the bytes. Empty: the view streams the file itself.
 PRIVATE_MEDIA_ACCEL_PREFIX = os.environ.get("TOUCHSTONE_PRIVATE_ACCEL_PREFIX", "")
+# S3-compatible object storage (config/s3.py), when the storages above name it.
+AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL")  # MinIO, R2, …
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME")
+AWS_S3_CUSTOM_DOMAIN = os.environ.get(
+    "AWS_S3_CUSTOM_DOMAIN"
+)  # a CDN for the public one
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "touchstone-public")
+AWS_PRIVATE_STORAGE_BUCKET_NAME = os.environ.get(
+    "AWS_PRIVATE_STORAGE_BUCKET_NAME", "touchstone-private"
+)
+# How long a signed URL to a private object stays valid (seconds).
+PRIVATE_SIGNED_URL_SECONDS = int(os.environ.get("TOUCHSTONE_SIGNED_URL_SECONDS", "60"))
 STORAGES = {
     "default": {
         "BACKEND": os.environ.get(

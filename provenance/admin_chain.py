@@ -58,11 +58,25 @@ class PartyAdmin(admin.ModelAdmin):
         "place",
         "registry_identifier",
         "artisan",
+        "created_by",
+        "verification_status",
     ]
-    list_filter = ["kind", "country"]
+    list_filter = ["kind", "verification_status", "country"]
     search_fields = ["name", "registry_identifier", "place"]
-    list_select_related = ["artisan"]
-    readonly_fields = ["created_by", "created_at", "updated_at"]
+    list_select_related = ["artisan", "created_by"]
+    readonly_fields = [
+        "created_by",
+        "verification_status",
+        "verified_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = [verify_claims]
+
+    def has_add_permission(self, request):
+        # Artisans propose parties (``party_create``) and verifiers accept them in the
+        # review queue; a party added here would skip both.
+        return False
 
     def get_readonly_fields(self, request, obj=None):
         # Hashed events carry a party's kind, name, country, place and registry number.

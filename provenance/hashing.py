@@ -9,6 +9,10 @@ event names, so a new format can be introduced without re-hashing stored chains.
 Format 1: the SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of the
 content built by ``content_v1``. Its bytes must never change: chains recorded with it
 verify only as long as they do.
+
+Format 2: format 1's content plus ``recorded_at``, the server's time of recording (so
+a date can be checked against when it was written), with ``owner`` holding a per-piece
+owner commitment (``provenance.pseudonyms``) rather than a pseudonym.
 """
 
 import hashlib
@@ -119,7 +123,7 @@ def content_v1(event, items: Iterable, parent_hashes: Iterable[str]) -> dict:
         "hallmark": event.hallmark_id,
         "details": event.details,
         "corrects": event.corrects_id,
-        "owner": event.owner_pseudonym,
+        "owner": event.owner_commitment,
         "items": sorted(
             (
                 {
@@ -133,6 +137,14 @@ def content_v1(event, items: Iterable, parent_hashes: Iterable[str]) -> dict:
             key=lambda i: (i["role"], i["piece"] or 0, (i["lot"] or {}).get("id", 0)),
         ),
         "previous": sorted(parent_hashes),
+    }
+
+
+def content_v2(event, items: Iterable, parent_hashes: Iterable[str]) -> dict:
+    """Format 1's content and when the event was recorded."""
+    return {
+        **content_v1(event, items, parent_hashes),
+        "recorded_at": _utc(event.recorded_at),
     }
 
 
@@ -155,10 +167,11 @@ class HashFormat:
 
 FORMATS: dict[int, HashFormat] = {
     1: HashFormat(version=1, content=content_v1, digest=digest_v1),
+    2: HashFormat(version=2, content=content_v2, digest=digest_v1),
 }
 
 # The format new events are hashed with.
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
 
 class UnknownHashVersion(ValueError):

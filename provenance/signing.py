@@ -33,6 +33,11 @@ def generate_private_key_pem() -> str:
     ).decode("ascii")
 
 
+def load_private_key(pem: str) -> Ed25519PrivateKey:
+    """An Ed25519 private key from its PEM text."""
+    return _load_private_key(pem)
+
+
 @lru_cache(maxsize=4)
 def _load_private_key(pem: str) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)

@@ -83,9 +83,15 @@ class MakerMarkFactory(factory.django.DjangoModelFactory):
 
 
 def verified(record):
-    """Mark a claim verified directly (test set-up only; the service is tested on its own)."""
-    record.verification_status = "verified"
-    record.save(update_fields=["verification_status"])  # signals keep caches exact
+    """A claim submitted by its owner and verified by a verifier, through the services
+    (so that its decision is recorded, as a certificate's verification expects)."""
+    from provenance.services.verification import claim_transition
+
+    if record.verification_status != "submitted":
+        claim_transition(
+            record=record, actor=record.verification_owner, action="submit"
+        )
+    claim_transition(record=record, actor=VerifierFactory(), action="verify")
     record.refresh_from_db()
     return record
 
@@ -389,6 +395,9 @@ def catalogue_listing(**kwargs):
 
 
 class PartyFactory(factory.django.DjangoModelFactory):
+    """An outside party Touchstone has verified: offered to every artisan. An artisan's
+    own proposal goes through ``party_create`` (see ``proposed_party``)."""
+
     class Meta:
         model = "provenance.Party"
 
@@ -396,6 +405,17 @@ class PartyFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Bullion Supplier {n}")
     country = "GB"
     place = "Birmingham"
+    verification_status = "verified"
+    verified_at = factory.LazyFunction(timezone.now)
+
+
+def proposed_party(artisan, **fields):
+    """A party ``artisan`` proposed through the service: submitted, theirs alone."""
+    from provenance.services import party_create
+
+    fields.setdefault("kind", "refiner")
+    fields.setdefault("name", f"Proposed Refinery {artisan.pk}")
+    return party_create(actor=artisan.user, **fields)
 
 
 class CertificationFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
-from marketplace.accounts.lockout import lockout_message
+from marketplace.accounts.lockout import lockout_body
 
 
 class AuthTokenRequestSerializer(serializers.Serializer):
@@ -18,6 +18,15 @@ class AuthTokenRequestSerializer(serializers.Serializer):
 
 class AuthTokenSerializer(serializers.Serializer):
     token = serializers.CharField(read_only=True)
+
+
+class AuthLockoutSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    password_reset = serializers.URLField(
+        required=False,
+        help_text="Where to reset the password, which lifts a log-in lock-out "
+        "(absent when the request was throttled rather than locked out).",
+    )
 
 
 class AuthTokenView(APIView):
@@ -32,7 +41,7 @@ class AuthTokenView(APIView):
         responses={
             200: AuthTokenSerializer,
             400: VALIDATION_ERROR,
-            429: DETAIL_ERROR,
+            429: AuthLockoutSerializer,
         },
         auth=[],
     )
@@ -49,7 +58,8 @@ class AuthTokenView(APIView):
             user = None
         if getattr(request._request, "axes_locked_out", False):
             return Response(
-                {"detail": lockout_message()}, status=status.HTTP_429_TOO_MANY_REQUESTS
+                lockout_body(request._request),
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
             )
         if user is None or not user.is_active:
             return Response(

@@ -17,5 +17,10 @@ urlpatterns = [
         views.LimitedPasswordResetView.as_view(),
         name="password_reset",
     ),
+    path(
+        "reset/<uidb64>/<token>/",
+        views.UnlockingPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("", include("django.contrib.auth.urls")),
 ]

@@ -11,6 +11,7 @@ from config import ratelimit
 from config.client_ip import client_ip
 from config.forms import apply_errors
 from marketplace.accounts.forms import SignUpForm
+from marketplace.accounts.lockout import lockout_clear
 from marketplace.accounts.roles import is_artisan, is_verifier
 from marketplace.accounts.services import user_sign_up
 
@@ -73,3 +74,14 @@ class LimitedPasswordResetView(auth_views.PasswordResetView):
         if not ratelimit.allow("reset-email", email, limit=limit, window=3600):
             return redirect(self.get_success_url())
         return super().form_valid(form)
+
+
+class UnlockingPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's password-reset confirmation, which also lifts the account's log-in
+    lock-outs: whoever holds the emailed link owns the account, so a lock that
+    strangers ran up from many addresses no longer keeps them out."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        lockout_clear(username=form.user.get_username())
+        return response

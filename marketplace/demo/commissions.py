@@ -17,7 +17,7 @@ from marketplace.commissions import services
 from marketplace.commissions.models import Commission, ProgressUpdate
 from marketplace.demo import images as demo_images
 from provenance.models import MaterialLot, Party
-from provenance.selectors.chain import lot_list
+from provenance.selectors.chain import lot_list, party_list
 from provenance.services.chain import lot_purchase, party_create
 
 S = Commission.Status
@@ -383,7 +383,9 @@ def _lot(user, metal: str, fineness: int | None, grams: Decimal):
     ):
         if lot.remaining_grams >= grams:
             return lot
-    supplier = Party.objects.filter(kind=Party.Kind.SUPPLIER, artisan=None).first()
+    supplier = (
+        party_list(user=user).filter(kind=Party.Kind.SUPPLIER, artisan=None).first()
+    )
     if supplier is None:
         supplier = party_create(
             actor=user,

@@ -4,8 +4,10 @@ Runs after the catalogue's demo and works over whatever pieces exist. Idempotent
 piece that already has a chain is left alone, parties and certifications are reused.
 Shows recycled silver with an SCS recycled-content certificate, Fairmined gold, natural
 stones with lab reports, hallmarking at an assay office, one piece that changed owner,
-claims waiting in the review queue, and one chain deliberately altered behind the
-application's back so that its certificate warns.
+claims waiting in the review queue (among them a refiner one artisan proposed, which no
+other artisan is offered until it is verified), and one chain deliberately altered
+behind the application's back so that its certificate warns. The outside parties of
+the chains are proposed by an artisan and accepted by the verifier, like any party.
 """
 
 import io
@@ -19,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from artisans.models import Artisan
 from marketplace.catalogue.models import Listing, MetalComponent
 from provenance.models import (
     Certificate,
@@ -27,7 +30,9 @@ from provenance.models import (
     MaterialLot,
     Party,
     TraceEvent,
+    VerificationStatus,
 )
+from provenance.models.verification import AWAITING_REVIEW
 from provenance.selectors.chain import lot_list
 from provenance.services.certificates import (
     certificate_issue,
@@ -38,6 +43,7 @@ from provenance.services.certificates import (
 from provenance.services.chain import (
     certification_create,
     lot_purchase,
+    party_create,
     provenance_verify,
 )
 from provenance.services.events import event_record
@@ -105,6 +111,18 @@ PARTIES = {
     },
 }
 
+# Proposed by an artisan near it and left for the verifier to decide: only that artisan
+# is offered it meanwhile.
+PROPOSED_PARTY = (
+    "kofi",
+    {
+        "kind": Party.Kind.REFINER,
+        "name": "Ashanti Bullion Refiners",
+        "country": "GH",
+        "place": "Kumasi",
+    },
+)
+
 # Per metal: (origin type, origin party, seller, certification scheme, issuer).
 ORIGINS = {
     "silver": (
@@ -152,12 +170,42 @@ def _pdf(title: str) -> SimpleUploadedFile:
     )
 
 
-def _parties() -> dict[str, Party]:
+def _verified(party: Party, verifier) -> Party:
+    """Take a party through the queue: submitted by its proposer, verified by the
+    verifier. A party already decided (or with no verifier to decide it) stays."""
+    status = party.verification_status
+    if verifier is None or status == VerificationStatus.VERIFIED:
+        return party
+    if status == VerificationStatus.DRAFT and party.verification_owner is not None:
+        claim_submit(record=party, actor=party.verification_owner)
+        status = VerificationStatus.SUBMITTED
+    if status in AWAITING_REVIEW:
+        claim_transition(record=party, actor=verifier, action="verify")
+    party.refresh_from_db()
+    return party
+
+
+def _parties(artisans, verifier) -> dict[str, Party]:
+    """The outside parties of the demo chains, proposed by the first artisan and
+    verified, so that every artisan is offered them."""
+    proposer = next(iter(artisans.values()), None) or (
+        Artisan.objects.select_related("user").order_by("id").first()
+    )
     parties = {}
     for key, fields in PARTIES.items():
-        parties[key], _created = Party.objects.get_or_create(
-            name=fields["name"], artisan=None, defaults=fields
+        party = (
+            Party.objects.filter(name=fields["name"], artisan=None)
+            .order_by("id")
+            .first()
         )
+        if party is None:
+            if proposer is None:
+                return {}  # no artisan, so no piece to chain either
+            party = party_create(actor=proposer.user, **fields)
+        parties[key] = _verified(party, verifier)
+    username, fields = PROPOSED_PARTY
+    if username in artisans and not Party.objects.filter(name=fields["name"]).exists():
+        party_create(actor=artisans[username].user, **fields)
     return parties
 
 
@@ -400,7 +448,7 @@ def seed(users, artisans=None) -> dict[str, int]:
     """Give every published piece its chain; returns a few counts for the command."""
     artisans = artisans or {}
     _demo_listings(artisans)
-    parties = _parties()
+    parties = _parties(artisans, users.get("verifier"))
     made = 0
     done = set(ChainMembership.objects.values_list("listing_id", flat=True))
     for listing in (

@@ -8,11 +8,12 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.client_ip import client_ip
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from provenance import signing
 from provenance.epcis import epcis_document
 from provenance.models import Certificate
-from provenance.pseudonyms import owner_pseudonym
+from provenance.pseudonyms import owner_shown
 from provenance.selectors.chain import certificate_get
 from provenance.services.certificates import (
     can_hand_over,
@@ -20,6 +21,7 @@ from provenance.services.certificates import (
     ownership_handover_start,
 )
 from provenance.services.exports import certificate_signed, certificate_view
+from provenance.services.keys import key_set, signing_key_register
 
 SIGNED_CERTIFICATE = OpenApiResponse(
     OpenApiTypes.OBJECT,
@@ -31,7 +33,12 @@ SIGNED_CERTIFICATE = OpenApiResponse(
     ),
 )
 EPCIS_DOCUMENT = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="An EPCIS 2.0 JSON-LD `EPCISDocument`."
+    OpenApiTypes.OBJECT,
+    description=(
+        "An EPCIS 2.0 JSON-LD `EPCISDocument`: each `eventID` is the event's CBV 2.0 "
+        "event hash ID, `touchstone:chainHash` its Touchstone chain hash, and "
+        "`touchstone:chainVerified` says whether the chain verified."
+    ),
 )
 
 
@@ -43,6 +50,19 @@ CODE_PARAM = OpenApiParameter(
     description="The certificate's code, as printed on its card.",
 )
 SIGNING_UNAVAILABLE = {"detail": "Certificate signing is not configured on this site."}
+
+
+class SigningKeySerializer(serializers.Serializer):
+    key_id = serializers.CharField()
+    algorithm = serializers.CharField()
+    public_key_pem = serializers.CharField()
+    valid_from = serializers.DateTimeField()
+    retired_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.ChoiceField(choices=["current", "retired"])
+
+
+class KeySetSerializer(serializers.Serializer):
+    keys = SigningKeySerializer(many=True)
 
 
 class PublicKeySerializer(serializers.Serializer):
@@ -103,7 +123,19 @@ class CertificateViewSet(viewsets.GenericViewSet):
     def epcis(self, request, code=None):
         """The piece's events as an EPCIS 2.0 JSON-LD document."""
         view = certificate_view(self.get_object())
-        return Response(epcis_document(view.events))
+        return Response(epcis_document(view.events, view.verification))
+
+    @extend_schema(responses={200: KeySetSerializer, 503: DETAIL_ERROR}, auth=[])
+    @action(detail=False, methods=["get"])
+    def keys(self, request):
+        """Every key that has signed exports: the current one and the retired ones, each
+        with the time it was in use. An export verifies with the key it names, if that
+        key was current when the export was made."""
+        try:
+            signing_key_register()
+        except ImproperlyConfigured:
+            return Response(SIGNING_UNAVAILABLE, status=503)
+        return Response({"keys": key_set()})
 
     @extend_schema(responses={200: PublicKeySerializer, 503: DETAIL_ERROR}, auth=[])
     @action(detail=False, methods=["get"], url_path="public-key")
@@ -156,6 +188,7 @@ class CertificateViewSet(viewsets.GenericViewSet):
             200: CertificateSummarySerializer,
             400: VALIDATION_ERROR,
             401: DETAIL_ERROR,
+            429: DETAIL_ERROR,
         },
     )
     @action(
@@ -168,12 +201,14 @@ class CertificateViewSet(viewsets.GenericViewSet):
         data = ClaimSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         certificate = ownership_claim(
-            actor=request.user, code=data.validated_data["code"]
+            actor=request.user,
+            code=data.validated_data["code"],
+            client_ip=client_ip(request),
         )
         return Response(
             {
                 "code": certificate.code,
                 "url": certificate.get_absolute_url(),
-                "owner": owner_pseudonym(certificate.owner),
+                "owner": owner_shown(certificate.owner_id, certificate.listing_id),
             }
         )

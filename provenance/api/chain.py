@@ -64,19 +64,35 @@ def _hallmarks(*, user):
 # --- Read serializers -----------------------------------------------------------------
 
 
-class PartySerializer(serializers.ModelSerializer):
-    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
-
-    class Meta:
-        model = Party
-        fields = ["id", "kind", "name", "country", "place", "registry_identifier"]
-        read_only_fields = ["id"]
-
-
 class ClaimFieldsMixin(serializers.Serializer):
     verification_status = serializers.CharField(read_only=True)
     assurance_level = serializers.CharField(read_only=True)
     has_evidence = serializers.BooleanField(read_only=True)
+
+
+class PartySerializer(ClaimFieldsMixin, serializers.ModelSerializer):
+    """A party; ``verification_status`` is read-only (a new party is sent for review).
+
+    A workshop's ``assurance_level`` is its artisan profile's."""
+
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    workshop = serializers.BooleanField(source="is_workshop", read_only=True)
+
+    class Meta:
+        model = Party
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "country",
+            "place",
+            "registry_identifier",
+            "workshop",
+            "verification_status",
+            "assurance_level",
+            "has_evidence",
+        ]
+        read_only_fields = ["id"]
 
 
 class CertificationSerializer(ClaimFieldsMixin, serializers.ModelSerializer):
@@ -309,7 +325,8 @@ class SubmitMixin:
     ),
 )
 class PartyViewSet(CreateReadViewSet):
-    """Outside organisations in chains, and your own workshop."""
+    """The parties you may name: verified outside organisations, the ones you added
+    (yours alone until verified) and your own workshop. POST proposes one."""
 
     queryset = Party.objects.none()  # the model, for the schema; see get_queryset
 

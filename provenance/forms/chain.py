@@ -39,13 +39,23 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class PartyChoiceField(forms.ModelChoiceField):
+    """Parties from ``party_list``: each with its kind, and whether it is verified."""
+
+    def label_from_instance(self, party):
+        label = f"{party.name} ({party.get_kind_display().lower()})"
+        if not party.is_workshop and not party.is_verified:
+            label += " · yours, not yet verified"
+        return label
+
+
 class LotChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, lot):
         return f"{lot.reference}: {lot.describe()} ({lot.remaining_grams.quantize(Decimal('0.001'))} g left)"
 
 
 class PurchaseForm(forms.Form):
-    supplier = forms.ModelChoiceField(
+    supplier = PartyChoiceField(
         queryset=Party.objects.none(),
         required=False,
         help_text="Who sold you the material.",
@@ -69,7 +79,7 @@ class PurchaseForm(forms.Form):
         label="Mass (g)", max_digits=12, decimal_places=3, min_value=Decimal("0.001")
     )
     origin_type = forms.ChoiceField(choices=OriginType.choices)
-    origin_party = forms.ModelChoiceField(
+    origin_party = PartyChoiceField(
         queryset=Party.objects.none(),
         required=False,
         label="Origin (mine, recycler or refiner)",
@@ -153,12 +163,7 @@ class HallmarkingForm(forms.Form):
     """An assay and hallmarking; what it needs is checked by ``event_record``."""
 
     listing = forms.ModelChoiceField(queryset=None, label="Piece", required=False)
-    assay_office = forms.ModelChoiceField(
-        queryset=Party.objects.filter(
-            kind=Party.Kind.ASSAY_OFFICE, artisan__isnull=True
-        ),
-        required=False,
-    )
+    assay_office = PartyChoiceField(queryset=Party.objects.none(), required=False)
     new_assay_office_name = forms.CharField(
         label="…or another assay office", max_length=160, required=False
     )
@@ -174,6 +179,9 @@ class HallmarkingForm(forms.Form):
         super().__init__(*args, **kwargs)
         pieces = piece_choices(user=user)
         self.fields["listing"].queryset = pieces
+        self.fields["assay_office"].queryset = party_list(user=user).filter(
+            kind=Party.Kind.ASSAY_OFFICE
+        )
         self.fields["hallmark"].queryset = HallmarkRecord.objects.filter(
             listing__in=pieces
         ).select_related("listing")

@@ -13,6 +13,7 @@ from .chain import (
     Party,
     TraceEvent,
 )
+from .keys import SigningKey
 from .transparency import Checkpoint, LogHead, LogLeaf, LogNode
 from .verification import (
     AssuranceLevel,
@@ -42,6 +43,7 @@ __all__ = [
     "Party",
     "Review",
     "ReviewEvent",
+    "SigningKey",
     "TraceEvent",
     "Verifiable",
     "VerificationStatus",

@@ -19,14 +19,48 @@ from django_countries.fields import CountryField
 
 from config.models import TimeStampedModel
 from marketplace.materials import Metal
+from provenance.pseudonyms import owner_label
 
-from .verification import Verifiable
+from .verification import AssuranceLevel, Verifiable, VerificationStatus
 
 GRAMS = {"max_digits": 12, "decimal_places": 3}
 
 
-class Party(TimeStampedModel):
-    """Someone who holds, changes or vouches for material: a mine, refiner, workshop..."""
+class PartyQuerySet(models.QuerySet):
+    def verified(self):
+        return self.filter(verification_status=VerificationStatus.VERIFIED)
+
+    def proposed_by(self, artisan):
+        """The outside parties ``artisan`` added, whatever their state."""
+        return self.filter(_proposed_by(artisan))
+
+    def available_to(self, artisan):
+        """The parties ``artisan`` may name in a record (any signed-in user when None).
+
+        Outside organisations once a verifier has accepted them; the ones the artisan
+        proposed, whatever their state, for their own records only; and the artisan's
+        own workshop. Another artisan's unverified party is never among them.
+        """
+        condition = Q(
+            artisan__isnull=True, verification_status=VerificationStatus.VERIFIED
+        )
+        if artisan is not None:
+            condition |= _proposed_by(artisan) | Q(artisan=artisan)
+        return self.filter(condition)
+
+
+def _proposed_by(artisan) -> Q:
+    return Q(artisan__isnull=True, created_by_id=artisan.user_id)
+
+
+class Party(TimeStampedModel, Verifiable):
+    """Someone who holds, changes or vouches for material: a mine, refiner, workshop...
+
+    An outside organisation is a claim of the artisan who proposed it: it is theirs
+    alone to name until a verifier accepts it, then anyone's (``available_to``). An
+    artisan's own workshop is not a claim of its own: its standing is the artisan
+    profile's, and it is never offered to anyone else.
+    """
 
     class Kind(models.TextChoices):
         MINE = "mine", "Mine (large-scale)"
@@ -66,6 +100,10 @@ class Party(TimeStampedModel):
         editable=False,
     )
 
+    objects = PartyQuerySet.as_manager()
+
+    verification_kind = "party"
+
     class Meta:
         ordering = ["name", "id"]
         verbose_name_plural = "parties"
@@ -79,6 +117,52 @@ class Party(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def verification_owner(self):
+        """The artisan who proposed an outside party (None for one no artisan added)."""
+        if self.artisan_id is not None:
+            return self.artisan.user
+        return self.created_by
+
+    @property
+    def verification_artisan(self):
+        if self.artisan_id is not None:
+            return self.artisan
+        return getattr(self.created_by, "artisan_profile", None)
+
+    @property
+    def is_workshop(self) -> bool:
+        """An artisan's own workshop on Touchstone (not an outside organisation)."""
+        return self.artisan_id is not None
+
+    @property
+    def assurance_level(self) -> str:
+        """An outside party's own; a workshop's is its artisan's (the profile vouches)."""
+        if self.is_workshop:
+            return self.artisan.assurance_level
+        return super().assurance_level
+
+    @property
+    def is_assured(self) -> bool:
+        """Shown as verified: a verified outside party, or the workshop of a verified
+        artisan."""
+        return self.assurance_level == AssuranceLevel.VERIFIED
+
+    def verified_neighbours(self):
+        """Verified parties of the same kind sharing this one's name, registry number or
+        country: what a verifier compares a proposal with (a copy, an impostor)."""
+        similar = Q(name__iexact=self.name)
+        if self.registry_identifier:
+            similar |= Q(registry_identifier__iexact=self.registry_identifier)
+        if self.country:
+            similar |= Q(country=self.country)
+        return (
+            Party.objects.verified()
+            .filter(similar, kind=self.kind, artisan__isnull=True)
+            .exclude(pk=self.pk)
+            .order_by("name", "id")[:10]
+        )
 
     @property
     def location(self) -> str:
@@ -285,9 +369,11 @@ class TraceEvent(Verifiable):
         OWNERSHIP = "ownership", "Sale or change of owner"
         REPAIR = "repair", "Repair"
         CORRECTION = "correction", "Correction"
+        CLAIMS = "claims", "Claims on the certificate"
 
     class BizStep(models.TextChoices):
-        # CBV 2.0 business steps.
+        # The business step as recorded; provenance.epcis exports each as a CBV 2.0
+        # term, or as a URI of Touchstone's own where CBV has none.
         COMMISSIONING = "commissioning", "Commissioning"
         SHIPPING = "shipping", "Shipping"
         RECEIVING = "receiving", "Receiving"
@@ -342,8 +428,10 @@ class TraceEvent(Verifiable):
     # Facts copied from records that may still be edited elsewhere (a hallmark record),
     # as they were when the event was written: the hash covers this copy.
     details = models.JSONField(default=dict, blank=True)
-    # Pseudonymous owner after an ownership event ("Owner #a3f9"), never a username.
-    owner_pseudonym = models.CharField(max_length=20, blank=True)
+    # The owner after an ownership event (or the making of a piece issued to its
+    # buyer): a per-piece owner commitment (provenance.pseudonyms), never a username.
+    # Chains recorded before commitments hold an "Owner #a3f9" pseudonym here.
+    owner_commitment = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
     # The format the hash was computed with (provenance.hashing): verification
     # recomputes each event's hash in the format it records.
@@ -382,6 +470,10 @@ class TraceEvent(Verifiable):
     @property
     def short_hash(self) -> str:
         return self.hash[:12]
+
+    @property
+    def owner_label(self) -> str:
+        return owner_label(self.owner_commitment)
 
 
 class EventItem(models.Model):

@@ -1,7 +1,7 @@
 """The verification workflow shared by every claim an artisan makes.
 
-An artisan profile, a maker's mark, a hallmark record, a material lot, a trace event or a
-certification is a *claim*. Each concrete claim model inherits ``Verifiable``; its review
+An artisan profile, a maker's mark, a hallmark record, a material lot, a trace event, a
+certification or an outside party an artisan proposes is a *claim*. Each concrete claim model inherits ``Verifiable``; its review
 history lives in one ``Review`` row (the case) with append-only ``ReviewEvent`` rows, and
 its supporting documents in ``Evidence`` rows. Status changes only through
 ``provenance.services.verification``.

@@ -1,6 +1,6 @@
 """Reads of the origin chain, scoped by who asks."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from marketplace.accounts.roles import is_artisan
 from marketplace.catalogue.models import Listing
@@ -26,7 +26,7 @@ def lot_list(*, user) -> QuerySet[MaterialLot]:
     return (
         MaterialLot.objects.of_artisan(artisan)
         .with_remaining()
-        .select_related("custodian", "origin_party")
+        .select_related("custodian__artisan", "origin_party")
         .prefetch_related("certifications")
         # Meta.ordering does not apply to aggregating queries: order explicitly.
         .order_by("-created_at", "-id")
@@ -66,12 +66,22 @@ def certification_list(*, user) -> QuerySet[Certification]:
 
 
 def party_list(*, user) -> QuerySet[Party]:
-    """Outside organisations anyone may name, plus the artisan's own workshop."""
+    """The parties the user may name: verified outside organisations, the ones this
+    artisan proposed (in any state) and their own workshop; nobody else's proposal."""
+    return Party.objects.available_to(_artisan(user)).select_related("artisan")
+
+
+def party_proposed_list(*, user) -> QuerySet[Party]:
+    """The outside parties this artisan proposed, newest first, with their review case
+    (its state and the verifier's last message)."""
     artisan = _artisan(user)
-    condition = Q(artisan__isnull=True)
-    if artisan is not None:
-        condition |= Q(artisan=artisan)
-    return Party.objects.filter(condition)
+    if artisan is None:
+        return Party.objects.none()
+    return (
+        Party.objects.proposed_by(artisan)
+        .prefetch_related("reviews")
+        .order_by("-created_at", "-id")
+    )
 
 
 def piece_choices(*, user):
@@ -94,4 +104,15 @@ def certificate_get(*, code: str) -> Certificate:
         )
         .exclude(listing__status="draft")
         .get(code=code.upper())
+    )
+
+
+def certificates_owned(*, user) -> QuerySet[Certificate]:
+    """The certificates of the pieces this account owns, the latest change first."""
+    if not user.is_authenticated:
+        return Certificate.objects.none()
+    return (
+        Certificate.objects.filter(owner=user)
+        .select_related("listing__artisan")
+        .order_by("-updated_at", "-id")
     )

@@ -6,7 +6,7 @@ from its module (``provenance.services.chain``, ``.certificates``, ``.events``,
 depends on.
 """
 
-from provenance.pseudonyms import owner_pseudonym
+from provenance.pseudonyms import owner_commitment, owner_label
 
 from .certificates import (
     certificate_issue,
@@ -21,6 +21,7 @@ from .chain import (
     lot_purchase,
     lot_transfer,
     party_create,
+    piece_claims_record,
     piece_hallmark,
     piece_repair,
     provenance_verify,
@@ -48,10 +49,12 @@ __all__ = [
     "evidence_add",
     "lot_purchase",
     "lot_transfer",
-    "owner_pseudonym",
+    "owner_commitment",
+    "owner_label",
     "ownership_claim",
     "ownership_handover_start",
     "party_create",
+    "piece_claims_record",
     "piece_fabricate",
     "piece_hallmark",
     "piece_repair",

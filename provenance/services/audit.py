@@ -32,7 +32,7 @@ from provenance.models import (
     ReviewEvent,
     TraceEvent,
 )
-from provenance.pseudonyms import owner_pseudonym_of
+from provenance.pseudonyms import owner_recorded_value
 from provenance.services.chain import events_loaded
 from provenance.services.transparency import file_checkpoints, log_origin
 from provenance.transparency import leaves, merkle
@@ -272,7 +272,7 @@ def _audit_certificates(
     events = {
         e.hash: e
         for e in TraceEvent.objects.filter(hash__in=event_hashes).only(
-            "hash", "kind", "owner_pseudonym"
+            "hash", "kind", "owner_commitment"
         )
     }
     for leaf in changes:
@@ -292,16 +292,21 @@ def _audit_certificates(
                 f"the ownership event {_short(logged.get('event', ''))} it names no "
                 "longer exists (or was rewritten)",
             )
-        elif event.owner_pseudonym != logged.get("owner"):
+        elif event.owner_commitment != logged.get("owner"):
             audit.report(
                 leaf.where,
                 "the ownership event names another owner than the log recorded "
-                "(field owner_pseudonym)",
+                "(field owner_commitment)",
             )
         if leaf.index >= owners.get(leaf.object_id, (-1, ""))[0]:
             owners[leaf.object_id] = (leaf.index, logged.get("owner", ""))
     for pk, (index, owner) in owners.items():
-        shown = owner_pseudonym_of(certificates[pk].owner_id)
+        certificate = certificates[pk]
+        shown = (
+            owner_recorded_value(certificate.owner_id, certificate.listing_id, owner)
+            if certificate.owner_id
+            else ""
+        )
         if shown != owner:
             audit.report(
                 f"certificate/{pk} ({certificates[pk].code})",

@@ -2,23 +2,28 @@
 
 A certificate sits above the chain it shows: the services here call the chain's
 (``provenance.services.chain``), never the other way round. The owner a certificate
-shows is a pseudonym (``owner_pseudonym``, from ``provenance.pseudonyms``, where the
-chain takes it too).
+shows is derived from a per-piece owner commitment (``provenance.pseudonyms``), which
+the chain records.
 """
 
 import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config import ratelimit
 from marketplace.catalogue.caching import catalogue_changed
 from provenance.models import Certificate, OwnershipHandover
 from provenance.models.certificates import CODE_ALPHABET, CODE_LENGTH
-from provenance.pseudonyms import owner_pseudonym as owner_pseudonym
-from provenance.services.chain import chain_anchor_refresh, ownership_record
+from provenance.services.chain import (
+    chain_anchor_refresh,
+    ownership_record,
+    piece_claims_record,
+)
 from provenance.services.transparency import log_certificate, log_ownership
 
 HANDOVER_VALID_FOR = timedelta(days=14)
@@ -44,6 +49,7 @@ def certificate_issue(*, listing, owner=None) -> Certificate:
             log_certificate(certificate=certificate)
             # The chain may already exist (a piece made before its certificate).
             chain_anchor_refresh(listing_ids=[listing.pk])
+            piece_claims_record(listing=listing, reason="The certificate was issued.")
             certificate.refresh_from_db(fields=["chain_head", "chain_length"])
             return certificate
         except IntegrityError:
@@ -102,10 +108,22 @@ def ownership_handover_start(*, actor, certificate) -> str:
 
 
 @transaction.atomic
-def ownership_claim(*, actor, code: str) -> Certificate:
-    """The new owner claims the piece with the code; recorded as an ownership event."""
+def ownership_claim(*, actor, code: str, client_ip: str = "") -> Certificate:
+    """The new owner claims the piece with the code; recorded as an ownership event.
+
+    Attempts are limited per account and per client address
+    (``CLAIM_LIMIT_PER_HOUR``), so claim codes cannot be guessed by trying many."""
     if actor is None or not actor.is_authenticated:
         raise PermissionDenied("Log in to claim a piece.")
+    limit = settings.CLAIM_LIMIT_PER_HOUR
+    message = "Too many claim attempts: try again in an hour."
+    ratelimit.check(
+        "claim-user", str(actor.pk), limit=limit, window=3600, message=message
+    )
+    if client_ip:
+        ratelimit.check(
+            "claim-ip", client_ip, limit=limit * 3, window=3600, message=message
+        )
     handover = (
         OwnershipHandover.objects.select_for_update()
         .select_related("certificate__listing__artisan")

@@ -8,6 +8,8 @@ Rules enforced here (each has a service test):
 - mass balance per metal, within ``MASS_TOLERANCE``; a lot is never allocated beyond
   its mass;
 - a certification must be valid on the date of the event it supports;
+- a record names only parties available to its artisan: verified outside parties,
+  the ones the artisan proposed, and their own workshop (``Party.objects.available_to``);
 - events are append-only: there is no update or delete here; a mistake is answered by a
   ``correction`` event that references the event it corrects.
 
@@ -23,18 +25,22 @@ with the log's published checkpoints.
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django_countries import countries
 
 from marketplace.accounts.roles import is_artisan
 from marketplace.catalogue.caching import catalogue_changed
+from marketplace.catalogue.models import HallmarkRecord
 from provenance import hashing
+from provenance.claims import first_difference, piece_claims, status_problem
 from provenance.hashing import UnknownHashVersion, content_hash, event_content
 from provenance.models import (
     RECYCLED_ORIGINS,
@@ -43,13 +49,15 @@ from provenance.models import (
     ChainMembership,
     EventItem,
     EventLink,
+    Evidence,
     MaterialLot,
     Party,
+    ReviewEvent,
     TraceEvent,
 )
-from provenance.pseudonyms import owner_pseudonym, owner_pseudonym_of
+from provenance.pseudonyms import owner_commitment, recorded_owner_matches
 from provenance.services.transparency import log_event
-from provenance.services.verification import evidence_add
+from provenance.services.verification import claim_submit, evidence_add
 from provenance.validators import check_fineness
 
 Kind = TraceEvent.Kind
@@ -109,6 +117,21 @@ def _artisan_of(actor):
     return actor.artisan_profile
 
 
+def _check_party(party: Party | None, artisan, field: str) -> None:
+    """A record names only parties available to its artisan (``available_to``): never
+    another artisan's party that no verifier has accepted."""
+    if party is None:
+        return
+    if not Party.objects.available_to(artisan).filter(pk=party.pk).exists():
+        raise ValidationError(
+            {
+                field: (
+                    "Choose a party Touchstone has verified, or one you added yourself."
+                )
+            }
+        )
+
+
 def _lot_head(lot: MaterialLot) -> TraceEvent | None:
     """The latest event in a lot's own history (origin, transfers, certifications,
     corrections): the next event on it follows this one. Consumption by a piece is not
@@ -143,6 +166,46 @@ def _ancestors(events, *, known: frozenset[int] = frozenset()) -> set[int]:
         frontier = parents - seen
         seen |= frontier
     return seen
+
+
+def backdating_limit() -> timedelta:
+    """How long before its recording an event may say it happened."""
+    return timedelta(days=settings.PROVENANCE_BACKDATE_DAYS)
+
+
+def _check_not_backdated(occurred_at: datetime) -> None:
+    earliest = timezone.now() - backdating_limit()
+    if occurred_at < earliest:
+        raise ValidationError(
+            {
+                "occurred_at": (
+                    f"An event can be recorded at most {settings.PROVENANCE_BACKDATE_DAYS} "
+                    f"days after it happened: {occurred_at:%d %b %Y} is before "
+                    f"{earliest:%d %b %Y}."
+                )
+            }
+        )
+
+
+def _dates_problem(event) -> str:
+    """What is wrong with an event's dates (format 2 records when it was written), or ""."""
+    if event.hash_version < 2:
+        return ""
+    if event.occurred_at < event.recorded_at - backdating_limit():
+        return (
+            f"its date (occurred_at {event.occurred_at:%Y-%m-%d}) is more than "
+            f"{settings.PROVENANCE_BACKDATE_DAYS} days before it was recorded "
+            f"({event.recorded_at:%Y-%m-%d})"
+        )
+    certification = event.certification
+    if certification is not None and not certification.is_valid_on(
+        event.occurred_at.astimezone(UTC).date()
+    ):
+        return (
+            f"its certification {certification} (valid_until) does not cover its date "
+            f"(occurred_at {event.occurred_at:%Y-%m-%d})"
+        )
+    return ""
 
 
 def _check_follows(occurred_at: datetime, parents) -> None:
@@ -192,6 +255,7 @@ def _record(
 ) -> TraceEvent:
     """Write one event with its items and links, hash it, and add it to pieces' chains."""
     parents = list({p.pk: p for p in parents if p is not None}.values())
+    _check_not_backdated(occurred_at)
     _check_follows(occurred_at, parents)
     event = TraceEvent.objects.create(
         artisan=artisan,
@@ -309,7 +373,11 @@ def party_create(
     place: str = "",
     registry_identifier: str = "",
 ) -> Party:
-    """Add an outside organisation (mine, refiner, supplier, assay office...) to the chain."""
+    """Propose an outside organisation (mine, refiner, supplier, assay office...).
+
+    It is sent to the verifiers at once: until one accepts it, only the artisan who
+    proposed it may name it; once verified, every artisan is offered it.
+    """
     _artisan_of(actor)
     if kind == Party.Kind.WORKSHOP:
         raise ValidationError(
@@ -330,6 +398,8 @@ def party_create(
     )
     party.full_clean()
     party.save()
+    claim_submit(record=party, actor=actor)
+    party.refresh_from_db()
     return party
 
 
@@ -360,6 +430,8 @@ def lot_purchase(
     occurred_at = _now_or(purchased_at)
     if supplier.kind == Party.Kind.WORKSHOP and supplier.artisan_id == artisan.pk:
         raise ValidationError({"supplier": "Choose who sold you the material."})
+    _check_party(supplier, artisan, "supplier")
+    _check_party(origin_party, artisan, "origin_party")
     if mass_grams is None or mass_grams <= 0:
         raise ValidationError({"mass_grams": "The mass must be more than 0 g."})
     if material == MaterialLot.Material.METAL:
@@ -440,6 +512,7 @@ def lot_transfer(
     lot = MaterialLot.objects.select_for_update().get(pk=lot.pk)
     _check_custodian(lot, artisan)
     occurred_at = _now_or(occurred_at)
+    _check_party(to_party, artisan, "to_party")
     if to_party.pk == lot.custodian_id:
         raise ValidationError({"to_party": "The lot is already held by this party."})
     remaining = _remaining(lot)
@@ -617,7 +690,9 @@ def fabrication_record(
         process=(process or "fabrication")[:40],
         loss_grams=loss_grams.quantize(GRAM),
         note=note,
-        owner_pseudonym=owner_pseudonym(issued.owner) if issued else "",
+        owner_commitment=owner_commitment(issued.owner_id, listing.pk)
+        if issued
+        else "",
     )
 
 
@@ -651,9 +726,10 @@ def piece_hallmark(
     head = _require_chain(listing, artisan)
     if assay_office.kind != Party.Kind.ASSAY_OFFICE:
         raise ValidationError({"assay_office": "Choose an assay office."})
+    _check_party(assay_office, artisan, "assay_office")
     if hallmark is not None and hallmark.listing_id != listing.pk:
         raise ValidationError({"hallmark": "Choose a hallmark record of this piece."})
-    return _record(
+    event = _record(
         artisan=artisan,
         actor=actor,
         kind=Kind.ASSAY,
@@ -667,6 +743,8 @@ def piece_hallmark(
         details={"hallmark": hallmark_snapshot(hallmark)} if hallmark else {},
         note=note,
     )
+    piece_claims_record(listing=listing, actor=actor, reason="The piece was assayed.")
+    return event
 
 
 @transaction.atomic
@@ -713,7 +791,7 @@ def ownership_record(
         items=[(Role.SUBJECT, None, listing, None)],
         parents=[head] if head else [],
         pieces=[listing],
-        owner_pseudonym=owner_pseudonym(owner),
+        owner_commitment=owner_commitment(owner.pk, listing.pk),
     )
 
 
@@ -734,6 +812,7 @@ def certification_create(
 ) -> Certification:
     """Record a scheme certificate or lab report, with its evidence file (SHA-256 kept)."""
     artisan = _artisan_of(actor)
+    _check_party(holder, artisan, "holder")
     certification = Certification(
         artisan=artisan,
         scheme=scheme,
@@ -853,7 +932,11 @@ def events_loaded(queryset) -> list[TraceEvent]:
     is what recomputing their hashes needs: three queries."""
     events = list(
         queryset.select_related(
-            "location", "from_party", "to_party", "certification"
+            # A workshop's standing is its artisan's: the certificate shows it.
+            "location__artisan",
+            "from_party__artisan",
+            "to_party__artisan",
+            "certification",
         ).order_by("id")
     )
     ids = [e.pk for e in events]
@@ -910,15 +993,18 @@ def verify_events(events: list[TraceEvent]) -> ChainVerification:
                 event,
                 "its stored content no longer matches its hash",
             )
+        problem = _dates_problem(event)
+        if problem:
+            return ChainVerification(False, len(events), event, problem)
     return ChainVerification(True, len(events), None, "")
 
 
-def _recorded_owner(events: list[TraceEvent]) -> tuple[TraceEvent | None, str]:
+def recorded_owner(events: list[TraceEvent]) -> tuple[TraceEvent | None, str]:
     """The latest event that records an owner (an ownership event, or the making of a
     piece issued to its buyer), and the owner it records; (None, "") when none does."""
     for event in reversed(events):
-        if event.owner_pseudonym:
-            return event, event.owner_pseudonym
+        if event.owner_commitment:
+            return event, event.owner_commitment
     return None, ""
 
 
@@ -959,9 +1045,14 @@ def verify_chain(events: list[TraceEvent], certificate=None) -> ChainVerificatio
             events[-1],
             "the newest event is not the recorded head of the chain",
         )
-    link, recorded = _recorded_owner(events)
-    shown = owner_pseudonym_of(certificate.owner_id)
-    if shown != recorded:
+    link, recorded = recorded_owner(events)
+    if recorded or certificate.owner_id is not None:
+        matches = recorded_owner_matches(
+            recorded, certificate.owner_id, certificate.listing_id
+        )
+    else:
+        matches = True
+    if not matches:
         if link is None:
             reason = "the certificate names an owner that no ownership event records"
         else:
@@ -974,10 +1065,133 @@ def verify_chain(events: list[TraceEvent], certificate=None) -> ChainVerificatio
 
 def provenance_verify(listing) -> ChainVerification:
     """Recompute a piece's whole chain from the stored rows (queries do not grow with it),
-    and check its certificate's recorded head, length and owner against it."""
+    and check its certificate's recorded head, length and owner, and what its page
+    claims, against it."""
     events = chain_events(listing)
     certificate = Certificate.objects.filter(listing=listing).first()
-    return verify_chain(events, certificate)
+    result = verify_chain(events, certificate)
+    if result.ok and certificate is not None:
+        return verify_claims(listing, events) or result
+    return result
+
+
+# --- What the certificate claims --------------------------------------------------------
+
+
+def _claims_sources(listing, events):
+    """The lots and certifications the chain names, and the evidence behind them and
+    behind the piece's hallmarks (one query)."""
+    lots = {
+        item.lot_id: item.lot for e in events for item in e.loaded_items if item.lot_id
+    }
+    certifications = {
+        e.certification_id: e.certification for e in events if e.certification_id
+    }
+    hallmarks = [h.pk for h in listing.hallmarks.all()]
+    types = ContentType.objects.get_for_models(
+        MaterialLot, Certification, HallmarkRecord, for_concrete_models=False
+    )
+    condition = Q(pk__in=[])
+    for model, ids in (
+        (MaterialLot, list(lots)),
+        (Certification, list(certifications)),
+        (HallmarkRecord, hallmarks),
+    ):
+        if ids:
+            condition |= Q(content_type=types[model], object_id__in=ids)
+    evidence = list(Evidence.objects.filter(condition).select_related("content_type"))
+    return list(lots.values()), list(certifications.values()), evidence
+
+
+def current_claims(listing, events) -> dict:
+    """What the certificate page claims now, from the stored rows."""
+    lots, certifications, evidence = _claims_sources(listing, events)
+    return piece_claims(listing, lots, certifications, evidence)
+
+
+def recorded_claims(events) -> tuple[TraceEvent | None, dict | None]:
+    """The newest ``claims`` event of a chain and its snapshot."""
+    for event in reversed(events):
+        if event.kind == Kind.CLAIMS:
+            return event, (event.details or {}).get("claims")
+    return None, None
+
+
+def piece_claims_record(*, listing, actor=None, reason: str) -> TraceEvent | None:
+    """Append what the certificate claims to the piece's chain, when it differs from
+    what the chain last recorded (the first time: when the certificate is issued or the
+    chain made). Nothing is recorded for a piece without a chain or a certificate."""
+    if not Certificate.objects.filter(listing=listing).exists():
+        return None
+    head = _piece_head(listing)
+    if head is None:
+        return None
+    events = chain_events(listing)
+    live = current_claims(listing, events)
+    _event, recorded = recorded_claims(events)
+    if recorded == live:
+        return None
+    return _record(
+        artisan=listing.artisan,
+        actor=actor,
+        kind=Kind.CLAIMS,
+        biz_step=TraceEvent.BizStep.OTHER,
+        # The claims are those of the piece as its chain stands: dated with the chain's
+        # head, so that later events may still be dated before today.
+        occurred_at=head.occurred_at,
+        items=[(Role.SUBJECT, None, listing, None)],
+        parents=[head],
+        pieces=[listing],
+        details={"claims": live, "reason": reason[:200]},
+        note=reason[:200],
+    )
+
+
+def _decided_statuses(records) -> dict:
+    """The status each record's latest recorded decision gave it (one query)."""
+    condition = Q(pk__in=[])
+    for record, content_type_id in records:
+        condition |= Q(
+            review__content_type_id=content_type_id, review__object_id=record.pk
+        )
+    decided = {}
+    for content_type_id, object_id, status in (
+        ReviewEvent.objects.filter(condition)
+        .order_by("id")
+        .values_list("review__content_type_id", "review__object_id", "to_status")
+    ):
+        decided[(content_type_id, object_id)] = status
+    return decided
+
+
+def verify_claims(listing, events) -> ChainVerification | None:
+    """Check the certificate page's claims against the record: the facts against the
+    newest ``claims`` event, each verification status against its latest decision.
+    None when they hold; a broken verdict naming the event and field otherwise."""
+    lots, certifications, evidence = _claims_sources(listing, events)
+    event, recorded = recorded_claims(events)
+    if recorded is not None:
+        live = piece_claims(listing, lots, certifications, evidence)
+        found = first_difference(recorded, live)
+        if found:
+            path, was, now = found
+            return ChainVerification(
+                False,
+                len(events),
+                event,
+                f"the certificate's {path} is {now!r}, but its record says {was!r}",
+            )
+    artisan = listing.artisan
+    shown = [artisan, *artisan.maker_marks.all(), *lots, *certifications]
+    shown += list(listing.hallmarks.all())
+    types = ContentType.objects.get_for_models(
+        *{type(r) for r in shown}, for_concrete_models=False
+    )
+    records = [(record, types[type(record)].pk) for record in shown]
+    problem = status_problem(records, _decided_statuses(records))
+    if problem:
+        return ChainVerification(False, len(events), event, problem)
+    return None
 
 
 # --- Derived facts ----------------------------------------------------------------------
@@ -1011,6 +1225,23 @@ class MetalShare:
     @property
     def fully_recycled(self) -> bool:
         return self.fine_grams > 0 and self.recycled_fine_grams == self.fine_grams
+
+    @property
+    def verified(self) -> bool:
+        """Every lot the share comes from is verified: only then may a page present
+        the share as verified; otherwise it is the maker's declaration."""
+        return bool(self.sources) and all(lot.is_verified for lot, _ in self.sources)
+
+
+def chain_parties(events: list[TraceEvent]) -> list[Party]:
+    """The parties a loaded chain names (where, from whom, to whom), each once, in the
+    order the chain first names them (no further queries)."""
+    parties: dict[int, Party] = {}
+    for event in sorted(events, key=lambda e: (e.occurred_at, e.pk)):
+        for party in (event.location, event.from_party, event.to_party):
+            if party is not None:
+                parties.setdefault(party.pk, party)
+    return list(parties.values())
 
 
 def recycled_shares(listing, events: list[TraceEvent]) -> dict[str, MetalShare]:

@@ -16,7 +16,15 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from provenance.models import Certification, MaterialLot, Party, TraceEvent
+from marketplace.catalogue.models import HallmarkRecord, Listing
+from provenance.models import (
+    Certification,
+    ChainMembership,
+    EventItem,
+    MaterialLot,
+    Party,
+    TraceEvent,
+)
 from provenance.services.certificates import (
     certificate_issue,
     certificate_record_verification,
@@ -26,6 +34,7 @@ from provenance.services.chain import (
     event_correct,
     fabrication_record,
     lot_transfer,
+    piece_claims_record,
     piece_hallmark,
     piece_repair,
     provenance_verify,
@@ -95,10 +104,39 @@ def piece_fabricate(
         note=note,
     )
     certificate = certificate_issue(listing=listing)
+    piece_claims_record(listing=listing, actor=actor, reason="The piece was made.")
     certificate_record_verification(
         certificate=certificate, ok=provenance_verify(listing).ok
     )
     return event
+
+
+def listings_showing(record) -> set[int]:
+    """The pieces whose certificate pages show facts of this record."""
+    if isinstance(record, HallmarkRecord):
+        return {record.listing_id}
+    if isinstance(record, MaterialLot):
+        events = EventItem.objects.filter(lot=record).values("event_id")
+    elif isinstance(record, Certification):
+        events = TraceEvent.objects.filter(certification=record).values("pk")
+    else:
+        return set()
+    return set(
+        ChainMembership.objects.filter(event_id__in=events).values_list(
+            "listing_id", flat=True
+        )
+    )
+
+
+def on_piece_claims_changed(
+    sender, *, listing_ids=(), record=None, actor=None, reason="", **kwargs
+):
+    """Record the new claims of every certified piece a change shows on."""
+    ids = set(listing_ids)
+    if record is not None:
+        ids |= listings_showing(record)
+    for listing in Listing.objects.filter(pk__in=ids, certificate__isnull=False):
+        piece_claims_record(listing=listing, actor=actor, reason=reason)
 
 
 @transaction.atomic

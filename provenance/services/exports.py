@@ -13,15 +13,19 @@ from provenance.hashing import (
     event_content,
     hash_format,
 )
-from provenance.pseudonyms import owner_pseudonym_of
+from provenance.pseudonyms import owner_label, owner_recorded_value
 from provenance.selectors.transparency import LogNodeMissing
 from provenance.services.certificates import certificate_record_verification
 from provenance.services.chain import (
     ChainVerification,
     chain_events,
+    chain_parties,
+    recorded_owner,
     recycled_shares,
     verify_chain,
+    verify_claims,
 )
+from provenance.services.keys import key_for, signing_key_register
 from provenance.services.transparency import (
     LeafProof,
     LogInconsistent,
@@ -35,8 +39,10 @@ logger = logging.getLogger(__name__)
 
 EXPORT_TYPE = "TouchstoneCertificate"
 # 2: the chain's recorded head, length and owner; 3: each event's hash format version;
-# 4: each event's leaf in the transparency log, its inclusion proof and the checkpoint.
-EXPORT_VERSION = 4
+# 4: the parties the chain names, with their kind and assurance level;
+# 5: the owner as a per-piece commitment, with the label pages show;
+# 6: each event's leaf in the transparency log, its inclusion proof and the checkpoint.
+EXPORT_VERSION = 6
 
 
 @dataclass
@@ -47,7 +53,9 @@ class CertificateView:
     events: list
     verification: ChainVerification
     shares: dict
-    owner: str
+    # What the chain should record for the current owner (their commitment).
+    owner_commitment: str
+    parties: list
     # The transparency log's checkpoint and each event's leaf and inclusion proof,
     # loaded by the export (``certificate_payload``), not by the page.
     checkpoint: object = None
@@ -57,19 +65,31 @@ class CertificateView:
     def listing(self):
         return self.certificate.listing
 
+    @property
+    def owner(self) -> str:
+        """The current owner's label, as pages show it."""
+        return owner_label(self.owner_commitment)
+
 
 def certificate_view(certificate) -> CertificateView:
     """Load a certificate's chain, verify it and derive its shares (fixed query count)."""
     listing = certificate.listing
     events = chain_events(listing)
     verification = verify_chain(events, certificate)
+    if verification.ok:
+        verification = verify_claims(listing, events) or verification
     certificate_record_verification(certificate=certificate, ok=verification.ok)
     return CertificateView(
         certificate=certificate,
         events=events,
         verification=verification,
         shares=recycled_shares(listing, events),
-        owner=owner_pseudonym_of(certificate.owner_id),
+        owner_commitment=owner_recorded_value(
+            certificate.owner_id, listing.pk, recorded_owner(events)[1]
+        )
+        if certificate.owner_id
+        else "",
+        parties=chain_parties(events),
     )
 
 
@@ -137,11 +157,13 @@ def certificate_payload(view: CertificateView) -> dict:
                     "construction": c.construction,
                     "weight_grams": f"{c.weight_grams:.3f}",
                 }
-                for c in listing.metals.all()
+                for c in sorted(listing.metals.all(), key=lambda c: c.pk)
             ],
             "gemstones": [
                 {
                     "label": g.label,
+                    "species": g.species,
+                    "nature": g.nature,
                     "treatment": g.treatment,
                     "carat": f"{g.carat:.3f}",
                     "count": g.count,
@@ -150,7 +172,7 @@ def certificate_payload(view: CertificateView) -> dict:
                         p for p in (g.lab_report_issuer, g.lab_report_number) if p
                     ),
                 }
-                for g in listing.gemstones.all()
+                for g in sorted(listing.gemstones.all(), key=lambda g: g.pk)
             ],
             "hallmarks": [
                 {
@@ -162,7 +184,7 @@ def certificate_payload(view: CertificateView) -> dict:
                     "huid": h.huid,
                     "assurance_level": h.assurance_level,
                 }
-                for h in listing.hallmarks.all()
+                for h in sorted(listing.hallmarks.all(), key=lambda h: h.pk)
             ],
         },
         "recycled": {
@@ -176,6 +198,23 @@ def certificate_payload(view: CertificateView) -> dict:
             for metal, share in sorted(view.shares.items())
         },
         "owner": view.owner,
+        "owner_commitment": view.owner_commitment,
+        # Outside the hashed content: what Touchstone vouches for changes over time
+        # (a party verified, suspended or revoked), so it is signed as it is now.
+        "parties": [
+            {
+                "id": party.gln_uri,
+                "kind": party.kind,
+                "name": party.name,
+                "country": str(party.country or ""),
+                "place": party.place,
+                "registry_identifier": party.registry_identifier,
+                "workshop": party.is_workshop,
+                "assurance_level": party.assurance_level,
+                "verified": party.is_assured,
+            }
+            for party in view.parties
+        ],
         "chain": {
             "verified": view.verification.ok,
             "checked": view.verification.checked,
@@ -216,7 +255,8 @@ def _content(event) -> dict | None:
 
 
 def certificate_signed(view: CertificateView) -> dict:
-    """The export, signed with the platform's Ed25519 key."""
+    """The export, signed with the platform's current Ed25519 key (in the key set)."""
+    signing_key_register()  # before the payload, which says when it was made
     return signing.sign(certificate_payload(view))
 
 
@@ -232,6 +272,17 @@ class ExportCheck:
     @property
     def ok(self) -> bool:
         return self.signature_ok and self.chain_ok and self.log_ok
+
+
+def verify_export_with_key_set(document, keys: list[dict]) -> ExportCheck:
+    """Check an export offline against the published key set: the key it names must
+    be in the set and have been current when the export was made."""
+    if not isinstance(document, dict) or "payload" not in document:
+        return ExportCheck(problems=["This is not a Touchstone certificate export."])
+    public_key, problem = key_for(document, keys)
+    if public_key is None:
+        return ExportCheck(problems=[problem])
+    return verify_export(document, public_key)
 
 
 def verify_export(document, public_key) -> ExportCheck:
@@ -299,7 +350,7 @@ def verify_export(document, public_key) -> ExportCheck:
         )
         chain_ok = False
     check.chain_ok = chain_ok
-    if isinstance(export_version, int) and export_version >= 4:
+    if isinstance(export_version, int) and export_version >= 6:
         problems = _log_problems(payload.get("log"), events, public_key)
         check.problems += problems
         check.log_ok = not problems
@@ -393,6 +444,12 @@ def _anchor_problem(payload: dict, chain_info: dict, events: list) -> str:
         ),
         "",
     )
-    if (payload.get("owner") or "") != (recorded or ""):
+    if payload.get("version", 1) < 5:
+        shown = payload.get("owner") or ""
+    else:
+        shown = payload.get("owner_commitment") or ""
+        if (payload.get("owner") or "") != owner_label(shown):
+            return "The owner's label is not the one its commitment gives."
+    if shown != (recorded or ""):
         return "The owner shown is not the owner the chain's ownership link records."
     return ""

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from provenance import signing
 from provenance.models import Checkpoint, LogHead, LogLeaf, LogNode
-from provenance.pseudonyms import owner_pseudonym_of
+from provenance.pseudonyms import owner_commitment
 from provenance.selectors.transparency import (
     LogNodeMissing,
     checkpoint_latest,
@@ -98,7 +98,8 @@ def log_event(*, event, content: dict) -> LogLeaf:
 def log_certificate(*, certificate) -> LogLeaf:
     """A certificate was issued (to the owner it names, if any)."""
     content = leaves.certificate_content(
-        certificate, owner=owner_pseudonym_of(certificate.owner_id)
+        certificate,
+        owner=owner_commitment(certificate.owner_id, certificate.listing_id),
     )
     return log_append(
         kind=leaves.CERTIFICATE,

@@ -20,6 +20,7 @@ from config.images import MAX_UPLOAD_BYTES, process_image_upload
 from marketplace.accounts.roles import is_verifier
 from provenance.models import Evidence, Review, ReviewEvent, VerificationStatus
 from provenance.services.transparency import log_decision
+from provenance.signals import piece_claims_changed
 
 S = VerificationStatus
 
@@ -98,7 +99,8 @@ def _review_for(record) -> Review:
 
 def _check_actor(record, review: Review, actor, transition: Transition) -> None:
     if transition.by == "owner":
-        if actor is None or actor.pk != record.verification_owner.pk:
+        owner = record.verification_owner
+        if actor is None or owner is None or actor.pk != owner.pk:
             raise PermissionDenied("Only the owner of this record can do that.")
         return
     if actor is None or not is_verifier(actor):
@@ -230,7 +232,9 @@ def prepare_evidence_file(uploaded) -> tuple[ContentFile, str, str]:
 def evidence_add(*, record, actor, uploaded, description: str = "") -> Evidence:
     """Attach a supporting document to a claim; it becomes at least 'documented'."""
     owner = record.verification_owner
-    if actor is None or (actor.pk != owner.pk and not is_verifier(actor)):
+    if actor is None or (
+        actor.pk != getattr(owner, "pk", None) and not is_verifier(actor)
+    ):
         raise PermissionDenied("Only the owner of this record can add evidence.")
     if record.verification_status in (S.VERIFIED, S.SUSPENDED, S.REVOKED):
         # A decided claim is judged on the evidence it had; new evidence comes with a
@@ -256,4 +260,7 @@ def evidence_add(*, record, actor, uploaded, description: str = "") -> Evidence:
     if not record.has_evidence:
         type(record).objects.filter(pk=record.pk).update(has_evidence=True)
         record.has_evidence = True
+    piece_claims_changed.send(
+        sender=type(record), record=record, actor=actor, reason="Evidence was added."
+    )
     return evidence

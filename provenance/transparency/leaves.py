@@ -87,7 +87,7 @@ def record_hash(content: dict) -> str:
 
 def certificate_content(certificate, *, owner: str) -> dict:
     """A certificate as issued: its code, its piece, when, and the owner it names
-    (a pseudonym; empty before a first owner)."""
+    (its per-piece commitment; empty before a first owner)."""
     return {
         "code": certificate.code,
         "piece": certificate.listing_id,
@@ -102,7 +102,7 @@ def ownership_content(certificate, event) -> dict:
     return {
         "certificate": certificate.code,
         "event": event.hash,
-        "owner": event.owner_pseudonym,
+        "owner": event.owner_commitment,
     }
 
 

@@ -11,6 +11,8 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.views.generic import FormView, TemplateView, View
 
+from config.client_ip import client_ip
+from config.ratelimit import RateLimited
 from provenance.forms.chain import ClaimCodeForm
 from provenance.models import Certificate
 from provenance.selectors.chain import certificate_get
@@ -56,6 +58,7 @@ class CertificateDetailView(TemplateView):
             events=sorted(view.events, key=lambda e: (e.occurred_at, e.pk)),
             verification=view.verification,
             shares=sorted(view.shares.values(), key=lambda s: s.metal),
+            parties=view.parties,
             can_hand_over=can_hand_over(self.request.user, certificate),
             handover_code=self.request.session.pop(f"handover-{certificate.code}", ""),
             piece_url=_url_or_blank(listing),
@@ -114,11 +117,16 @@ class OwnershipClaimView(LoginRequiredMixin, FormView):
     def form_valid(self, form):
         try:
             certificate = ownership_claim(
-                actor=self.request.user, code=form.cleaned_data["code"]
+                actor=self.request.user,
+                code=form.cleaned_data["code"],
+                client_ip=client_ip(self.request),
             )
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
+        except RateLimited as limited:
+            form.add_error(None, limited.message)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         messages.success(self.request, "The piece is yours: the certificate shows it.")
         return redirect(
             reverse("provenance:certificate-detail", args=[certificate.code])

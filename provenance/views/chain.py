@@ -21,7 +21,12 @@ from provenance.forms.chain import (
     moment_of,
 )
 from provenance.models import Party, TraceEvent
-from provenance.selectors.chain import certification_list, event_list, lot_list
+from provenance.selectors.chain import (
+    certification_list,
+    event_list,
+    lot_list,
+    party_proposed_list,
+)
 from provenance.services.chain import (
     certification_create,
     lot_purchase,
@@ -79,6 +84,7 @@ class LotListView(ArtisanRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["certifications"] = certification_list(user=self.request.user)[:10]
         context["recent_events"] = event_list(user=self.request.user)[:8]
+        context["proposed_parties"] = party_proposed_list(user=self.request.user)[:10]
         return context
 
 
@@ -335,5 +341,9 @@ class PartyCreateView(ArtisanRequiredMixin, FormView):
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, "Party added.")
+        messages.success(
+            self.request,
+            "Party added and sent to Touchstone's verifiers. You can name it in your "
+            "own records now; other artisans are offered it once it is verified.",
+        )
         return redirect("provenance:studio-lot-list")

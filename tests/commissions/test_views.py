@@ -582,7 +582,7 @@ class TestAccountPage:
             walk_to(S.COMPLETED, buyer=buyer)
             walk_to(S.QUOTED, buyer=buyer)
         client.force_login(buyer)
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(16):
             response = client.get(reverse("marketplace:account"))
         assert response.content.decode().count("badge--status-") == 5
 

@@ -276,3 +276,43 @@ def test_the_api_links_the_checked_view(world):
     client = api_client_for(buyer)
     body = client.get(f"/api/commissions/{commission.pk}/messages/").json()
     assert f"/files/{attachment.name}" in str(body)
+
+
+@pytest.fixture
+def private_bucket(settings, monkeypatch):
+    """The private storage as an S3 bucket (signing needs no network)."""
+    settings.AWS_ACCESS_KEY_ID = "test-key"
+    settings.AWS_SECRET_ACCESS_KEY = "test-secret"
+    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9000"
+    settings.AWS_S3_REGION_NAME = "us-east-1"
+    settings.AWS_PRIVATE_STORAGE_BUCKET_NAME = "touchstone-private"
+    settings.PRIVATE_SIGNED_URL_SECONDS = 60
+    from config.s3 import PrivateS3Storage
+
+    bucket = PrivateS3Storage()
+    field = MessageAttachment._meta.get_field("file")
+    monkeypatch.setattr(field, "storage", bucket)
+    return bucket
+
+
+def test_object_storage_gives_the_entitled_a_short_signed_url(
+    world, client, private_bucket
+):
+    attachment = MessageAttachment.objects.get(
+        file=world["files"]["attached PDF"][0].name
+    )
+    name = attachment.file.name
+    # Pages and the API still link the checked view, never the bucket.
+    assert attachment.file.url == f"/files/{name}"
+    client.force_login(world["people"]["buyer"])
+    response = client.get(attachment.file.url)
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(f"http://127.0.0.1:9000/touchstone-private/{name}?")
+    assert "X-Amz-Signature=" in location and "X-Amz-Expires=60" in location
+    assert response["Cache-Control"] == "private, no-store"
+    for role in ("anonymous", "stranger", "other_artisan", "verifier"):
+        other = Client()
+        if world["people"][role] is not None:
+            other.force_login(world["people"][role])
+        assert other.get(attachment.file.url).status_code == 404, role

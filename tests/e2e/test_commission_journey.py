@@ -139,8 +139,10 @@ def test_modification_from_request_to_the_buyers_piece(
 
         # The buyer finds the piece on "My account" and opens its certificate.
         b.goto("/account/")
-        expect(b.get_by_text("Margot's river ring")).to_be_visible()
+        pieces = b.get_by_role("region", name="My pieces")
+        expect(pieces.get_by_role("link", name="Margot's river ring")).to_be_visible()
         certificate = finished.certificate
+        expect(pieces.get_by_text(certificate.code)).to_be_visible()
         assert certificate.owner == buyer
         b.get_by_role("link", name=f"Certificate {certificate.code}").click()
         expect(b).to_have_url(re.compile(f"/certificates/{certificate.code}/$"))

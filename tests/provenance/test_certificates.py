@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from provenance import services, signing
 from provenance.models import Certificate, OwnershipHandover, TraceEvent
-from provenance.services.certificates import owner_pseudonym
+from provenance.pseudonyms import owner_commitment, owner_label
 from provenance.services.transparency import checkpoint_publish
 from tests import factories
 from tests.conftest import api_client_for
@@ -48,7 +48,8 @@ def _long_chain(artisan, listing, count: int):
 def test_an_untouched_chain_verifies(piece):
     listing, _lot = piece
     result = services.provenance_verify(listing)
-    assert (result.ok, result.checked, result.first_broken) == (True, 3, None)
+    # Origin, transfer, making, and the claims recorded with the certificate.
+    assert (result.ok, result.checked, result.first_broken) == (True, 4, None)
 
 
 def test_a_raw_sql_edit_of_an_event_breaks_verification_at_that_event(piece):
@@ -115,6 +116,7 @@ def test_anyone_can_open_the_certificate_and_see_what_it_shows(client, piece, ar
     listing, _lot = piece
     factories.MakerMarkFactory(artisan=artisan, text="KB")
     factories.HallmarkRecordFactory(listing=listing, date_letter="z")
+    services.piece_claims_record(listing=listing, reason="A hallmark was recorded.")
     response = client.get(
         reverse("provenance:certificate-detail", args=[listing.certificate.code])
     )
@@ -154,7 +156,7 @@ def test_the_certificate_page_uses_queries_independent_of_chain_length(
     with django_assert_max_num_queries(14) as short:
         assert client.get(url).status_code == 200
     _long_chain(artisan, listing, 47)
-    assert TraceEvent.objects.for_chain(listing).count() == 50
+    assert TraceEvent.objects.for_chain(listing).count() == 51
     with django_assert_max_num_queries(len(short.captured_queries)) as long:
         response = client.get(url)
     assert response.status_code == 200
@@ -174,10 +176,12 @@ def test_the_export_api_uses_queries_independent_of_chain_length(
         assert client.get(url).status_code == 200
     _long_chain(artisan, listing, 47)
     checkpoint_publish()
+    # The chain (3), the claims' evidence and decisions, the key set, the log's proofs:
+    # none grows with it.
     with django_assert_max_num_queries(len(short.captured_queries)):
         response = client.get(url)
     events = response.json()["payload"]["events"]
-    assert len(events) == 50 and all(e["log"]["inclusion_proof"] for e in events)
+    assert len(events) == 51 and all(e["log"]["inclusion_proof"] for e in events)
 
 
 # --- Signed export ----------------------------------------------------------------------
@@ -275,19 +279,22 @@ def test_the_epcis_export_is_an_epcis_2_document(client, artisan, piece):
     events = document["epcisBody"]["eventList"]
     assert [e["type"] for e in events] == [
         "ObjectEvent",
-        "TransactionEvent",
+        "ObjectEvent",
         "TransformationEvent",
         "ObjectEvent",
+        "ObjectEvent",
     ]
-    origin, transfer, transformation, assay = events
+    origin, transfer, transformation, _claims, assay = events
     for event in events:
         assert event["eventTime"].endswith("Z")
         assert event["eventTimeZoneOffset"] == "+00:00"
         assert event["eventID"].startswith("ni:///sha-256;")
+        assert event["eventID"].endswith("?ver=CBV2.0")
     assert origin["bizStep"] == "commissioning" and origin["action"] == "ADD"
     assert origin["quantityList"][0]["uom"] == "GRM"
-    assert transfer["bizTransactionList"] and transfer["destinationList"]
-    assert transformation["bizStep"] == "transforming"
+    assert transfer["bizStep"] == "receiving"
+    assert transfer["sourceList"] and transfer["destinationList"]
+    assert transformation["bizStep"] == "assembling"
     assert transformation["inputQuantityList"] == [
         {"epcClass": f"urn:touchstone:lot:{_lot.pk}", "quantity": 8.9, "uom": "GRM"}
     ]
@@ -313,10 +320,10 @@ def test_hand_over_and_claim_records_an_ownership_event(client, artisan, piece, 
     certificate.refresh_from_db()
     assert certificate.owner == buyer
     event = TraceEvent.objects.for_chain(listing).get(kind="ownership")
-    assert event.owner_pseudonym == owner_pseudonym(buyer)
+    assert event.owner_commitment == owner_commitment(buyer.pk, listing.pk)
     assert services.provenance_verify(listing).ok
     page = client.get(certificate.get_absolute_url()).content.decode()
-    assert owner_pseudonym(buyer) in page
+    assert owner_label(event.owner_commitment) in page
     assert buyer.username not in page
 
 
@@ -388,7 +395,7 @@ def test_hand_over_and_claim_over_the_api(artisan, piece, buyer, api_client):
     assert bad.status_code == 400 and "code" in bad.json()
     good = api_client_for(buyer).post(claim, {"code": code}, format="json")
     assert good.status_code == 200
-    assert good.json()["owner"] == owner_pseudonym(buyer)
+    assert good.json()["owner"] == owner_label(owner_commitment(buyer.pk, listing.pk))
     again = api_client_for(buyer).post(claim, {"code": code}, format="json")
     assert again.status_code == 400
 
@@ -422,11 +429,18 @@ def test_hand_over_and_claim_in_the_browser_pages(client, artisan, piece, buyer)
     assert certificate.owner == buyer
 
 
-def test_pseudonyms_are_stable_and_never_the_username(buyer):
-    assert owner_pseudonym(buyer) == owner_pseudonym(buyer)
-    assert owner_pseudonym(buyer).startswith("Owner #")
-    assert buyer.username not in owner_pseudonym(buyer)
-    assert owner_pseudonym(buyer) != owner_pseudonym(factories.UserFactory())
+def test_owner_commitments_are_per_piece_full_length_and_never_the_username(buyer):
+    other = factories.UserFactory()
+    first, second = factories.ListingFactory(), factories.ListingFactory()
+    commitment = owner_commitment(buyer.pk, first.pk)
+    assert commitment == owner_commitment(buyer.pk, first.pk)
+    assert len(commitment) == 64 and int(commitment, 16) >= 0  # 256 bits
+    # Unlinkable: the same buyer's pieces carry unrelated commitments and labels.
+    assert commitment != owner_commitment(buyer.pk, second.pk)
+    assert owner_label(commitment) != owner_label(owner_commitment(buyer.pk, second.pk))
+    assert commitment != owner_commitment(other.pk, first.pk)
+    assert buyer.username not in owner_label(commitment)
+    assert owner_label(commitment).startswith("Owner ")
 
 
 def test_decimal_masses_are_hashed_with_fixed_formatting(artisan):

@@ -7,6 +7,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from marketplace.catalogue.services.listings import (
+    hallmark_record_remove,
+    hallmark_record_update,
+)
 from provenance import services
 from provenance.models import (
     ChainMembership,
@@ -340,8 +344,11 @@ def test_hallmarking_extends_the_chain_and_it_still_verifies(artisan, piece):
         actor=artisan.user, listing=listing, assay_office=office, hallmark=hallmark
     )
     result = services.provenance_verify(listing)
-    assert result.ok and result.checked == 4
-    assert TraceEvent.objects.for_chain(listing).order_by("-id").first() == event
+    # Origin, transfer, making, claims; the assay, and the claims naming its hallmark.
+    assert result.ok and result.checked == 6
+    newest = TraceEvent.objects.for_chain(listing).order_by("-id")[:2]
+    assert [e.kind for e in newest] == ["claims", "assay"] and newest[1] == event
+    assert newest[0].details["claims"]["hallmarks"][0]["id"] == hallmark.pk
 
 
 def test_hallmarking_needs_an_assay_office_and_a_made_piece(artisan):
@@ -373,16 +380,24 @@ def test_lots_and_events_go_through_the_shared_verification_workflow(
         services.claim_transition(record=event, actor=artisan.user, action="verify")
 
 
-def test_editing_a_hallmark_record_later_does_not_break_the_chain(artisan, piece):
+def test_an_assayed_hallmark_is_frozen_and_an_edit_behind_its_back_is_named(
+    artisan, piece
+):
     listing, _lot = piece
     office = factories.PartyFactory(kind="assay_office")
     hallmark = factories.HallmarkRecordFactory(listing=listing, date_letter="a")
     event = services.piece_hallmark(
         actor=artisan.user, listing=listing, assay_office=office, hallmark=hallmark
     )
+    assert services.provenance_verify(listing).ok
+    with pytest.raises(ValidationError, match="new assay"):
+        hallmark_record_update(record=hallmark, actor=artisan.user, date_letter="b")
+    with pytest.raises(ValidationError, match="new assay"):
+        hallmark_record_remove(record=hallmark, actor=artisan.user)
     hallmark.date_letter = "b"
     hallmark.save()
-    assert services.provenance_verify(listing).ok
+    result = services.provenance_verify(listing)
+    assert not result.ok and "hallmarks[0].date_letter" in result.reason
     assert event.details["hallmark"]["date_letter"] == "a"
 
 
@@ -394,8 +409,9 @@ def test_pieces_from_the_same_lot_keep_independent_chains(artisan):
     services.lot_transfer(
         actor=artisan.user, lot=lot, to_party=factories.PartyFactory(kind="refiner")
     )
-    assert TraceEvent.objects.for_chain(first).count() == 3
-    assert TraceEvent.objects.for_chain(second).count() == 3
+    # Origin, transfer, making and claims: the later transfer joins neither piece.
+    assert TraceEvent.objects.for_chain(first).count() == 4
+    assert TraceEvent.objects.for_chain(second).count() == 4
     TraceEvent.objects.filter(pk=made_first.pk).update(note="edited")
     assert not services.provenance_verify(first).ok
     assert services.provenance_verify(second).ok
@@ -433,7 +449,7 @@ def test_a_piece_made_after_a_correction_carries_the_lots_whole_history(artisan)
         .order_by("id")
         .values_list("kind", flat=True)
     )
-    assert kinds == ["origin", "transfer", "correction", "transformation"]
+    assert kinds == ["origin", "transfer", "correction", "transformation", "claims"]
     assert services.provenance_verify(listing).ok
 
 

@@ -6,7 +6,8 @@ from marketplace.catalogue.models import Listing
 from marketplace.demo import accounts as accounts_demo
 from marketplace.demo import artisans as artisans_demo
 from marketplace.demo import provenance as demo
-from provenance.models import Certificate, MaterialLot, Review, TraceEvent
+from provenance.models import Certificate, MaterialLot, Party, Review, TraceEvent
+from provenance.selectors.chain import party_list
 from provenance.services import provenance_verify
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +43,23 @@ def test_demo_chains_are_complete_idempotent_and_show_every_case():
     assert MaterialLot.objects.filter(material="stone").exists()
     assert Review.objects.awaiting().exists()
     assert TraceEvent.objects.filter(kind="assay").exists()
+
+
+def test_demo_parties_are_verified_through_the_queue_but_one_proposal_waits():
+    users = accounts_demo.seed_accounts()
+    artisans = artisans_demo.seed(users)
+    demo.seed(users, artisans)
+    outside = Party.objects.filter(artisan=None)
+    username, proposal = demo.PROPOSED_PARTY
+    waiting = outside.get(name=proposal["name"])
+    assert waiting.verification_status == "submitted"
+    chained = outside.exclude(pk=waiting.pk)
+    assert {p.name for p in chained} == {p["name"] for p in demo.PARTIES.values()}
+    assert all(p.verification_status == "verified" for p in chained)
+    verdicts = Review.objects.filter(
+        content_type__model="party", object_id__in=[p.pk for p in chained]
+    )
+    assert {r.reviewer for r in verdicts} == {users["verifier"]}
+    assert waiting in party_list(user=artisans[username].user)
+    others = [a for name, a in artisans.items() if name != username]
+    assert all(waiting not in party_list(user=a.user) for a in others)

@@ -74,7 +74,7 @@ def test_making_a_piece_through_the_service_issues_its_certificate(scene, artisa
     fields = scene["transformation"]
     event_record(actor=artisan.user, kind="transformation", **fields)
     certificate = Certificate.objects.get(listing=fields["listing"])
-    assert certificate.chain_verified is True and certificate.chain_length == 3
+    assert certificate.chain_verified is True and certificate.chain_length == 4
 
 
 @pytest.mark.parametrize(("kind", "missing"), CASES)

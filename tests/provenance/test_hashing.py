@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 
 from provenance import hashing, signing
-from provenance.hashing import HashFormat, canonical_json, content_v1
+from provenance.hashing import HashFormat, canonical_json, content_v1, content_v2
 from provenance.models import Certificate, TraceEvent
 from provenance.services.chain import (
     chain_anchor_refresh,
@@ -40,20 +40,26 @@ def _set_version(event_pk: int, version: int) -> None:
         )
 
 
-def _digest_v2(content: dict) -> str:
-    return hashlib.sha256(b"touchstone-v2\n" + canonical_json(content)).hexdigest()
+def _digest_v3(content: dict) -> str:
+    return hashlib.sha256(b"touchstone-v3\n" + canonical_json(content)).hexdigest()
 
 
-def _content_v2(event, items, parent_hashes) -> dict:
-    return {**content_v1(event, items, parent_hashes), "format": 2}
+def _content_v3(event, items, parent_hashes) -> dict:
+    return {**content_v2(event, items, parent_hashes), "format": 3}
 
 
 @pytest.fixture
-def format_2(monkeypatch):
-    """A second hash format, known to the code for the length of a test."""
-    version_2 = HashFormat(version=2, content=_content_v2, digest=_digest_v2)
-    monkeypatch.setitem(hashing.FORMATS, 2, version_2)
-    return version_2
+def format_3(monkeypatch):
+    """A further hash format, known to the code for the length of a test."""
+    version_3 = HashFormat(version=3, content=_content_v3, digest=_digest_v3)
+    monkeypatch.setitem(hashing.FORMATS, 3, version_3)
+    return version_3
+
+
+@pytest.fixture
+def legacy_format(monkeypatch):
+    """Events recorded while format 1 was current (request it before ``piece``)."""
+    monkeypatch.setattr(hashing, "CURRENT_VERSION", 1)
 
 
 def _rehash_in(listing, event: TraceEvent, version: int) -> str:
@@ -129,7 +135,7 @@ def _frozen_event():
         hallmark_id=None,
         details={"hallmark": {"huid": "AB12CD", "fineness_mark": "925"}},
         corrects_id=None,
-        owner_pseudonym="Owner #a3f9",
+        owner_commitment="Owner #a3f9",
         hash_version=1,
     )
     items = [
@@ -150,52 +156,62 @@ def test_format_1_hashes_the_same_bytes_as_the_chains_already_stored():
     assert canonical_json(content).startswith(b'{"artisan":9,"biz_step":')
 
 
-def test_every_recorded_event_names_format_1(piece, artisan):
+def test_every_recorded_event_names_format_2_which_adds_the_recording_time(
+    piece, artisan
+):
     listing, _lot = piece
     office = factories.PartyFactory(kind="assay_office")
     piece_hallmark(actor=artisan.user, listing=listing, assay_office=office)
     events = chain_events(listing)
-    assert [e.hash_version for e in events] == [1, 1, 1, 1]
+    assert [e.hash_version for e in events] == [2, 2, 2, 2, 2]
     for event in events:
-        content = content_v1(
+        content = content_v2(
             event, event.loaded_items, [h for _p, h in event.loaded_parents]
         )
+        assert content["recorded_at"].endswith("Z")
+        assert set(content) - set(content_v1(event, [], [])) == {"recorded_at"}
         assert event.hash == hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def test_chains_recorded_in_format_1_still_verify(legacy_format, piece):
+    listing, _lot = piece
+    assert {e.hash_version for e in chain_events(listing)} == {1}
+    assert provenance_verify(listing).ok
 
 
 # --- Dispatch on the recorded version ---------------------------------------------------
 
 
 def test_verification_recomputes_each_hash_in_the_format_its_event_records(
-    piece, format_2
+    piece, format_3
 ):
     listing, _lot = piece
-    head = TraceEvent.objects.get(kind="transformation")
-    new_hash = _rehash_in(listing, head, 2)
+    head = TraceEvent.objects.latest("id")
+    new_hash = _rehash_in(listing, head, 3)
     assert new_hash != head.hash
-    # A chain of format-1 events and a format-2 head verifies: each in its own format.
+    # A chain of format-2 events and a format-3 head verifies: each in its own format.
     assert provenance_verify(listing).ok
-    # The same stored row read as format 1 does not match its hash.
-    _set_version(head.pk, 1)
+    # The same stored row read as format 2 does not match its hash.
+    _set_version(head.pk, 2)
     result = provenance_verify(listing)
     assert not result.ok and result.first_broken == head
     assert "no longer matches its hash" in result.reason
 
 
 def test_new_events_are_hashed_in_the_current_format(
-    piece, artisan, format_2, monkeypatch
+    piece, artisan, format_3, monkeypatch
 ):
     listing, _lot = piece
-    monkeypatch.setattr(hashing, "CURRENT_VERSION", 2)
+    monkeypatch.setattr(hashing, "CURRENT_VERSION", 3)
     repair = piece_repair(actor=artisan.user, listing=listing, note="New clasp.")
     repair.refresh_from_db()
-    assert repair.hash_version == 2
+    assert repair.hash_version == 3
     loaded = next(e for e in chain_events(listing) if e.pk == repair.pk)
-    assert repair.hash == _digest_v2(
-        _content_v2(loaded, loaded.loaded_items, [h for _p, h in loaded.loaded_parents])
+    assert repair.hash == _digest_v3(
+        _content_v3(loaded, loaded.loaded_items, [h for _p, h in loaded.loaded_parents])
     )
     versions = sorted({e.hash_version for e in chain_events(listing)})
-    assert versions == [1, 2] and provenance_verify(listing).ok
+    assert versions == [2, 3] and provenance_verify(listing).ok
 
 
 def test_an_unknown_version_is_reported_against_its_event(client, piece, capsys):
@@ -236,25 +252,25 @@ def _payload(listing) -> dict:
 def test_the_signed_export_names_each_events_hash_format(piece):
     listing, _lot = piece
     payload = _payload(listing)
-    assert payload["version"] == 4
-    assert [e["hash_version"] for e in payload["events"]] == [1, 1, 1]
+    assert payload["version"] == 6
+    assert [e["hash_version"] for e in payload["events"]] == [2, 2, 2, 2]
     key = signing.private_key().public_key()
     assert verify_export(signing.sign(payload), key).ok
 
 
-def test_the_offline_check_uses_the_version_each_event_names(piece, format_2):
+def test_the_offline_check_uses_the_version_each_event_names(piece, format_3):
     listing, _lot = piece
-    _rehash_in(listing, TraceEvent.objects.get(kind="transformation"), 2)
+    _rehash_in(listing, TraceEvent.objects.latest("id"), 3)
     payload = _payload(listing)
-    assert [e["hash_version"] for e in payload["events"]] == [1, 1, 2]
+    assert [e["hash_version"] for e in payload["events"]] == [2, 2, 2, 3]
     key = signing.private_key().public_key()
-    # The chain verifies; the transparency log recorded the event's format-1 hash, so
+    # The chain verifies; the transparency log recorded the event's format-2 hash, so
     # re-hashing it in place is what the log's check rejects.
     check = verify_export(signing.sign(payload), key)
     assert check.chain_ok and not check.log_ok
-    payload["events"][-1]["hash_version"] = 1
+    payload["events"][-1]["hash_version"] = 2
     check = verify_export(signing.sign(payload), key)
-    assert not check.ok and "Event 3" in " ".join(check.problems)
+    assert not check.ok and "Event 4" in " ".join(check.problems)
 
 
 def test_an_export_naming_an_unknown_version_is_rejected_not_crashed_on(piece):
@@ -267,7 +283,7 @@ def test_an_export_naming_an_unknown_version_is_rejected_not_crashed_on(piece):
     assert "Event 2" in problems and "format version 7" in problems
 
 
-def test_an_export_from_before_versions_is_checked_as_format_1(piece):
+def test_an_export_from_before_versions_is_checked_as_format_1(legacy_format, piece):
     listing, _lot = piece
     payload = _payload(listing)
     payload["version"] = 2
@@ -283,8 +299,8 @@ def test_the_epcis_export_names_each_events_hash_format(client, piece):
     )
     assert response.status_code == 200
     events = response.json()["epcisBody"]["eventList"]
-    assert len(events) == 3
-    assert all(event["touchstone:hashVersion"] == 1 for event in events)
+    assert len(events) == 4
+    assert all(event["touchstone:hashVersion"] == 2 for event in events)
 
 
 def test_the_api_shows_the_version_an_event_was_hashed_with(piece, artisan):
@@ -292,7 +308,7 @@ def test_the_api_shows_the_version_an_event_was_hashed_with(piece, artisan):
     response = api_client_for(artisan.user).get(
         reverse("api:event-detail", args=[event.pk])
     )
-    assert response.status_code == 200 and response.json()["hash_version"] == 1
+    assert response.status_code == 200 and response.json()["hash_version"] == 2
 
 
 def test_a_chain_with_an_unknown_version_still_exports_and_fails_offline(client, piece):
@@ -306,7 +322,7 @@ def test_a_chain_with_an_unknown_version_still_exports_and_fails_offline(client,
     document = response.json()
     chain = document["payload"]["chain"]
     assert chain["verified"] is False and chain["first_broken"] == fabrication.hash
-    assert document["payload"]["events"][-1]["hash_version"] == 99
+    assert document["payload"]["events"][2]["hash_version"] == 99
     check = verify_export(document, signing.private_key().public_key())
     assert check.signature_ok and not check.chain_ok
     assert "Event 3" in " ".join(check.problems)

@@ -113,7 +113,7 @@ def test_changes_of_owner_and_claim_decisions_are_appended(artisan, verifier):
     assert change.content == {
         "certificate": listing.certificate.code,
         "event": ownership_event.hash,
-        "owner": ownership_event.owner_pseudonym,
+        "owner": ownership_event.owner_commitment,
     }
     assert change.object_hash == leaves.record_hash(change.content)
     factories.submitted(lot)

@@ -43,6 +43,7 @@ from marketplace.materials import (
 )
 from provenance.models import VerificationStatus
 from provenance.services.verification import claim_submit
+from provenance.signals import piece_claims_changed
 
 S = Listing.Status
 C = MetalComponent.Construction
@@ -892,19 +893,36 @@ def hallmark_record_add(
     record.full_clean(exclude=["photo"])
     record.save()
     catalogue_changed()
+    _hallmarks_changed(listing, actor, "A hallmark record was added.")
     return record
+
+
+def _hallmarks_changed(listing: Listing, actor, reason: str) -> None:
+    """A certified piece's page shows its hallmarks: its chain records the change."""
+    piece_claims_changed.send(
+        sender=HallmarkRecord, listing_ids=[listing.pk], actor=actor, reason=reason
+    )
+
+
+def _check_not_assayed(record: HallmarkRecord) -> None:
+    if record.trace_events.exists():
+        raise ValidationError(
+            "This hallmark is recorded in the piece's assay event; a change needs a new "
+            "assay recorded in its provenance chain."
+        )
 
 
 @transaction.atomic
 def hallmark_record_update(
     *, record: HallmarkRecord, actor, photo=None, **fields: Any
 ) -> HallmarkRecord:
-    """Correct a hallmark record that is not yet verified."""
+    """Correct a hallmark record that is not yet verified nor assayed."""
     _check_owner(actor, record.listing)
     if not record.is_editable:
         raise ValidationError(
             "A verified hallmark record cannot be edited; ask a verifier to revoke it."
         )
+    _check_not_assayed(record)
     for name, value in fields.items():
         if name not in HALLMARK_FIELDS:
             raise ValidationError({name: "This field cannot be set."})
@@ -915,13 +933,15 @@ def hallmark_record_update(
     record.full_clean(exclude=["photo"])
     record.save()
     catalogue_changed()
+    _hallmarks_changed(record.listing, actor, "A hallmark record was corrected.")
     return record
 
 
 @transaction.atomic
 def hallmark_record_remove(*, record: HallmarkRecord, actor) -> None:
-    """Withdraw a hallmark record that has not been verified."""
+    """Withdraw a hallmark record that has not been verified nor assayed."""
     _check_owner(actor, record.listing)
+    _check_not_assayed(record)
     if record.verification_status not in (
         VerificationStatus.DRAFT,
         VerificationStatus.REJECTED,
@@ -929,8 +949,10 @@ def hallmark_record_remove(*, record: HallmarkRecord, actor) -> None:
         raise ValidationError(
             "Only a draft or rejected hallmark record can be removed."
         )
+    listing = record.listing
     record.delete()
     catalogue_changed()
+    _hallmarks_changed(listing, actor, "A hallmark record was withdrawn.")
 
 
 def hallmark_record_submit(*, record: HallmarkRecord, actor):

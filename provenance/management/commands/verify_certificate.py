@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from provenance import signing
-from provenance.services.exports import verify_export
+from provenance.services.exports import verify_export, verify_export_with_key_set
 
 
 class Command(BaseCommand):
@@ -24,6 +24,12 @@ class Command(BaseCommand):
             dest="public_key",
             help="PEM file with Touchstone's public key (default: this site's key).",
         )
+        parser.add_argument(
+            "--key-set",
+            dest="key_set",
+            help="JSON file from /api/certificates/keys/: verify with the key the export "
+            "names, if it was current when the export was made.",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -36,6 +42,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"FAILED: the file is not valid JSON ({error})."
             ) from error
+        if options["key_set"]:
+            try:
+                keys = json.loads(Path(options["key_set"]).read_text())["keys"]
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                raise CommandError(f"Cannot load the key set: {error}") from error
+            check = verify_export_with_key_set(document, keys)
+            return self._report(document, check)
         if options["public_key"]:
             try:
                 pem = Path(options["public_key"]).read_text()
@@ -44,7 +57,9 @@ class Command(BaseCommand):
                 raise CommandError(f"Cannot load the public key: {error}") from error
         else:
             public_key = signing.private_key().public_key()
-        check = verify_export(document, public_key)
+        return self._report(document, verify_export(document, public_key))
+
+    def _report(self, document, check):
         for problem in check.problems:
             self.stderr.write(f"- {problem}")
         if not check.ok:

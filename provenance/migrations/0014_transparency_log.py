@@ -180,7 +180,7 @@ def log_existing_records(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("provenance", "0008_private_evidence"),
+        ("provenance", "0013_signing_keys"),
     ]
 
     operations = [
