@@ -16,6 +16,8 @@ as code:
    owner it shows is the commitment the chain's last ownership link records.
 4. The claims: what the export shows of the piece (metals, stones, hallmarks) is what
    the chain's newest ``claims`` event recorded.
+5. The log: the export's checkpoint of the transparency log is signed by a key of the
+   set, and every event's leaf names that event and is proven included in it.
 
 Exit status 0 when everything holds; 1 with the problems listed otherwise.
 """
@@ -29,12 +31,23 @@ import json
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+try:
+    from provenance.transparency import checkpoint as notes
+    from provenance.transparency import merkle
+except ImportError:  # run as a script: the project's folder is the script's parent's
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from provenance.transparency import checkpoint as notes
+    from provenance.transparency import merkle
+
 KNOWN_HASH_VERSIONS = {1, 2}
+# Exports from this version on carry the transparency log's checkpoint and proofs.
+LOGGED_EXPORT_VERSION = 6
 
 
 def canonical_json(data) -> bytes:
@@ -230,6 +243,60 @@ def check_claims(payload: dict, events: list[dict], report: Report) -> None:
                     )
 
 
+def check_log(
+    payload: dict, events: list[dict], keys: list[dict], report: Report
+) -> None:
+    version = payload.get("version", 1)
+    if not isinstance(version, int) or version < LOGGED_EXPORT_VERSION:
+        return
+    log = payload.get("log")
+    if not isinstance(log, dict):
+        report.problems.append("the export carries no transparency log checkpoint")
+        return
+    checkpoint = None
+    for entry in keys:
+        try:
+            public = serialization.load_pem_public_key(entry["public_key_pem"].encode())
+            checkpoint = notes.open_checkpoint(
+                log.get("checkpoint"), name=log.get("origin"), public_key=public
+            )
+            break
+        except (notes.CheckpointError, KeyError, TypeError, ValueError):
+            continue
+    if checkpoint is None:
+        report.problems.append("the log checkpoint is not signed by a key of the set")
+        return
+    for position, entry in enumerate(events, start=1):
+        label = f"event {position} ({str(entry.get('hash'))[:12]})"
+        try:
+            proof = entry["log"]
+            leaf = json.loads(proof["leaf"])
+            index = proof["leaf_index"]
+            path = [bytes.fromhex(p) for p in proof["inclusion_proof"]]
+            leaf_hash = merkle.leaf_hash(proof["leaf"].encode("utf-8"))
+            object_id = entry["content"]["id"]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            report.problems.append(f"{label} carries no well-formed log proof")
+            continue
+        if (
+            leaf.get("kind") != "event"
+            or leaf.get("hash") != entry.get("hash")
+            or leaf.get("object") != f"trace_event/{object_id}"
+        ):
+            report.problems.append(
+                f"{label}: its log leaf names another record or hash"
+            )
+            continue
+        try:
+            merkle.verify_inclusion(
+                index, checkpoint.tree_size, leaf_hash, path, checkpoint.root_hash
+            )
+        except (merkle.ProofError, ValueError, TypeError) as error:
+            report.problems.append(
+                f"{label}: its inclusion proof does not hold ({error})"
+            )
+
+
 def verify(document: dict, keys: list[dict]) -> Report:
     report = Report()
     if not isinstance(document, dict) or not isinstance(document.get("payload"), dict):
@@ -241,6 +308,7 @@ def verify(document: dict, keys: list[dict]) -> Report:
     if events and report.ok:
         check_anchor(payload, events, report)
         check_claims(payload, events, report)
+        check_log(payload, events, keys, report)
     return report
 
 

@@ -92,12 +92,12 @@ def log_existing_records(apps, schema_editor):
     for certificate in Certificate.objects.order_by("id"):
         chain = list(
             TraceEvent.objects.filter(memberships__listing_id=certificate.listing_id)
-            .exclude(owner_pseudonym="")
+            .exclude(owner_commitment="")
             .order_by("id")
         )
         # The owner it was issued to: the one its piece's making records, if any.
         made = [e for e in chain if e.kind == "transformation"]
-        owner = made[0].owner_pseudonym if made else ""
+        owner = made[0].owner_commitment if made else ""
         content = {
             "code": certificate.code,
             "piece": certificate.listing_id,
@@ -124,7 +124,7 @@ def log_existing_records(apps, schema_editor):
             content = {
                 "certificate": certificate.code,
                 "event": event.hash,
-                "owner": event.owner_pseudonym,
+                "owner": event.owner_commitment,
             }
             found.append(
                 (

@@ -282,10 +282,16 @@ def verify_export_with_key_set(document, keys: list[dict]) -> ExportCheck:
     public_key, problem = key_for(document, keys)
     if public_key is None:
         return ExportCheck(problems=[problem])
-    return verify_export(document, public_key)
+    log_keys = [public_key]
+    for entry in keys:
+        try:
+            log_keys.append(signing.load_public_key(entry["public_key_pem"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return verify_export(document, public_key, log_keys=log_keys)
 
 
-def verify_export(document, public_key) -> ExportCheck:
+def verify_export(document, public_key, *, log_keys: list | None = None) -> ExportCheck:
     """Check an export offline: the signature, then every hash and link of the chain."""
     check = ExportCheck()
     if not isinstance(document, dict) or "payload" not in document:
@@ -351,22 +357,29 @@ def verify_export(document, public_key) -> ExportCheck:
         chain_ok = False
     check.chain_ok = chain_ok
     if isinstance(export_version, int) and export_version >= 6:
-        problems = _log_problems(payload.get("log"), events, public_key)
+        problems = _log_problems(payload.get("log"), events, log_keys or [public_key])
         check.problems += problems
         check.log_ok = not problems
     return check
 
 
-def _log_problems(log, events: list, public_key) -> list[str]:
-    """Check the export's checkpoint signature and each event's inclusion proof."""
+def _log_problems(log, events: list, public_keys: list) -> list[str]:
+    """Check the export's checkpoint signature (by one of ``public_keys``: a checkpoint
+    may predate a rotation of the key that signed the export) and each event's
+    inclusion proof."""
     if not isinstance(log, dict):
         return ["The export carries no transparency log checkpoint."]
-    try:
-        checkpoint = open_checkpoint(
-            log.get("checkpoint"), name=log.get("origin"), public_key=public_key
-        )
-    except (CheckpointError, TypeError) as error:
-        return [f"The log checkpoint does not verify: {error}."]
+    checkpoint, failure = None, None
+    for public_key in public_keys:
+        try:
+            checkpoint = open_checkpoint(
+                log.get("checkpoint"), name=log.get("origin"), public_key=public_key
+            )
+            break
+        except (CheckpointError, TypeError) as error:
+            failure = error
+    if checkpoint is None:
+        return [f"The log checkpoint does not verify: {failure}."]
     problems, proven = [], []
     for position, entry in enumerate(events, start=1):
         found = _leaf_proof(entry)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from provenance.hashing import content_hash, event_content
 
-BEFORE = ("provenance", "0008_private_evidence")
+BEFORE = ("provenance", "0013_signing_keys")
 
 
 def _migrate(targets):

@@ -69,18 +69,16 @@ def test_recording_a_piece_appends_its_events_and_certificate_in_order(artisan):
     events = list(
         listing.certificate.listing.trace_items.values_list("event", flat=True)
     )
-    assert [kind for kind, _t, _i in rows] == ["event", "event", "event", "certificate"]
-    assert rows[-1] == ("certificate", "certificate", listing.certificate.pk)
+    # Origin, transfer, making; the certificate; the claims recorded with it.
+    kinds = [kind for kind, _t, _i in rows]
+    assert kinds == ["event", "event", "event", "certificate", "event"]
+    assert rows[3] == ("certificate", "certificate", listing.certificate.pk)
     assert set(events) <= {i for _k, t, i in rows if t == "trace_event"}
     # Written in the recording transaction, integrated after it commits.
-    assert LogLeaf.objects.waiting().count() == 4
-    assert log_integrate() == 4
-    assert list(LogLeaf.objects.order_by("id").values_list("index", flat=True)) == [
-        0,
-        1,
-        2,
-        3,
-    ]
+    assert LogLeaf.objects.waiting().count() == 5
+    assert log_integrate() == 5
+    indexes = list(LogLeaf.objects.order_by("id").values_list("index", flat=True))
+    assert indexes == [0, 1, 2, 3, 4]
 
 
 def test_each_leaf_is_the_canonical_json_of_what_it_names(artisan):
@@ -148,7 +146,7 @@ def test_leaves_are_integrated_right_after_the_commit(
         services.piece_repair(actor=artisan.user, listing=listing, note="Again")
     assert LogLeaf.objects.waiting().count() == 0  # after: both integrated
     head = LogHead.objects.get()
-    assert head.size == 6 and head.root_hash == _tree().root().hex()
+    assert head.size == 7 and head.root_hash == _tree().root().hex()
 
 
 # --- The cost of an append ---------------------------------------------------------------

@@ -106,6 +106,13 @@ def test_the_script_runs_without_django(client, piece, tmp_path):
             "event 2",
         ),
         (lambda p: p.update(owner="Owner 0000·0000"), "owner's label"),
+        (
+            lambda p: p["events"][0]["log"].update(
+                leaf_index=p["events"][0]["log"]["leaf_index"] + 1
+            ),
+            "inclusion proof does not hold",
+        ),
+        (lambda p: p.pop("log"), "no transparency log checkpoint"),
     ],
 )
 def test_an_export_altered_and_re_signed_is_caught(client, piece, alter, expected):
