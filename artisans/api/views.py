@@ -5,7 +5,6 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from artisans import selectors, services
@@ -18,7 +17,7 @@ from artisans.api.serializers import (
 )
 from artisans.filters import ArtisanFilter
 from artisans.models import MakerMark
-from config.parsers import SafeJSONParser
+from config.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from provenance.services.verification import claim_resubmit, claim_submit, evidence_add
 
@@ -143,7 +142,7 @@ class MakerMarkViewSet(
     # Any path segment reaches the view, so a malformed key is a JSON 404 too.
     lookup_value_regex = "[^/]+"
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeMultiPartParser, SafeFormParser]
     http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_class = None
     filter_backends = []

@@ -1,7 +1,7 @@
 """Hostile input on every route in the URL conf: never a 5xx, on either database.
 
 The corpus: JSON nested 100,000 deep, NUL characters in JSON strings and keys, in
-query strings and in paths. Every route is tried anonymously and signed in, with GET
+form fields, in query strings and in paths. Every route is tried anonymously and signed in, with GET
 and POST; the routes' parameters are filled with plausible values and with NULs.
 """
 
@@ -26,6 +26,7 @@ NUL_JSON = json.dumps(
         "quantity": 1,
     }
 )
+NUL_FORM = {"listing": "\x00", "slug": "a\x00b", "title": "ring\x00", "quantity": "1"}
 QUERY = "?q=%00&artisan=%00&status=%00&page=%00"
 SAMPLE = {"int": "1", "slug": "x", "str": "x", "path": "x", "uuid": "x"}
 
@@ -97,9 +98,12 @@ def test_no_route_answers_5xx_to_hostile_input(signed_in):
             ("get", path + QUERY, None),
             ("post", path, NESTED),
             ("post", path + QUERY, NUL_JSON),
+            ("post", path, NUL_FORM),
         ]
         for method, url, body in attempts:
-            kwargs = {"content_type": "application/json"} if body is not None else {}
+            kwargs = (
+                {"content_type": "application/json"} if isinstance(body, str) else {}
+            )
             response = getattr(client, method)(url, data=body, **kwargs)
             if response.status_code >= 500:
                 failures.append((method, url[:80], response.status_code))
@@ -123,3 +127,23 @@ def test_nested_json_and_nul_strings_are_400_with_a_reason():
     assert path.status_code == 400
     page = client.get("/pieces/?q=%00")
     assert page.status_code == 400
+
+
+@pytest.mark.parametrize("encoding", ["multipart", "urlencoded"])
+def test_nul_in_a_form_body_is_400_with_a_reason(encoding):
+    client = APIClient()
+    client.force_login(f.UserFactory())
+    listing = f.catalogue_listing()
+    if encoding == "multipart":
+        response = client.post(
+            "/api/favourites/", data={"listing": f"{listing.slug}\x00"}
+        )
+    else:
+        response = client.post(
+            "/api/favourites/",
+            data=f"listing={listing.slug}%00",
+            content_type="application/x-www-form-urlencoded",
+        )
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+    assert not listing.favourited_by.exists()

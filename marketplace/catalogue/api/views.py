@@ -17,11 +17,10 @@ from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from config.parsers import SafeJSONParser
+from config.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from marketplace.accounts.roles import is_artisan
 from marketplace.catalogue import caching
@@ -377,7 +376,7 @@ class ListingPhotoViewSet(ListingChildViewSet):
 
     serializer_class = s.ListingPhotoSerializer
     related_name = "photos"
-    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
+    parser_classes = [SafeMultiPartParser, SafeFormParser, SafeJSONParser]
 
     def get_serializer_class(self):
         if self.action == "partial_update":
@@ -453,7 +452,7 @@ class HallmarkRecordViewSet(ListingChildViewSet):
 
     serializer_class = s.HallmarkRecordSerializer
     related_name = "hallmarks"
-    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeMultiPartParser, SafeFormParser]
 
     def get_queryset(self):
         return super().get_queryset().select_related("maker_mark")

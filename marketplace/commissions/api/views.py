@@ -12,10 +12,9 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from config.parsers import SafeJSONParser
+from config.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from marketplace.accounts.models import Notification
 from marketplace.commissions import selectors, services
@@ -46,7 +45,7 @@ ERRORS = {
     404: DETAIL_ERROR,
 }
 READ_ERRORS = {401: DETAIL_ERROR, 404: DETAIL_ERROR}
-PARSERS = [SafeJSONParser, MultiPartParser, FormParser]
+PARSERS = [SafeJSONParser, SafeMultiPartParser, SafeFormParser]
 
 COMMISSION_PK = OpenApiParameter(
     "commission_pk", OpenApiTypes.INT, OpenApiParameter.PATH
