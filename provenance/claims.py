@@ -70,6 +70,18 @@ def piece_claims(listing, lots, certifications, evidence) -> dict:
             for h in hallmarks
         ],
         "lots": sorted(lot.pk for lot in lots),
+        # The verification status shown for each claim behind the facts: a decision
+        # changes it through the workflow, which records new claims.
+        "statuses": sorted(
+            (
+                {
+                    "record": f"{type(record)._meta.model_name}:{record.pk}",
+                    "status": record.verification_status,
+                }
+                for record in [*lots, *certifications, *hallmarks]
+            ),
+            key=lambda s: s["record"],
+        ),
         "certifications": sorted(c.pk for c in certifications),
         "evidence": sorted(
             (

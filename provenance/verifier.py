@@ -156,18 +156,26 @@ def check_anchor(payload: dict, events: list[dict], report: Report) -> None:
             f"the chain does not end at its recorded head: {chain.get('length')} events "
             f"recorded, {len(events)} exported"
         )
-    recorded = next(
+    position, link = next(
         (
-            e["content"].get("owner")
-            for e in reversed(events)
+            (n, e)
+            for n, e in reversed(list(enumerate(events, start=1)))
             if e["content"].get("owner")
         ),
-        "",
+        (0, None),
     )
+    recorded = link["content"]["owner"] if link else ""
     shown = payload.get("owner_commitment") or ""
-    if shown != (recorded or ""):
+    if shown != recorded:
+        where = (
+            f"event {position} (trace_event/{link['content'].get('id')}, "
+            f"{link['content'].get('kind')})"
+            if link
+            else "no event of the chain"
+        )
         report.problems.append(
-            "the owner shown is not the one the chain's last ownership link records"
+            f"the certificate's owner (field owner_commitment) is not the owner "
+            f"recorded by the chain's last ownership link, {where}"
         )
     if (payload.get("owner") or "") != owner_label(shown):
         report.problems.append("the owner's label is not the one its commitment gives")
@@ -212,26 +220,36 @@ def _shown(piece: dict) -> dict:
             }
             for h in piece.get("hallmarks", [])
         ],
+        **{
+            section: [dict(row) for row in piece[section]]
+            for section in ("evidence", "statuses")
+            if isinstance(piece.get(section), list)
+        },
     }
 
 
 def check_claims(payload: dict, events: list[dict], report: Report) -> None:
-    claims = next(
+    position, event = next(
         (
-            (e["content"].get("details") or {}).get("claims")
-            for e in reversed(events)
+            (n, e)
+            for n, e in reversed(list(enumerate(events, start=1)))
             if e["content"].get("kind") == "claims"
         ),
-        None,
+        (0, None),
     )
-    if claims is None:
+    if event is None:
         return  # chains recorded before claims events
+    claims = (event["content"].get("details") or {}).get("claims") or {}
+    label = f"event {position} (trace_event/{event['content'].get('id')}, claims)"
     shown = _shown(payload.get("piece") or {})
     for section, rows in shown.items():
+        if section not in claims:
+            continue  # a snapshot older than this section
         recorded = claims.get(section) or []
         if len(recorded) != len(rows):
             report.problems.append(
-                f"the export shows {len(rows)} {section}; the chain records {len(recorded)}"
+                f"the export shows {len(rows)} {section}; {label} records "
+                f"{len(recorded)}"
             )
             continue
         for index, (seen, kept) in enumerate(zip(rows, recorded, strict=True)):
@@ -239,7 +257,7 @@ def check_claims(payload: dict, events: list[dict], report: Report) -> None:
                 if kept.get(key) != value:
                     report.problems.append(
                         f"the export shows {section}[{index}].{key} = {value!r}; "
-                        f"the chain records {kept.get(key)!r}"
+                        f"{label} records {kept.get(key)!r}"
                     )
 
 
@@ -278,15 +296,17 @@ def check_log(
         except (KeyError, TypeError, ValueError, AttributeError):
             report.problems.append(f"{label} carries no well-formed log proof")
             continue
-        if (
-            leaf.get("kind") != "event"
-            or leaf.get("hash") != entry.get("hash")
-            or leaf.get("object") != f"trace_event/{object_id}"
+        if leaf.get("kind") != "event" or leaf.get("object") != (
+            f"trace_event/{object_id}"
         ):
-            report.problems.append(
-                f"{label}: its log leaf names another record or hash"
-            )
+            report.problems.append(f"{label}: its log leaf names another record")
             continue
+        if leaf.get("hash") != entry.get("hash"):
+            report.problems.append(
+                f"{label} (trace_event/{object_id}) is not the event the log "
+                f"recorded (hash {str(leaf.get('hash'))[:12]}): it was rewritten"
+                + _logged_changes(proof.get("logged_content"), leaf, entry)
+            )
         try:
             merkle.verify_inclusion(
                 index, checkpoint.tree_size, leaf_hash, path, checkpoint.root_hash
@@ -295,6 +315,75 @@ def check_log(
             report.problems.append(
                 f"{label}: its inclusion proof does not hold ({error})"
             )
+    held = {
+        f"trace_event/{entry['content']['id']}"
+        for entry in events
+        if isinstance(entry.get("content"), dict) and "id" in entry["content"]
+    }
+    check_unheld(log, checkpoint, held, report)
+
+
+def _logged_changes(logged, leaf: dict, entry: dict) -> str:
+    """The fields that differ from the content the log kept, once that content is
+    shown to be what the logged hash covers."""
+    try:
+        if event_hash(logged) != leaf.get("hash"):
+            return ""
+    except (TypeError, ValueError, AttributeError):
+        return ""
+    fields = changed_fields(logged, entry.get("content"))
+    return f"; changed since it was logged: {', '.join(fields)}" if fields else ""
+
+
+def changed_fields(logged, current, path: str = "") -> list[str]:
+    """The paths (``items[0].lot.origin_type``) where two contents differ."""
+    if isinstance(logged, dict) and isinstance(current, dict):
+        changed = []
+        for key in sorted(set(logged) | set(current)):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in logged or key not in current:
+                changed.append(where)
+            else:
+                changed += changed_fields(logged[key], current[key], where)
+        return changed
+    if isinstance(logged, list) and isinstance(current, list):
+        if len(logged) != len(current):
+            return [path or "(all)"]
+        changed = []
+        for n, (a, b) in enumerate(zip(logged, current, strict=True)):
+            changed += changed_fields(a, b, f"{path}[{n}]")
+        return changed
+    return [] if logged == current else [path or "(all)"]
+
+
+def check_unheld(log: dict, checkpoint, held: set, report: Report) -> None:
+    """Event leaves the log holds for this piece that no event of the chain matches:
+    each proven in the checkpoint is an event deleted from the chain."""
+    for entry in log.get("events_not_in_chain") or []:
+        try:
+            leaf = json.loads(entry["leaf"])
+            leaf_hash = merkle.leaf_hash(entry["leaf"].encode("utf-8"))
+            path = [bytes.fromhex(p) for p in entry["inclusion_proof"]]
+            merkle.verify_inclusion(
+                entry["leaf_index"],
+                checkpoint.tree_size,
+                leaf_hash,
+                path,
+                checkpoint.root_hash,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, merkle.ProofError):
+            report.problems.append(
+                "the export lists a log leaf for this piece without a valid proof"
+            )
+            continue
+        if leaf.get("object") in held:
+            continue
+        kind = (entry.get("logged_content") or {}).get("kind", "event")
+        report.problems.append(
+            f"the log recorded {leaf.get('object')} ({kind}, leaf "
+            f"{entry['leaf_index']}) for this piece, and the chain no longer holds "
+            "it: it was deleted"
+        )
 
 
 def verify(document: dict, keys: list[dict]) -> Report:

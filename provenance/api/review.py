@@ -76,8 +76,12 @@ class ReviewSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="content_type.model", read_only=True)
     claim = serializers.SerializerMethodField()
     artisan = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    submitted_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    reviewer = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     evidence = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
 

@@ -14,7 +14,7 @@ from .chain import (
     TraceEvent,
 )
 from .keys import SigningKey
-from .transparency import Checkpoint, LogHead, LogLeaf, LogNode
+from .transparency import Checkpoint, LogHead, LogLeaf, LogLeafPiece, LogNode
 from .verification import (
     AssuranceLevel,
     Evidence,
@@ -36,6 +36,7 @@ __all__ = [
     "Evidence",
     "LogHead",
     "LogLeaf",
+    "LogLeafPiece",
     "LogNode",
     "MaterialLot",
     "OriginType",

@@ -80,6 +80,26 @@ class LogLeaf(models.Model):
         )
 
 
+class LogLeafPiece(models.Model):
+    """A piece an event leaf concerns (the pieces among the event's items), so that a
+    piece's verification finds every event the log holds for it, one deleted from its
+    chain included. Written with the leaf; never changed."""
+
+    leaf = models.ForeignKey(LogLeaf, on_delete=models.PROTECT, related_name="pieces")
+    # The listing's id, not a foreign key: the log outlives what it records.
+    piece_id = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["piece_id", "leaf"], name="unique_log_leaf_piece"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.leaf.object_label} concerns piece {self.piece_id}"
+
+
 class LogNode(models.Model):
     """The hash of a complete subtree: 2**level leaves from leaf position * 2**level.
 

@@ -11,7 +11,9 @@ leaf index, kind, object and, where it can, field:
    certificates, changes of owner and claim decisions likewise; a record of these
    kinds with no leaf at all is reported too;
 3. the stored tree (nodes and head) is the tree of the leaves;
-4. every checkpoint published, in the database and in the external file: its
+4. what every certificate shows (metals, stones, hallmarks, the status of each claim
+   behind them) against the claims its chain recorded, whose events the log holds;
+5. every checkpoint published, in the database and in the external file: its
    signature, its root against the recomputed tree, consistency with the checkpoint
    published before it, and that the database and the file hold the same ones.
 """
@@ -33,7 +35,7 @@ from provenance.models import (
     TraceEvent,
 )
 from provenance.pseudonyms import owner_recorded_value
-from provenance.services.chain import events_loaded
+from provenance.services.chain import chain_events, events_loaded, verify_claims
 from provenance.services.transparency import file_checkpoints, log_origin
 from provenance.transparency import leaves, merkle
 from provenance.transparency.checkpoint import CheckpointError, open_checkpoint
@@ -93,6 +95,7 @@ def log_audit(*, public_keys=None, checkpoint_file=None) -> LogAudit:
     _audit_events(audit, by_kind[leaves.EVENT])
     _audit_certificates(audit, by_kind[leaves.CERTIFICATE], by_kind[leaves.OWNERSHIP])
     _audit_decisions(audit, by_kind[leaves.DECISION])
+    _audit_claims(audit)
     if public_keys is None:
         public_keys = [signing.private_key().public_key()]
     _audit_checkpoints(audit, tree, public_keys, checkpoint_file)
@@ -322,6 +325,27 @@ def _audit_certificates(
     for pk, code in Certificate.objects.values_list("pk", "code"):
         if pk not in logged_ids and pk not in waiting:
             audit.report(f"certificate/{pk} ({code})", "its issue is not in the log")
+
+
+def _audit_claims(audit: LogAudit) -> None:
+    """Each certificate's claims against its chain's newest claims event (a few
+    queries per certificate)."""
+    for certificate in Certificate.objects.select_related("listing").iterator(
+        chunk_size=CHUNK
+    ):
+        listing = certificate.listing
+        problem = verify_claims(listing, chain_events(listing))
+        if problem is not None:
+            where = (
+                f"trace_event/{problem.first_broken.pk} ({problem.first_broken.kind})"
+                if problem.first_broken is not None
+                else f"certificate/{certificate.pk}"
+            )
+            audit.report(
+                f"{where} of certificate {certificate.code}",
+                f"what the certificate shows is not what its chain recorded: "
+                f"{problem.reason}",
+            )
 
 
 def _audit_decisions(audit: LogAudit, decisions: list[_Leaf]) -> None:

@@ -50,6 +50,7 @@ from provenance.models import (
     EventItem,
     EventLink,
     Evidence,
+    LogLeaf,
     MaterialLot,
     Party,
     ReviewEvent,
@@ -58,6 +59,7 @@ from provenance.models import (
 from provenance.pseudonyms import owner_commitment, recorded_owner_matches
 from provenance.services.transparency import log_event
 from provenance.services.verification import claim_submit, evidence_add
+from provenance.transparency import leaves
 from provenance.validators import check_fineness
 
 Kind = TraceEvent.Kind
@@ -1063,16 +1065,93 @@ def verify_chain(events: list[TraceEvent], certificate=None) -> ChainVerificatio
     return result
 
 
-def provenance_verify(listing) -> ChainVerification:
-    """Recompute a piece's whole chain from the stored rows (queries do not grow with it),
-    and check its certificate's recorded head, length and owner, and what its page
-    claims, against it."""
-    events = chain_events(listing)
-    certificate = Certificate.objects.filter(listing=listing).first()
+def verify_logged(listing, events: list[TraceEvent]) -> ChainVerification | None:
+    """The chain against the transparency log (one query): every event must be the one
+    the log recorded under its id (a row rewritten and re-hashed is not), and every
+    event the log recorded for this piece must still be in the chain (one deleted,
+    with the certificate's head and length rewritten to hide it, is not). None when
+    both hold; otherwise the first problem, naming the event and, from the content
+    the log kept, the fields that changed."""
+    ids = {e.pk for e in events}
+    event_type = leaves.OBJECT_TYPES[leaves.EVENT]
+    logged = {}
+    for object_id, object_hash in (
+        LogLeaf.objects.filter(kind=leaves.EVENT, object_type=event_type)
+        .filter(Q(object_id__in=ids) | Q(pieces__piece_id=listing.pk))
+        .order_by("id")
+        .values_list("object_id", "object_hash")
+    ):
+        logged.setdefault(object_id, object_hash)
+    for event in events:
+        recorded = logged.get(event.pk)
+        if recorded is None:
+            return ChainVerification(
+                False, len(events), event, "the transparency log never recorded it"
+            )
+        if recorded != event.hash:
+            return ChainVerification(
+                False,
+                len(events),
+                event,
+                f"it is not the event the transparency log recorded (hash "
+                f"{recorded[:12]}…)" + _logged_changes(event),
+            )
+    missing = sorted(set(logged) - ids)
+    if missing:
+        return ChainVerification(
+            False,
+            len(events),
+            None,
+            f"the transparency log recorded trace_event/{missing[0]} for this piece, "
+            "and the chain no longer holds it (it was deleted)",
+        )
+    return None
+
+
+def _logged_changes(event) -> str:
+    """``; changed since it was logged: …`` from the content the log kept, once that
+    content is checked against the logged hash (one query, only when a chain is
+    broken)."""
+    leaf = (
+        LogLeaf.objects.of_object(leaves.OBJECT_TYPES[leaves.EVENT], [event.pk])
+        .order_by("id")
+        .values_list("object_hash", "content")
+        .first()
+    )
+    try:
+        current = event_content(
+            event, event.loaded_items, [h for _p, h in event.loaded_parents]
+        )
+        if leaf is None or content_hash(leaf[1]) != leaf[0]:
+            return ""
+    except (UnknownHashVersion, KeyError, TypeError, ValueError):
+        return ""
+    fields = leaves.changed_fields(leaf[1], current)
+    return f"; changed since it was logged: {', '.join(fields)}" if fields else ""
+
+
+def verify_piece(listing, events, certificate) -> ChainVerification:
+    """A certified piece's loaded chain against the transparency log, then its own
+    hashes and the certificate's anchor, then what the page claims."""
+    if events and certificate is not None:
+        # The log first: it names an event rewritten and re-hashed, or deleted, that
+        # the certificate's anchor was rewritten to hide.
+        logged = verify_logged(listing, events)
+        if logged is not None:
+            return logged
     result = verify_chain(events, certificate)
     if result.ok and certificate is not None:
         return verify_claims(listing, events) or result
     return result
+
+
+def provenance_verify(listing) -> ChainVerification:
+    """Recompute a piece's whole chain from the stored rows (queries do not grow with it),
+    and check its certificate's recorded head, length and owner, the transparency log
+    and what its page claims, against it."""
+    events = chain_events(listing)
+    certificate = Certificate.objects.filter(listing=listing).first()
+    return verify_piece(listing, events, certificate)
 
 
 # --- What the certificate claims --------------------------------------------------------
@@ -1172,6 +1251,8 @@ def verify_claims(listing, events) -> ChainVerification | None:
     event, recorded = recorded_claims(events)
     if recorded is not None:
         live = piece_claims(listing, lots, certifications, evidence)
+        # A snapshot is held to the facts it recorded (older ones record fewer).
+        live = {key: value for key, value in live.items() if key in recorded}
         found = first_difference(recorded, live)
         if found:
             path, was, now = found

@@ -20,10 +20,10 @@ from provenance.services.chain import (
     ChainVerification,
     chain_events,
     chain_parties,
+    current_claims,
     recorded_owner,
     recycled_shares,
-    verify_chain,
-    verify_claims,
+    verify_piece,
 )
 from provenance.services.keys import key_for, signing_key_register
 from provenance.services.transparency import (
@@ -42,7 +42,9 @@ EXPORT_TYPE = "TouchstoneCertificate"
 # 4: the parties the chain names, with their kind and assurance level;
 # 5: the owner as a per-piece commitment, with the label pages show;
 # 6: each event's leaf in the transparency log, its inclusion proof and the checkpoint.
-EXPORT_VERSION = 6
+# 7: the log's event leaves for the piece that its chain lacks; the content the log
+#    kept for an event whose hash it recorded differently.
+EXPORT_VERSION = 7
 
 
 @dataclass
@@ -75,9 +77,7 @@ def certificate_view(certificate) -> CertificateView:
     """Load a certificate's chain, verify it and derive its shares (fixed query count)."""
     listing = certificate.listing
     events = chain_events(listing)
-    verification = verify_chain(events, certificate)
-    if verification.ok:
-        verification = verify_claims(listing, events) or verification
+    verification = verify_piece(listing, events, certificate)
     certificate_record_verification(certificate=certificate, ok=verification.ok)
     return CertificateView(
         certificate=certificate,
@@ -100,20 +100,37 @@ def _load_log(view: CertificateView) -> None:
     if view.proofs is not None:
         return
     try:
-        view.checkpoint, view.proofs = event_proofs([e.pk for e in view.events])
+        view.checkpoint, view.proofs = event_proofs(
+            [e.pk for e in view.events], piece_id=view.listing.pk
+        )
     except (LogInconsistent, LogNodeMissing):
         logger.exception("No log proofs for certificate %s", view.certificate.code)
         view.checkpoint, view.proofs = None, {}
 
 
-def _log_entry(proof: LeafProof | None) -> dict | None:
+def _log_entry(proof: LeafProof | None, event=None) -> dict | None:
+    """An event's leaf and inclusion proof. When the log recorded another hash for the
+    event, the content it kept too, so that a verifier can name what changed."""
     if proof is None:
         return None
-    return {
+    entry = {
         "leaf_index": proof.leaf_index,
         "leaf": proof.leaf,
         "inclusion_proof": list(proof.proof),
     }
+    if event is None or proof.object_hash != event.hash:
+        entry["logged_content"] = proof.content
+    return entry
+
+
+def _unheld(view: CertificateView) -> list[dict]:
+    """The event leaves the log holds for this piece whose events its chain does not."""
+    held = {e.pk for e in view.events}
+    return [
+        {"event": f"trace_event/{pk}", **_log_entry(proof)}
+        for pk, proof in sorted(view.proofs.items())
+        if pk not in held
+    ]
 
 
 def certificate_payload(view: CertificateView) -> dict:
@@ -122,6 +139,7 @@ def certificate_payload(view: CertificateView) -> dict:
     log's checkpoint they are proven against."""
     _load_log(view)
     certificate, listing = view.certificate, view.listing
+    live = current_claims(listing, view.events)
     artisan = listing.artisan
     broken = view.verification.first_broken
     return {
@@ -186,6 +204,13 @@ def certificate_payload(view: CertificateView) -> dict:
                 }
                 for h in sorted(listing.hallmarks.all(), key=lambda h: h.pk)
             ],
+            # As the chain's claims record them: the evidence behind the claims (by
+            # the SHA-256 of each file) and the verification status of each claim.
+            **{
+                section: live[section]
+                for section in ("evidence", "statuses")
+                if section in live
+            },
         },
         "recycled": {
             metal: {
@@ -229,7 +254,7 @@ def certificate_payload(view: CertificateView) -> dict:
                 "hash_version": event.hash_version,
                 "assurance_level": event.assurance_level,
                 "content": _content(event),
-                "log": _log_entry(view.proofs.get(event.pk)),
+                "log": _log_entry(view.proofs.get(event.pk), event),
             }
             for event in view.events
         ],
@@ -237,6 +262,8 @@ def certificate_payload(view: CertificateView) -> dict:
             "origin": log_origin(),
             "tree_size": view.checkpoint.tree_size,
             "checkpoint": view.checkpoint.note,
+            # Leaves the log holds for this piece that no event of the chain matches.
+            "events_not_in_chain": _unheld(view),
         }
         if view.checkpoint is not None
         else None,

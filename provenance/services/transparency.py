@@ -33,10 +33,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from provenance import signing
-from provenance.models import Checkpoint, LogHead, LogLeaf, LogNode
+from provenance.models import Checkpoint, LogHead, LogLeaf, LogLeafPiece, LogNode
 from provenance.pseudonyms import owner_commitment
 from provenance.selectors.transparency import (
     LogNodeMissing,
@@ -85,14 +86,22 @@ def log_append(
 
 
 def log_event(*, event, content: dict) -> LogLeaf:
-    """A trace event was recorded: its chain hash, and the content that hash covers."""
-    return log_append(
+    """A trace event was recorded: its chain hash, and the content that hash covers;
+    and the pieces it concerns, so that each piece's verification finds it (one query
+    more when it concerns a piece)."""
+    leaf = log_append(
         kind=leaves.EVENT,
         object_type=leaves.OBJECT_TYPES[leaves.EVENT],
         object_id=event.pk,
         object_hash=event.hash,
         content=content,
     )
+    pieces = leaves.event_pieces(content)
+    if pieces:
+        LogLeafPiece.objects.bulk_create(
+            LogLeafPiece(leaf=leaf, piece_id=piece) for piece in pieces
+        )
+    return leaf
 
 
 def log_certificate(*, certificate) -> LogLeaf:
@@ -370,21 +379,29 @@ def checkpoint_covering(size: int) -> Checkpoint:
 
 @dataclass(frozen=True)
 class LeafProof:
-    """A leaf of the log with its inclusion proof against a checkpoint."""
+    """A leaf of the log with its inclusion proof against a checkpoint, the object it
+    names and the content its hash covers, as the log kept it."""
 
     leaf_index: int
     leaf: str
     proof: tuple[str, ...]
+    object_id: int = 0
+    object_hash: str = ""
+    content: dict | None = None
 
 
-def event_proofs(event_ids) -> tuple[Checkpoint | None, dict[int, LeafProof]]:
+def event_proofs(
+    event_ids, *, piece_id: int | None = None
+) -> tuple[Checkpoint | None, dict[int, LeafProof]]:
     """For each event, its leaf and inclusion proof against one checkpoint that covers
-    them all (published if need be). Queries do not grow with the number of events."""
+    them all (published if need be); with ``piece_id``, also every other event leaf
+    the log holds for that piece (an event its chain no longer has). Keyed by event
+    id. Queries do not grow with the number of events."""
     event_ids = list(event_ids)
-    found = _event_leaves(event_ids)
+    found = _event_leaves(event_ids, piece_id)
     if any(leaf.index is None for leaf in found.values()):
         log_integrate()
-        found = _event_leaves(event_ids)
+        found = _event_leaves(event_ids, piece_id)
     found = {pk: leaf for pk, leaf in found.items() if leaf.index is not None}
     if not found:
         return None, {}
@@ -403,16 +420,22 @@ def event_proofs(event_ids) -> tuple[Checkpoint | None, dict[int, LeafProof]]:
             leaf_index=leaf.index,
             leaf=leaf.leaf_bytes().decode("utf-8"),
             proof=tuple(p.hex() for p in paths[pk]),
+            object_id=leaf.object_id,
+            object_hash=leaf.object_hash,
+            content=leaf.content,
         )
         for pk, leaf in found.items()
     }
 
 
-def _event_leaves(event_ids) -> dict[int, LogLeaf]:
+def _event_leaves(event_ids, piece_id=None) -> dict[int, LogLeaf]:
     found: dict[int, LogLeaf] = {}
-    rows = LogLeaf.objects.of_object(
-        leaves.OBJECT_TYPES[leaves.EVENT], event_ids
-    ).filter(kind=leaves.EVENT)
+    wanted = Q(object_id__in=event_ids)
+    if piece_id is not None:
+        wanted |= Q(pieces__piece_id=piece_id)
+    rows = LogLeaf.objects.filter(
+        wanted, kind=leaves.EVENT, object_type=leaves.OBJECT_TYPES[leaves.EVENT]
+    )
     for leaf in rows.order_by("id"):
         # The first leaf of an event is its own; the log never writes a second.
         found.setdefault(leaf.object_id, leaf)

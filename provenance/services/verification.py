@@ -163,6 +163,14 @@ def claim_transition(*, record, actor, action: str, reason: str = "") -> Review:
         reason=reason,
     )
     log_decision(review_event=decision, record=record)
+    if current != transition.target:
+        # The status a certificate shows changed: the pieces it shows on record it.
+        piece_claims_changed.send(
+            sender=type(record),
+            record=record,
+            actor=actor,
+            reason=f"{transition.label}: {record}"[:200],
+        )
     return review
 
 

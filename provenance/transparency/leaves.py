@@ -76,6 +76,17 @@ def leaf_bytes(**fields) -> bytes:
     return canonical_json(leaf_content(**fields))
 
 
+def event_pieces(content: dict) -> list[int]:
+    """The pieces an event's content names among its items, in order."""
+    return sorted(
+        {
+            item["piece"]
+            for item in content.get("items") or []
+            if isinstance(item, dict) and isinstance(item.get("piece"), int)
+        }
+    )
+
+
 def record_hash(content: dict) -> str:
     """The hash a certificate, ownership or decision leaf carries: the SHA-256 of the
     content's canonical JSON, as 64 hex digits (the digest event hashes use too)."""

@@ -13,6 +13,7 @@ from django.utils import timezone
 from provenance import services, signing
 from provenance.models import Certificate, Party, TraceEvent
 from provenance.pseudonyms import owner_commitment, owner_label
+from provenance.services.chain import chain_events, verify_chain
 from provenance.services.exports import (
     certificate_payload,
     certificate_view,
@@ -129,10 +130,17 @@ def test_deleting_the_newest_events_is_detected(client, artisan, piece):
     for table in ("chainmembership", "eventitem", "eventlink"):
         _raw(f"DELETE FROM provenance_{table} WHERE event_id = %s", [newest.pk])  # noqa: S608
     _raw("DELETE FROM provenance_traceevent WHERE id = %s", [newest.pk])
+    # The certificate's anchor alone catches it ...
+    anchor = verify_chain(chain_events(listing), certificate)
+    assert "the chain ends before its recorded head: 5 events expected, 4 found" in (
+        anchor.reason
+    )
+    # ... and so does the log, which names the event even once the anchor is rewritten.
     _assert_broken(
         client,
         listing,
-        "the chain ends before its recorded head: 5 events expected, 4 found",
+        f"the transparency log recorded trace_event/{newest.pk} for this piece, and "
+        "the chain no longer holds it",
     )
 
 
@@ -153,8 +161,16 @@ def test_an_event_rewritten_at_the_head_with_a_new_hash_is_detected(client, piec
     _raw(
         "UPDATE provenance_traceevent SET hash = %s WHERE id = %s", [new_hash, head.pk]
     )
+    certificate = Certificate.objects.get(listing=listing)
+    anchor = verify_chain(chain_events(listing), certificate)
+    assert "the newest event is not the recorded head of the chain" in anchor.reason
     _assert_broken(
-        client, listing, "the newest event is not the recorded head of the chain"
+        client,
+        listing,
+        "it is not the event the transparency log recorded",
+    )
+    assert "changed since it was logged: note" in (
+        services.provenance_verify(listing).reason
     )
 
 

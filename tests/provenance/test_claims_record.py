@@ -81,7 +81,7 @@ def test_a_status_set_without_a_recorded_decision_is_named(certified):
     )
     result = services.provenance_verify(listing)
     assert not result.ok
-    assert "verification_status" in result.reason and "draft" in result.reason
+    assert "statuses[0].status" in result.reason and "draft" in result.reason
 
 
 def test_a_decision_through_the_workflow_keeps_the_chain_verified(

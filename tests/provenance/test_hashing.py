@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from provenance import hashing, signing
 from provenance.hashing import HashFormat, canonical_json, content_v1, content_v2
-from provenance.models import Certificate, TraceEvent
+from provenance.models import Certificate, LogLeaf, TraceEvent
 from provenance.services.chain import (
     chain_anchor_refresh,
     chain_events,
@@ -63,17 +63,19 @@ def legacy_format(monkeypatch):
 
 
 def _rehash_in(listing, event: TraceEvent, version: int) -> str:
-    """Re-hash a stored event in another format, and move the piece's anchor with it
-    (what a migration to a new format would do for the newest event)."""
+    """Re-hash a stored event in another format, and move the piece's anchor and the
+    hash its log leaf names with it, as if it had been recorded in that format (the
+    tree is left alone: inclusion proofs of that leaf no longer hold)."""
     _set_version(event.pk, version)
     loaded = next(e for e in chain_events(listing) if e.pk == event.pk)
-    new_hash = hashing.content_hash(
-        hashing.event_content(
-            loaded, loaded.loaded_items, [h for _p, h in loaded.loaded_parents]
-        ),
-        version=version,
+    content = hashing.event_content(
+        loaded, loaded.loaded_items, [h for _p, h in loaded.loaded_parents]
     )
+    new_hash = hashing.content_hash(content, version=version)
     TraceEvent.objects.filter(pk=event.pk).update(hash=new_hash)
+    LogLeaf.objects.of_object("trace_event", [event.pk]).update(
+        object_hash=new_hash, content=content
+    )
     chain_anchor_refresh(listing_ids=[listing.pk])
     return new_hash
 
@@ -252,7 +254,7 @@ def _payload(listing) -> dict:
 def test_the_signed_export_names_each_events_hash_format(piece):
     listing, _lot = piece
     payload = _payload(listing)
-    assert payload["version"] == 6
+    assert payload["version"] == 7
     assert [e["hash_version"] for e in payload["events"]] == [2, 2, 2, 2]
     key = signing.private_key().public_key()
     assert verify_export(signing.sign(payload), key).ok

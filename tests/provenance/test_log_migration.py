@@ -48,8 +48,13 @@ def _records(apps):
     Review = apps.get_model("provenance", "Review")
     ReviewEvent = apps.get_model("provenance", "ReviewEvent")
     maker = User.objects.create(username="maker")
+    # Submitted for review, as the decision below records.
     artisan = Artisan.objects.create(
-        user=maker, public_name="Maker", slug="maker", country="GB"
+        user=maker,
+        public_name="Maker",
+        slug="maker",
+        country="GB",
+        verification_status="submitted",
     )
     listing = Listing.objects.create(
         artisan=artisan,

@@ -92,10 +92,13 @@ def test_a_rewritten_and_rehashed_chain_is_caught_by_the_log(published, capsys):
     # "Mined" becomes "recycled"; every hash of the chain and its head are recomputed.
     type(lot).objects.filter(pk=lot.pk).update(origin_type="recycled_post_consumer")
     _rehash_chain(listing)
-    # The chain alone can no longer tell: it verifies, and so does verify_chains.
-    assert services.provenance_verify(listing).ok
+    # The chain's own hashes hold again; the log's leaves do not, and verify_chains,
+    # which checks each chain against them, names the first event rewritten.
+    result = services.provenance_verify(listing)
+    assert not result.ok and result.first_broken.kind == "origin"
+    assert "changed since it was logged: items[0].lot.origin_type" in result.reason
     call_command("verify_chains")
-    capsys.readouterr()
+    assert "BROKEN" in capsys.readouterr().out
     passed, out = verify_log(capsys)
     assert not passed
     origin = TraceEvent.objects.get(kind="origin")
