@@ -410,6 +410,7 @@ SPECTACULAR_SETTINGS = {
         "ListingStatusEnum": "marketplace.catalogue.models.listings.Listing.Status",
         "CommissionKindEnum": "marketplace.commissions.models.Commission.Kind",
         "CommissionStatusEnum": "marketplace.commissions.models.Commission.Status",
+        "ArtisanCommissionStatusEnum": "artisans.models.Artisan.CommissionStatus",
         "QuoteStatusEnum": "marketplace.commissions.models.Quote.Status",
         "PaymentKindEnum": "marketplace.commissions.models.CommissionPayment.Kind",
         "PaymentStatusEnum": "marketplace.commissions.models.CommissionPayment.Status",

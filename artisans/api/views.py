@@ -235,4 +235,7 @@ class MakerMarkViewSet(
             uploaded=payload.validated_data["file"],
             description=payload.validated_data["description"],
         )
-        return Response(EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)
+        return Response(
+            EvidenceSerializer(item, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )

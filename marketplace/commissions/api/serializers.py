@@ -68,8 +68,12 @@ class CommissionSerializer(serializers.ModelSerializer):
     artisan = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     artisan_name = serializers.CharField(source="artisan.public_name", read_only=True)
     buyer = serializers.CharField(source="buyer.username", read_only=True)
-    base_listing = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    completed_listing = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    base_listing = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    completed_listing = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     waitlist_position = serializers.IntegerField(
         read_only=True,
         allow_null=True,
@@ -383,6 +387,13 @@ class EventSerializer(serializers.ModelSerializer):
     )
     label = serializers.CharField(read_only=True)
     payload = serializers.DictField(read_only=True)
+    # Read-only model fields lose ``allow_blank``: said here, so the schema allows "".
+    from_status = serializers.ChoiceField(
+        choices=Commission.Status.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank on the event that opened the request.",
+    )
 
     class Meta:
         model = CommissionEvent

@@ -164,6 +164,11 @@ class RefundSerializer(serializers.ModelSerializer):
 
 class ChargeSerializer(serializers.ModelSerializer):
     refunds = RefundSerializer(many=True, read_only=True)
+    checkout_url = serializers.CharField(
+        read_only=True,
+        help_text="The provider's payment page to send the buyer to; blank when "
+        "payment is arranged directly with the artisan.",
+    )
 
     class Meta:
         model = Charge
@@ -183,6 +188,12 @@ class ChargeSerializer(serializers.ModelSerializer):
 class OrderEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(
         source="actor.username", read_only=True, allow_null=True, default=None
+    )
+    from_status = serializers.ChoiceField(
+        choices=Order.Status.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank on the event that placed the order.",
     )
 
     class Meta:
