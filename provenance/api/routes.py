@@ -20,7 +20,7 @@ from provenance.api.review import ReviewViewSet
 
 def register(router) -> None:
     """Register this app's viewsets on the shared router."""
-    router.register("reviews", ReviewViewSet, basename="review")
+    router.register("verification", ReviewViewSet, basename="verification")
     router.register("provenance/parties", PartyViewSet, basename="party")
     router.register("provenance/lots", MaterialLotViewSet, basename="lot")
     router.register("provenance/events", TraceEventViewSet, basename="event")

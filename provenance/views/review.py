@@ -1,4 +1,4 @@
-"""The verifiers' review queue: what waits, each claim with its evidence and history."""
+"""The verifiers' queue: what waits, each claim with its evidence and history."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -89,7 +89,7 @@ class ReviewDetailView(VerifierRequiredMixin, View):
 
 
 class ReviewActionView(VerifierRequiredMixin, View):
-    """POST /review/<pk>/<action>/: one transition through the workflow service."""
+    """POST /verification/<pk>/<action>/: one transition through the workflow service."""
 
     http_method_names = ["post"]
 
@@ -133,4 +133,4 @@ class ReviewActionView(VerifierRequiredMixin, View):
             request,
             f"{TRANSITIONS[name].label}: done for {review.kind} “{review.claim}”.",
         )
-        return redirect("provenance:review-detail", pk=review.pk)
+        return redirect("provenance:verification-detail", pk=review.pk)
