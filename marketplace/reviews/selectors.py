@@ -1,11 +1,13 @@
 """Reads of reviews, scoped by who asks: what is not yours to act on is a 404."""
 
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from marketplace.accounts.roles import is_verifier
 from marketplace.commissions.models import Commission
 from marketplace.orders.models import OrderLine
+from marketplace.reviews.filters import ReviewFilter
 from marketplace.reviews.models import Review, ReviewEvent, ReviewPhoto
 
 PHOTOS = Prefetch("photos", queryset=ReviewPhoto.objects.order_by("position", "id"))
@@ -163,3 +165,87 @@ def reviewable_commission_get(*, user, pk) -> Commission:
     if commission is None:
         raise Http404("No such purchase.")
     return commission
+
+
+REVIEWS_PER_PAGE = 10
+
+
+def artisan_reviews_context(request, *, artisan) -> dict:
+    """The artisan page's reviews: a page of the visible ones, newest first, filtered
+    by rating. Its figures are the artisan's kept ones; nothing here aggregates."""
+    # Only the rating applies here, so the page's count is a kept figure.
+    review_filter = ReviewFilter(
+        {"rating": request.GET.get("rating", "")},
+        queryset=review_list(artisan=artisan),
+        request=request,
+    )
+    rating = (
+        review_filter.form.cleaned_data.get("rating")
+        if (review_filter.is_valid())
+        else None
+    )
+    queryset = review_filter.qs if rating else review_filter.queryset
+    count = getattr(artisan, f"rating_{rating}") if rating else artisan.rating_count
+    paginator = Paginator(queryset, REVIEWS_PER_PAGE)
+    paginator.count = count
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "review_filter": review_filter,
+        "review_page": page,
+        "review_querystring": query.urlencode(),
+    }
+
+
+def listing_reviews(*, listing, limit: int = 10) -> list[Review]:
+    """The newest visible reviews of one piece, for its page."""
+    return list(review_list(listing=listing)[:limit])
+
+
+def order_review_rows(*, user, order) -> list[dict]:
+    """For the buyer of a delivered order, each line with its review or the link to
+    write one (one query); nothing for anyone else or an undelivered order."""
+    if (
+        not user.is_authenticated
+        or order.buyer_id != user.pk
+        or order.delivered_at is None
+    ):
+        return []
+    reviews = dict(
+        Review.objects.filter(order_line__order=order).values_list(
+            "order_line_id", "pk"
+        )
+    )
+    return [
+        {
+            "title": line.title,
+            "review_id": reviews.get(line.pk),
+            "kind": "line",
+            "pk": line.pk,
+        }
+        for line in order.lines.all()
+    ]
+
+
+def commission_review_rows(*, user, commission) -> list[dict]:
+    """For the buyer of a completed commission, its review or the link to write it."""
+    if (
+        not user.is_authenticated
+        or commission.buyer_id != user.pk
+        or commission.status != Commission.Status.COMPLETED
+    ):
+        return []
+    review_id = (
+        Review.objects.filter(commission=commission)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return [
+        {
+            "title": commission.title,
+            "review_id": review_id,
+            "kind": "commission",
+            "pk": commission.pk,
+        }
+    ]
