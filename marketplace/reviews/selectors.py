@@ -186,6 +186,8 @@ def artisan_reviews_context(request, *, artisan) -> dict:
     )
     queryset = review_filter.qs if rating else review_filter.queryset
     count = getattr(artisan, f"rating_{rating}") if rating else artisan.rating_count
+    if not count:
+        queryset = queryset.none()  # the kept figures say there is nothing to read
     paginator = Paginator(queryset, REVIEWS_PER_PAGE)
     paginator.count = count
     page = paginator.get_page(request.GET.get("page"))
@@ -199,7 +201,10 @@ def artisan_reviews_context(request, *, artisan) -> dict:
 
 
 def listing_reviews(*, listing, limit: int = 10) -> list[Review]:
-    """The newest visible reviews of one piece, for its page."""
+    """The newest visible reviews of one piece, for its page (no query when its kept
+    figures say it has none)."""
+    if not listing.rating_count:
+        return []
     return list(review_list(listing=listing)[:limit])
 
 
