@@ -6,7 +6,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from marketplace.reviews import services
 from marketplace.reviews.models import Review
 from tests import factories as f
 from tests.commissions.helpers import walk_to
@@ -167,3 +169,32 @@ def test_rating_summaries_in_the_artisan_and_piece_representations():
     assert stars == {5: 0, 4: 1, 3: 0, 2: 0, 1: 0}
     piece = client.get(reverse("api:listing-detail", args=[review.listing.slug]))
     assert piece.json()["rating"]["count"] == 1
+
+
+@pytest.mark.parametrize("who", ["anonymous", "buyer", "verifier"])
+def test_the_list_costs_the_same_queries_for_one_review_or_many(who):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = {
+        "anonymous": None,
+        "buyer": f.UserFactory(),
+        "verifier": f.VerifierFactory(),
+    }[who]
+    client = api_client_for(user) if user else APIClient()
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(LIST)
+        assert response.status_code == 200
+        return len(captured), response.json()["count"]
+
+    first = review_of(rating=5)
+    services.review_reply(review=first, actor=first.artisan.user, text="Thanks")
+    one, count_one = queries()
+    for rating in (1, 2, 3, 4):
+        review = review_of(rating=rating, photos=[f.image_upload()])
+        services.review_reply(review=review, actor=review.artisan.user, text="Thanks")
+    many, count_many = queries()
+    assert (count_one, count_many) == (1, 5)
+    assert many == one

@@ -74,6 +74,13 @@ class ReviewSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return getattr(request, "user", None)
 
+    def _is_verifier(self) -> bool:
+        # Asked once per response, not once per review (it reads the user's groups).
+        if "is_verifier" not in self.context:
+            user = self._user()
+            self.context["is_verifier"] = user is not None and is_verifier(user)
+        return self.context["is_verifier"]
+
     def get_purchase(self, review) -> str:
         """What was bought: a delivered "order" line or a completed "commission"."""
         return "order" if review.order_line_id else "commission"
@@ -86,7 +93,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     def get_status_reason(self, review) -> str:
         user = self._user()
-        if user is not None and (review.author_id == user.pk or is_verifier(user)):
+        if user is not None and (review.author_id == user.pk or self._is_verifier()):
             return review.status_reason
         return ""
 
@@ -105,7 +112,7 @@ class ReviewSerializer(serializers.ModelSerializer):
             actions.append("edit-reply")
         if services.can_report(review, user):
             actions.append("report")
-        if is_verifier(user):
+        if self._is_verifier():
             actions += services.allowed_actions(review, by="verifier")
         return actions
 
