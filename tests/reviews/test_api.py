@@ -198,3 +198,26 @@ def test_the_list_costs_the_same_queries_for_one_review_or_many(who):
     many, count_many = queries()
     assert (count_one, count_many) == (1, 5)
     assert many == one
+
+
+def test_the_author_adds_and_removes_photos_within_the_limit():
+    review = review_of(photos=[f.image_upload("a.jpg")])
+    client = api_client_for(review.author)
+    url = _url("detail", review)
+    added = client.patch(
+        url,
+        {"photos": [f.image_upload("b.jpg"), f.image_upload("c.jpg")]},
+        format="multipart",
+    )
+    assert added.status_code == 200 and len(added.json()["photos"]) == 3
+    too_many = client.patch(
+        url, {"photos": [f.image_upload("d.jpg")]}, format="multipart"
+    )
+    assert too_many.status_code == 400 and "photos" in too_many.json()
+    first = added.json()["photos"][0]["id"]
+    removed = client.patch(url, {"remove_photos": [first]}, format="json")
+    assert removed.status_code == 200
+    assert [p["id"] for p in removed.json()["photos"]] == [
+        p["id"] for p in added.json()["photos"][1:]
+    ]
+    assert review.revisions.count() == 3

@@ -230,3 +230,36 @@ def test_rebuild_corrects_drifted_figures():
     assert services.ratings_rebuild() == 1
     assert assert_kept_figures_match() == 2
     assert services.ratings_rebuild() == 0
+
+
+def test_the_rebuild_command_reports_what_it_corrected():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    review = review_of(rating=4)
+    type(review.listing).objects.filter(pk=review.listing_id).update(
+        rating_count=0, rating_4=0, rating_total=0, rating_average=0
+    )
+    out = StringIO()
+    call_command("rebuild_ratings", stdout=out)
+    assert "1 rating figure corrected" in out.getvalue()
+    assert assert_kept_figures_match() == 2
+
+
+def test_staff_hide_and_restore_from_the_admin(admin_client):
+    from django.urls import reverse
+
+    review = review_of(rating=2)
+    url = reverse("admin:marketplace_review_changelist")
+    assert admin_client.get(url).status_code == 200
+    admin_client.post(url, {"action": "hide", "_selected_action": [review.pk]})
+    review.refresh_from_db()
+    assert review.status == Review.Status.HIDDEN and review.events.count() == 1
+    assert assert_kept_figures_match() == 0
+    admin_client.post(url, {"action": "restore", "_selected_action": [review.pk]})
+    review.refresh_from_db()
+    assert review.status == Review.Status.PUBLISHED
+    assert assert_kept_figures_match() == 2
+    change = reverse("admin:marketplace_review_change", args=[review.pk])
+    assert admin_client.get(change).status_code == 200

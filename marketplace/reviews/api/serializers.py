@@ -148,9 +148,23 @@ class ReviewCreateSerializer(serializers.Serializer):
 
 
 class ReviewUpdateSerializer(serializers.Serializer):
+    """What the author may change; photos are added (multipart) or removed by id."""
+
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
     title = serializers.CharField(max_length=TITLE_MAX, required=False)
     text = serializers.CharField(max_length=TEXT_MAX, required=False)
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=MAX_PHOTOS
+    )
+    photo_alt = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default=""
+    )
+    remove_photos = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=MAX_PHOTOS,
+        help_text="Ids of this review's photos to remove.",
+    )
 
 
 class ReplyWriteSerializer(serializers.Serializer):

@@ -54,7 +54,10 @@ def _moderation(name: str):
         responses={201: s.ReviewSerializer, **WRITE_ERRORS},
     ),
     partial_update=extend_schema(
-        request=s.ReviewUpdateSerializer,
+        request={
+            "application/json": s.ReviewUpdateSerializer,
+            "multipart/form-data": s.ReviewUpdateSerializer,
+        },
         responses={200: s.ReviewSerializer, **WRITE_ERRORS},
     ),
 )
@@ -129,6 +132,9 @@ class ReviewViewSet(
             rating=data.get("rating", review.rating),
             title=data.get("title", review.title),
             text=data.get("text", review.text),
+            photos=data.get("photos", ()),
+            photo_alt=data.get("photo_alt", ""),
+            remove_photos=data.get("remove_photos", ()),
         )
         return self._show(review.pk)
 
