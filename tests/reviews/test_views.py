@@ -255,3 +255,29 @@ def test_page_queries_do_not_grow_with_reviews(client, page, django_assert_num_q
     many = count()
     assert many == one
     assert Review.objects.filter(listing=listing).count() == 7
+
+
+def test_the_queue_of_reported_reviews_costs_the_same_for_one_or_many(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(f.VerifierFactory())
+    url = reverse("provenance:verification-list") + "?kind=review"
+
+    def report_one():
+        review = review_of(photos=[f.image_upload()])
+        services.review_report(review=review, actor=f.UserFactory(), reason="Spam")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        return len(captured), response.context["paginator"].count
+
+    report_one()
+    client.get(url)
+    one, listed_one = queries()
+    for _ in range(4):
+        report_one()
+    many, listed_many = queries()
+    assert (listed_one, listed_many) == (1, 5)
+    assert many == one
