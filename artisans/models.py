@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django_countries.fields import CountryField
 
-from config.models import TimeStampedModel
+from config.models import RatedModel, TimeStampedModel, rating_constraints
 from config.storage import RandomName, private_storage
 from provenance.models import Verifiable, VerificationStatus
 
@@ -45,7 +45,7 @@ class ArtisanQuerySet(models.QuerySet):
         return self.exclude(commission_status=Artisan.CommissionStatus.CLOSED)
 
 
-class Artisan(TimeStampedModel, Verifiable):
+class Artisan(TimeStampedModel, RatedModel, Verifiable):
     """An artisan's public profile. A user with one is an artisan."""
 
     class CommissionStatus(models.TextChoices):
@@ -99,6 +99,7 @@ class Artisan(TimeStampedModel, Verifiable):
                 | Q(years_of_practice__lte=90),
                 name="artisan_years_of_practice_plausible",
             ),
+            *rating_constraints(),
         ]
 
     def __str__(self):

@@ -11,6 +11,7 @@ from marketplace.accounts.api import AuthTokenView
 from marketplace.catalogue.api import routes as catalogue_routes
 from marketplace.commissions.api import views as commissions_api
 from marketplace.orders.api import views as orders_api
+from marketplace.reviews.api import views as reviews_api
 from provenance.api import routes as provenance_routes
 
 
@@ -41,6 +42,7 @@ for routes in (
     commissions_api,
     orders_api,
     provenance_routes,
+    reviews_api,
 ):
     routes.register(router)
 

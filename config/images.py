@@ -137,3 +137,14 @@ def make_thumbnails(
     stored_file, sizes: dict[str, int] = THUMBNAIL_SIZES
 ) -> dict[str, ContentFile]:
     return {name: make_thumbnail(stored_file, size) for name, size in sizes.items()}
+
+
+def store_photo(photo, uploaded) -> None:
+    """Store a checked, metadata-free re-encode of ``uploaded`` in ``photo.image``, with
+    its thumbnails in ``thumb_small``, ``thumb_medium`` and ``thumb_large``: the one
+    upload path of every public photo model (a piece's photos, a review's photos).
+    Raises ``ValidationError`` for an upload that is not a safe image; saves no row."""
+    processed = process_image_upload(uploaded)
+    photo.image.save(processed.content.name, processed.content, save=False)
+    for name, thumb in make_thumbnails(photo.image.file).items():
+        getattr(photo, f"thumb_{name}").save(thumb.name, thumb, save=False)

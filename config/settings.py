@@ -34,6 +34,9 @@ Environment variables:
     TOUCHSTONE_ORDER_MAX_HELD     pieces one account may hold unpaid at once (5)
     TOUCHSTONE_ORDER_DELIVER_DAYS days after shipping an order counts as delivered (14)
     TOUCHSTONE_ORDER_RETURN_DAYS  days after delivery a buyer may ask to return (14)
+    TOUCHSTONE_REVIEW_EDIT_DAYS   days after writing it a buyer may edit a review (30)
+    TOUCHSTONE_REVIEW_REPLY_EDIT_DAYS
+                                  days after replying an artisan may edit the reply (7)
     STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
                                   both set: card payments through Stripe Checkout
 """
@@ -447,6 +450,10 @@ ORDER_HOLD_MINUTES = int(os.environ.get("TOUCHSTONE_ORDER_HOLD_MINUTES", "15"))
 ORDER_MAX_HELD_PIECES = int(os.environ.get("TOUCHSTONE_ORDER_MAX_HELD", "5"))
 ORDER_AUTO_DELIVER_DAYS = int(os.environ.get("TOUCHSTONE_ORDER_DELIVER_DAYS", "14"))
 ORDER_RETURN_DAYS = int(os.environ.get("TOUCHSTONE_ORDER_RETURN_DAYS", "14"))
+# Reviews: a buyer edits their review this many days after writing it; the artisan
+# edits their reply this many days after replying.
+REVIEW_EDIT_DAYS = int(os.environ.get("TOUCHSTONE_REVIEW_EDIT_DAYS", "30"))
+REVIEW_REPLY_EDIT_DAYS = int(os.environ.get("TOUCHSTONE_REVIEW_REPLY_EDIT_DAYS", "7"))
 # Card payments: Stripe Checkout when both are set; otherwise bank transfer only.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")

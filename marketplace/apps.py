@@ -10,3 +10,4 @@ class MarketplaceConfig(AppConfig):
 
     def ready(self):
         from marketplace.catalogue import signals  # noqa: F401  (connects the receivers)
+        from marketplace.reviews import queue  # noqa: F401  (joins the verification queue)

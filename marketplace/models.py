@@ -35,3 +35,10 @@ from marketplace.orders.models import (  # noqa: F401
     ShippingProfile,
 )
 from marketplace.payments.models import Charge, PaymentEvent, Refund  # noqa: F401
+from marketplace.reviews.models import (  # noqa: F401
+    Review,
+    ReviewEvent,
+    ReviewPhoto,
+    ReviewReport,
+    ReviewRevision,
+)

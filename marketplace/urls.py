@@ -6,6 +6,7 @@ from marketplace.accounts import views as accounts
 from marketplace.catalogue.urls import urlpatterns as catalogue_urlpatterns
 from marketplace.commissions.urls import urlpatterns as commissions_urlpatterns
 from marketplace.orders.urls import urlpatterns as orders_urlpatterns
+from marketplace.reviews.urls import urlpatterns as reviews_urlpatterns
 
 app_name = "marketplace"
 
@@ -14,4 +15,5 @@ urlpatterns = [
     *catalogue_urlpatterns,
     *commissions_urlpatterns,
     *orders_urlpatterns,
+    *reviews_urlpatterns,
 ]

@@ -7,7 +7,7 @@ from provenance.views import review as review_views
 
 app_name = "provenance"
 
-# The verifiers' review queue (/review/...), the artisan's provenance workspace under
+# The verifiers' queue of claims (/verification/...), the artisan's provenance workspace under
 # /studio/provenance/, public certificates (/certificates/<code>/) and the transparency
 # log (/log/..., the API's views outside the API schema).
 urlpatterns = [
@@ -27,16 +27,20 @@ urlpatterns = [
         name="log-consistency-proof",
     ),
     # Review queue
-    path("review/", review_views.ReviewListView.as_view(), name="review-list"),
     path(
-        "review/<int:pk>/",
-        review_views.ReviewDetailView.as_view(),
-        name="review-detail",
+        "verification/",
+        review_views.ReviewListView.as_view(),
+        name="verification-list",
     ),
     path(
-        "review/<int:pk>/<slug:action>/",
+        "verification/<int:pk>/",
+        review_views.ReviewDetailView.as_view(),
+        name="verification-detail",
+    ),
+    path(
+        "verification/<int:pk>/<slug:action>/",
         review_views.ReviewActionView.as_view(),
-        name="review-action",
+        name="verification-action",
     ),
     # --- Chain workspace and certificates --------------------------------------------
     path(

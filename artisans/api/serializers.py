@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from artisans.models import Artisan, ArtisanPhoto, MakerMark, Technique, Tradition
+from config.ratings import RatingSummarySerializer
 from provenance.models import Evidence
 from provenance.services.verification import allowed_actions
 
@@ -42,6 +43,7 @@ class ArtisanSerializer(serializers.ModelSerializer):
     verification_status = serializers.CharField(read_only=True)
     verification_badge = serializers.CharField(read_only=True)
     verified_marks = serializers.SerializerMethodField()
+    rating = RatingSummarySerializer(source="*", read_only=True)
 
     class Meta:
         model = Artisan
@@ -67,6 +69,7 @@ class ArtisanSerializer(serializers.ModelSerializer):
             "verification_badge",
             "verified_at",
             "verified_marks",
+            "rating",
         ]
         read_only_fields = ["slug", "verified_at"]
 

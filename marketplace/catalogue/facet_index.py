@@ -130,6 +130,7 @@ class Snapshot:
     alive: np.ndarray  # False for rows superseded by a reload
     published: np.ndarray  # publication time of each row, in microseconds
     price: np.ndarray  # price of each row
+    rating: np.ndarray  # the artisan's average rating of each row
     columns: Mapping[str, Column]
     sorted_ids: np.ndarray  # ids of the live rows, ascending
     sorted_rows: np.ndarray  # the row of each of those ids
@@ -196,7 +197,11 @@ class Snapshot:
             if ordering not in SORT_ORDERS:
                 raise ValueError(f"Unknown ordering {ordering!r}")
             sort = SORT_ORDERS[ordering]
-            keys = {"published_at": self.published, "price": self.price}[sort.key]
+            keys = {
+                "published_at": self.published,
+                "price": self.price,
+                "artisan__rating_average": self.rating,
+            }[sort.key]
             order = np.lexsort((self.ids, keys))
             self._orders[ordering] = order[::-1] if sort.descending else order
         order = self._orders[ordering]
@@ -245,13 +250,16 @@ def _micros(moment) -> int:
 
 def _pairs(queryset):
     """The listings' ids, sort keys and (id, value) pairs per facet."""
-    rows = list(queryset.order_by("pk").values_list("pk", "published_at", "price"))
-    ids = np.fromiter((pk for pk, _at, _price in rows), dtype=np.int64, count=len(rows))
+    rows = list(
+        queryset.order_by("pk").values_list(
+            "pk", "published_at", "price", "artisan__rating_average"
+        )
+    )
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     keys = (
-        np.fromiter((_micros(at) for _pk, at, _price in rows), np.int64, len(rows)),
-        np.fromiter(
-            (float(price or 0) for *_rest, price in rows), np.float64, len(rows)
-        ),
+        np.fromiter((_micros(row[1]) for row in rows), np.int64, len(rows)),
+        np.fromiter((float(row[2] or 0) for row in rows), np.float64, len(rows)),
+        np.fromiter((float(row[3] or 0) for row in rows), np.float64, len(rows)),
     )
     return (
         ids,
@@ -273,6 +281,7 @@ def _assemble(revision, token, ids, alive, keys, columns) -> Snapshot:
         alive=alive,
         published=keys[0],
         price=keys[1],
+        rating=keys[2],
         columns=columns,
         sorted_ids=ids[live][order],
         sorted_rows=live[order],
@@ -284,10 +293,10 @@ def _extend(previous: Snapshot | None, revision, token, changed, ids, keys, pair
     ``keys`` and their facet ``pairs``."""
     if previous is None:
         old_ids, alive, offset = _EMPTY, np.zeros(0, dtype=bool), 0
-        old_keys = (_EMPTY, np.zeros(0, dtype=np.float64))
+        old_keys = (_EMPTY, np.zeros(0, dtype=np.float64), np.zeros(0, np.float64))
     else:
         old_ids, offset = previous.ids, len(previous.ids)
-        old_keys = (previous.published, previous.price)
+        old_keys = (previous.published, previous.price, previous.rating)
         alive = previous.alive.copy()
         if len(changed):
             alive[np.isin(old_ids, np.fromiter(changed, dtype=np.int64))] = False
@@ -336,7 +345,7 @@ def reload(previous: Snapshot, listing_ids, revision: int, token: str) -> Snapsh
     """``previous`` with these listings read again (gone, changed or new)."""
     listing_ids = sorted(set(listing_ids))
     if not listing_ids:
-        empty = (_EMPTY, np.zeros(0, dtype=np.float64))
+        empty = (_EMPTY, np.zeros(0, dtype=np.float64), np.zeros(0, np.float64))
         return _extend(previous, revision, token, (), _EMPTY, empty, {})
     ids, keys, pairs = _pairs(Listing.objects.published().filter(pk__in=listing_ids))
     return _extend(previous, revision, token, listing_ids, ids, keys, pairs)

@@ -131,6 +131,14 @@ PRICE_BANDS = {
 }
 
 
+# The rating facet's values: the artisan's kept average from buyers' reviews (0, so
+# never matching, without any).
+RATING_BANDS = (
+    ("4-up", "4 stars and up", Decimal("4")),
+    ("3-up", "3 stars and up", Decimal("3")),
+)
+
+
 # The facet's values and the page statuses they stand for (DOMAIN rule 5).
 HALLMARK_VALUES = {
     "yes": hallmarking.HALLMARKED,
@@ -237,6 +245,13 @@ class ListingFilter(django_filters.FilterSet):
     chain = ConditionFacet(
         label="Origin chain",
         conditions={"verified": ("Chain verified", provenance_facets.chain_verified)},
+    )
+    rating = ConditionFacet(
+        label="Artisan's rating",
+        conditions={
+            value: (label, Q(artisan__rating_average__gte=stars))
+            for value, label, stars in RATING_BANDS
+        },
     )
     metal_origin = MetalOriginFacet(
         label="Metal from", choices=_country_choices, dynamic=True

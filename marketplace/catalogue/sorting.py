@@ -12,7 +12,7 @@ from dataclasses import dataclass
 class SortOrder:
     name: str
     label: str
-    key: str  # the listing column sorted on
+    key: str  # the listing column sorted on (or its artisan's, through ``__``)
     descending: bool
 
     @property
@@ -28,6 +28,10 @@ SORT_ORDERS: dict[str, SortOrder] = {
         SortOrder("newest", "Newest", "published_at", descending=True),
         SortOrder("price", "Price, low to high", "price", descending=False),
         SortOrder("-price", "Price, high to low", "price", descending=True),
+        # The artisan's kept average (0 without reviews), best first.
+        SortOrder(
+            "rating", "Artisan's rating", "artisan__rating_average", descending=True
+        ),
     )
 }
 DEFAULT_ORDER = SORT_ORDERS["newest"]

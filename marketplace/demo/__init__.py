@@ -1,6 +1,7 @@
 """The demo: accounts, artisans, pieces, provenance chains and commissions.
 
-Orders come last: they buy pieces the catalogue and provenance made.
+Orders come last but for reviews: they buy pieces the catalogue and provenance
+made, and reviews follow the orders delivered and the commissions completed.
 Everything is created through the same services the site uses, so the demo obeys
 every rule a real user meets. ``seed()`` is safe to run again: nothing is duplicated.
 """
@@ -14,6 +15,7 @@ from marketplace.demo import (
     commissions,
     orders,
     provenance,
+    reviews,
 )
 
 
@@ -27,10 +29,12 @@ def seed() -> dict:
     provenance.seed(users, makers)
     created = commissions.seed(users, makers)
     placed = orders.seed(users, makers)
+    reviewed = reviews.seed(users)
     return {
         "orders": placed,
         "users": len(users),
         "artisans": len(makers),
         "commissions": created["created"],
+        "reviews": reviewed,
         "password": accounts.DEMO_PASSWORD,
     }

@@ -26,7 +26,7 @@ from provenance.services.verification import (
 )
 
 
-class ReviewFilter(django_filters.FilterSet):
+class VerificationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         choices=review_kinds, method="filter_kind", label="Kind of claim"
     )
@@ -49,7 +49,7 @@ class ReviewFilter(django_filters.FilterSet):
         return queryset.filter(status=value) if value else queryset
 
 
-class ReviewEventSerializer(serializers.ModelSerializer):
+class VerificationEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     # Plain strings: the states are the ones of the review's ``status``.
     from_status = serializers.CharField(read_only=True)
@@ -61,7 +61,7 @@ class ReviewEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReviewEvidenceSerializer(serializers.ModelSerializer):
+class VerificationEvidenceSerializer(serializers.ModelSerializer):
     file = serializers.FileField(read_only=True)
 
     class Meta:
@@ -70,7 +70,7 @@ class ReviewEvidenceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class VerificationSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(read_only=True)
     status = serializers.CharField(read_only=True)
     model = serializers.CharField(source="content_type.model", read_only=True)
@@ -114,9 +114,9 @@ class ReviewSerializer(serializers.ModelSerializer):
             rows[label] = value.url if kind == "file" else str(value)
         return rows
 
-    @extend_schema_field(ReviewEvidenceSerializer(many=True))
+    @extend_schema_field(VerificationEvidenceSerializer(many=True))
     def get_evidence(self, review):
-        return ReviewEvidenceSerializer(
+        return VerificationEvidenceSerializer(
             getattr(review, "evidence_items", []), many=True, context=self.context
         ).data
 
@@ -129,15 +129,15 @@ class ReviewSerializer(serializers.ModelSerializer):
         ]
 
 
-class ReviewDetailSerializer(ReviewSerializer):
-    events = ReviewEventSerializer(many=True, read_only=True)
+class VerificationDetailSerializer(VerificationSerializer):
+    events = VerificationEventSerializer(many=True, read_only=True)
 
-    class Meta(ReviewSerializer.Meta):
-        fields = [*ReviewSerializer.Meta.fields, "events"]
+    class Meta(VerificationSerializer.Meta):
+        fields = [*VerificationSerializer.Meta.fields, "events"]
         read_only_fields = fields
 
 
-class ReasonSerializer(serializers.Serializer):
+class DecisionReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=2000,
         required=False,
@@ -155,9 +155,9 @@ def _transition(name: str):
     transition = TRANSITIONS[name]
 
     @extend_schema(
-        request=ReasonSerializer,
+        request=DecisionReasonSerializer,
         responses={
-            200: ReviewDetailSerializer,
+            200: VerificationDetailSerializer,
             400: VALIDATION_ERROR,
             401: DETAIL_ERROR,
             403: DETAIL_ERROR,
@@ -167,7 +167,7 @@ def _transition(name: str):
     )
     def view(self, request, pk=None):
         review = self.get_object()
-        payload = ReasonSerializer(data=request.data)
+        payload = DecisionReasonSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         claim_transition(
             record=review.claim,
@@ -177,7 +177,7 @@ def _transition(name: str):
         )
         fresh = review_get(user=request.user, pk=review.pk)
         return Response(
-            ReviewDetailSerializer(fresh, context={"request": request}).data
+            VerificationDetailSerializer(fresh, context={"request": request}).data
         )
 
     view.__name__ = name
@@ -190,16 +190,20 @@ def _transition(name: str):
 @extend_schema_view(
     list=extend_schema(
         responses={
-            200: ReviewSerializer(many=True),
+            200: VerificationSerializer(many=True),
             400: VALIDATION_ERROR,
             401: DETAIL_ERROR,
         }
     ),
     retrieve=extend_schema(
-        responses={200: ReviewDetailSerializer, 401: DETAIL_ERROR, 404: DETAIL_ERROR}
+        responses={
+            200: VerificationDetailSerializer,
+            401: DETAIL_ERROR,
+            404: DETAIL_ERROR,
+        }
     ),
 )
-class ReviewViewSet(
+class VerificationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """The verifiers' queue, oldest first. Anyone else sees nothing."""
@@ -207,16 +211,16 @@ class ReviewViewSet(
     permission_classes = [IsVerifierOrNotFound]
     # Any path segment reaches the view, so a malformed key is a JSON 404 too.
     lookup_value_regex = "[^/]+"
-    filterset_class = ReviewFilter
-    serializer_class = ReviewSerializer
+    filterset_class = VerificationFilter
+    serializer_class = VerificationSerializer
 
     def get_queryset(self):
         return review_list(user=self.request.user, status=None)
 
     def get_serializer_class(self):
         if self.action == "list":
-            return ReviewSerializer
-        return ReviewDetailSerializer
+            return VerificationSerializer
+        return VerificationDetailSerializer
 
     def get_object(self):
         try:

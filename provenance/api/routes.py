@@ -15,12 +15,12 @@ from provenance.api.log import (
     InclusionProofView,
     LogCheckpointView,
 )
-from provenance.api.review import ReviewViewSet
+from provenance.api.review import VerificationViewSet
 
 
 def register(router) -> None:
     """Register this app's viewsets on the shared router."""
-    router.register("reviews", ReviewViewSet, basename="review")
+    router.register("verification", VerificationViewSet, basename="verification")
     router.register("provenance/parties", PartyViewSet, basename="party")
     router.register("provenance/lots", MaterialLotViewSet, basename="lot")
     router.register("provenance/events", TraceEventViewSet, basename="event")

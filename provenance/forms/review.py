@@ -2,6 +2,7 @@
 
 from django import forms
 
+from provenance import queue
 from provenance.models import VerificationStatus
 from provenance.selectors.review import WAITING, review_kinds
 
@@ -12,7 +13,12 @@ class ReviewFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", "All kinds"), *review_kinds()]
+        self.fields["kind"].choices = [
+            ("", "All kinds"),
+            *sorted(
+                [*review_kinds(), *((k.name, k.label) for k in queue.KINDS.values())]
+            ),
+        ]
         self.fields["status"].choices = [
             (WAITING, "Waiting (submitted, in review, needs information)"),
             ("", "Any state"),

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 
+from config.models import RatedModel
 from marketplace.accounts.roles import is_verifier
 from provenance.models import (
     Evidence,
@@ -159,7 +160,14 @@ def claim_template(model_name: str) -> str:
         return "provenance/review/kinds/_generic.html"
 
 
-HIDDEN_FIELDS = {"id", "verification_status", "verified_at", "has_evidence"}
+HIDDEN_FIELDS = {
+    "id",
+    "verification_status",
+    "verified_at",
+    "has_evidence",
+    # Kept rating figures come from buyers' reviews, not from the claim.
+    *(field.name for field in RatedModel._meta.local_fields),
+}
 
 
 def claim_fields(claim) -> list[tuple[str, object, str]]:

@@ -1,1 +1,1 @@
-"""Provenance HTML views, one module per area: review queue, chain workspace, certificates."""
+"""Provenance HTML views, one module per area: verification queue, chain workspace, certificates."""

@@ -1,4 +1,4 @@
-"""The verifiers' review queue: what waits, each claim with its evidence and history."""
+"""The verifiers' queue: what waits, each claim with its evidence and history."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -10,6 +10,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from marketplace.accounts.roles import is_verifier
+from provenance import queue
 from provenance.forms.review import ReviewActionForm, ReviewFilterForm
 from provenance.selectors.review import WAITING, attach_claims, review_get, review_list
 from provenance.services.verification import (
@@ -38,11 +39,25 @@ class ReviewListView(VerifierRequiredMixin, ListView):
         data = self.request.GET.copy()
         data.setdefault("status", WAITING)
         self.filter_form = ReviewFilterForm(data)
-        return review_list(user=self.request.user, **self.filter_form.filters())
+        filters = self.filter_form.filters()
+        self.other_kind = queue.KINDS.get(filters["kind"] or "")
+        if self.other_kind is not None:
+            return self.other_kind.rows(
+                self.request.user, waiting=filters["status"] == WAITING
+            )
+        return review_list(user=self.request.user, **filters)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["reviews"] = attach_claims(context["reviews"])
+        if self.other_kind is not None:
+            context["queue_template"] = self.other_kind.template
+        else:
+            context["reviews"] = attach_claims(context["reviews"])
+            context["other_kinds_waiting"] = [
+                (kind, count)
+                for kind, count in queue.waiting(self.request.user)
+                if count
+            ]
         query = self.request.GET.copy()
         query.pop("page", None)
         context["filter_form"] = self.filter_form
@@ -89,7 +104,7 @@ class ReviewDetailView(VerifierRequiredMixin, View):
 
 
 class ReviewActionView(VerifierRequiredMixin, View):
-    """POST /review/<pk>/<action>/: one transition through the workflow service."""
+    """POST /verification/<pk>/<action>/: one transition through the workflow service."""
 
     http_method_names = ["post"]
 
@@ -133,4 +148,4 @@ class ReviewActionView(VerifierRequiredMixin, View):
             request,
             f"{TRANSITIONS[name].label}: done for {review.kind} “{review.claim}”.",
         )
-        return redirect("provenance:review-detail", pk=review.pk)
+        return redirect("provenance:verification-detail", pk=review.pk)

@@ -101,7 +101,7 @@ def assert_same_as_a_fresh_build():
     actives = [{}, {"category": ["ring"]}, {"hallmarked": ["yes"]}, {"country": ["SE"]}]
     for active in actives:
         assert kept.facet_counts(active) == fresh.facet_counts(active), active
-        for ordering in ("newest", "price", "-price"):
+        for ordering in ("newest", "price", "-price", "rating"):
             assert list(kept.ordered_ids(kept.match(active), ordering)) == list(
                 fresh.ordered_ids(fresh.match(active), ordering)
             )
@@ -259,7 +259,7 @@ def test_building_costs_the_same_queries_for_any_size(django_assert_max_num_quer
     assert sizes[0] == sizes[1]
 
 
-@pytest.mark.parametrize("ordering", ["", "newest", "price", "-price"])
+@pytest.mark.parametrize("ordering", ["", "newest", "price", "-price", "rating"])
 @pytest.mark.parametrize(
     "active", [{}, {"category": ["ring"]}, {"metal": ["gold"], "price": ["1000-plus"]}]
 )

@@ -51,7 +51,7 @@ def test_become_an_artisan_register_a_mark_and_get_it_verified(page, tmp_path):
     # The verifier asks for more information.
     log_in(page, "vera", factories.PASSWORD)
     page.goto("/account/")
-    page.get_by_role("main").get_by_role("link", name="Review queue").click()
+    page.get_by_role("main").get_by_role("link", name="Verification queue").click()
     page.get_by_role("link", name="NO (Unregistered)").click()
     page.get_by_label("Reason (required; the artisan will see it)").first.fill(
         "Please send a close-up of the mark as struck."
@@ -76,7 +76,7 @@ def test_become_an_artisan_register_a_mark_and_get_it_verified(page, tmp_path):
 
     # The verifier sees the evidence and verifies the mark.
     log_in(page, "vera", factories.PASSWORD)
-    page.goto("/review/")
+    page.goto("/verification/")
     page.get_by_role("link", name="NO (Unregistered)").click()
     expect(page.locator(".evidence-list")).to_contain_text("SHA-256")
     expect(page.locator(".review-history")).to_contain_text("Here is a close-up")

@@ -57,7 +57,7 @@ def test_purchase_casting_verification_and_public_certificate(page, live_server)
 
     # A verifier verifies the lot from the review queue, with its facts beside it.
     log_in(page, "vera", factories.PASSWORD)
-    page.goto("/review/")
+    page.goto("/verification/")
     page.get_by_role("link", name=re.compile("CK-2291")).click()
     expect(page.get_by_role("main")).to_contain_text("Recycled (post-consumer)")
     page.get_by_role("button", name="Verify").click()

@@ -373,10 +373,10 @@ def test_the_queue_shows_a_party_with_verified_parties_to_compare(
 ):
     london = factories.PartyFactory(kind="assay_office", name="The London Assay Office")
     client.force_login(verifier)
-    queue = client.get(reverse("provenance:review-list"), {"kind": "party"})
+    queue = client.get(reverse("provenance:verification-list"), {"kind": "party"})
     assert [r.object_id for r in queue.context["reviews"]] == [planted.pk]
     detail = client.get(
-        reverse("provenance:review-detail", args=[review_of(planted).pk])
+        reverse("provenance:verification-detail", args=[review_of(planted).pk])
     )
     page = detail.content.decode()
     assert "The Birmingham Assay Office" in page and "Assay office" in page
@@ -391,17 +391,21 @@ def test_the_queue_verifies_and_rejects_parties_with_a_reason(
 ):
     client.force_login(verifier)
     verify = client.post(
-        reverse("provenance:review-action", args=[review_of(mine).pk, "verify"])
+        reverse("provenance:verification-action", args=[review_of(mine).pk, "verify"])
     )
     assert verify.status_code == 302
     mine.refresh_from_db()
     assert mine.verification_status == "verified" and mine.verified_at is not None
     no_reason = client.post(
-        reverse("provenance:review-action", args=[review_of(planted).pk, "reject"])
+        reverse(
+            "provenance:verification-action", args=[review_of(planted).pk, "reject"]
+        )
     )
     assert no_reason.status_code == 400
     rejected = client.post(
-        reverse("provenance:review-action", args=[review_of(planted).pk, "reject"]),
+        reverse(
+            "provenance:verification-action", args=[review_of(planted).pk, "reject"]
+        ),
         {"reject-reason": "Not a real assay office."},
     )
     assert rejected.status_code == 302
@@ -417,10 +421,10 @@ def test_the_queue_verifies_and_rejects_parties_with_a_reason(
 
 def test_the_review_api_decides_a_party(verifier, planted):
     client = api_client_for(verifier)
-    listed = client.get(reverse("api:review-list"), {"kind": "party"}).json()
+    listed = client.get(reverse("api:verification-list"), {"kind": "party"}).json()
     assert [row["object_id"] for row in listed["results"]] == [planted.pk]
     assert listed["results"][0]["claim"]["Kind"] == "Assay office"
-    url = reverse("api:review-request-information", args=[review_of(planted).pk])
+    url = reverse("api:verification-request-information", args=[review_of(planted).pk])
     assert client.post(url, {}, format="json").status_code == 400
     response = client.post(url, {"reason": "Its UKAS number?"}, format="json")
     assert response.status_code == 200

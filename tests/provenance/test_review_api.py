@@ -1,4 +1,4 @@
-"""/api/reviews/: the verifiers' queue and one POST per transition."""
+"""/api/verification/: the verifiers' queue and one POST per transition."""
 
 import pytest
 from django.urls import reverse
@@ -22,7 +22,7 @@ def review_of(record):
 
 
 def action_url(review, action):
-    return reverse(f"api:review-{action}", args=[review.pk])
+    return reverse(f"api:verification-{action}", args=[review.pk])
 
 
 def test_verifiers_list_with_filters_and_a_flat_query_count(
@@ -36,14 +36,14 @@ def test_verifiers_list_with_filters_and_a_flat_query_count(
         factories.submitted(factories.ArtisanFactory())
     client = api_client_for(verifier)
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("api:review-list"))
+        response = client.get(reverse("api:verification-list"))
     assert response.status_code == 200
     assert response.data["count"] == 32
     first = response.data["results"][0]
     assert first["kind"] in ("maker's mark", "artisan profile")
     assert "verify" in first["allowed_actions"]
     response = client.get(
-        reverse("api:review-list"), {"kind": "makermark", "status": "waiting"}
+        reverse("api:verification-list"), {"kind": "makermark", "status": "waiting"}
     )
     assert response.data["count"] == 16
     assert all(row["model"] == "makermark" for row in response.data["results"])
@@ -52,7 +52,7 @@ def test_verifiers_list_with_filters_and_a_flat_query_count(
 
 def test_bad_filter_is_a_400(verifier):
     response = api_client_for(verifier).get(
-        reverse("api:review-list"), {"status": "nope"}
+        reverse("api:verification-list"), {"status": "nope"}
     )
     assert response.status_code == 400
 
@@ -61,7 +61,7 @@ def test_detail_has_claim_evidence_and_history(verifier):
     mark = submitted_mark(text="WSX")
     evidence_add(record=mark, actor=mark.artisan.user, uploaded=factories.pdf_upload())
     response = api_client_for(verifier).get(
-        reverse("api:review-detail", args=[review_of(mark).pk])
+        reverse("api:verification-detail", args=[review_of(mark).pk])
     )
     assert response.status_code == 200
     assert response.data["claim"]["Mark text or initials"] == "WSX"
@@ -132,13 +132,13 @@ def test_non_verifiers_see_nothing(api_client, user):
     mark = submitted_mark()
     review = review_of(mark)
     for client in (api_client_for(user), api_client_for(mark.artisan.user)):
-        assert client.get(reverse("api:review-list")).data["count"] == 0
+        assert client.get(reverse("api:verification-list")).data["count"] == 0
         assert (
-            client.get(reverse("api:review-detail", args=[review.pk])).status_code
+            client.get(reverse("api:verification-detail", args=[review.pk])).status_code
             == 404
         )
         assert client.post(action_url(review, "verify")).status_code == 404
-    assert api_client.get(reverse("api:review-list")).status_code == 401
+    assert api_client.get(reverse("api:verification-list")).status_code == 401
     assert api_client.post(action_url(review, "verify")).status_code == 401
     mark.refresh_from_db()
     assert mark.verification_status == "submitted"

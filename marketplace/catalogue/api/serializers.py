@@ -6,6 +6,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from artisans.models import Artisan, MakerMark, Technique
+from config.ratings import RatingSummarySerializer
 from marketplace.catalogue.models import (
     Favourite,
     Gemstone,
@@ -23,7 +24,14 @@ class ArtisanSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Artisan
-        fields = ["slug", "public_name", "country", "verification_status"]
+        fields = [
+            "slug",
+            "public_name",
+            "country",
+            "verification_status",
+            "rating_average",
+            "rating_count",
+        ]
         read_only_fields = fields
 
 
@@ -208,6 +216,7 @@ class ListingDetailSerializer(ListingSerializer):
     metals = MetalComponentSerializer(many=True, read_only=True)
     gemstones = GemstoneSerializer(many=True, read_only=True)
     hallmarks = HallmarkRecordSerializer(many=True, read_only=True)
+    rating = RatingSummarySerializer(source="*", read_only=True)
 
     class Meta(ListingSerializer.Meta):
         fields = [
@@ -225,6 +234,7 @@ class ListingDetailSerializer(ListingSerializer):
             "metals",
             "gemstones",
             "hallmarks",
+            "rating",
             "created_at",
             "updated_at",
         ]

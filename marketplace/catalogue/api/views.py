@@ -57,7 +57,10 @@ SEARCH_PARAMETERS = [
         "ordering",
         OpenApiTypes.STR,
         enum=[*SORT_ORDERS, RELEVANCE],
-        description="newest (default), price, -price; relevance when searching.",
+        description=(
+            "newest (default), price, -price, rating (the artisan's average, best "
+            "first); relevance when searching."
+        ),
     ),
 ]
 
@@ -75,6 +78,13 @@ class ListingCursorPagination(CursorPagination):
             request.query_params.get("ordering", ""),
             searching=bool(request.query_params.get("q", "").strip()),
         )
+
+    def _get_position_from_instance(self, instance, ordering):
+        # A sort key may be the artisan's column (``artisan__rating_average``).
+        value = instance
+        for part in ordering[0].lstrip("-").split("__"):
+            value = value[part] if isinstance(value, dict) else getattr(value, part)
+        return str(value)
 
     def paginate_queryset(self, queryset, request, view=None):
         try:

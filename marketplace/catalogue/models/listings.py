@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django_countries.fields import CountryField
 
-from config.models import TimeStampedModel
+from config.models import RatedModel, TimeStampedModel, rating_constraints
 from config.storage import RandomName, private_storage
 from marketplace.materials import HUID_PATTERN, Metal
 from provenance.models import Verifiable
@@ -63,7 +63,7 @@ class ListingQuerySet(models.QuerySet):
         )
 
 
-class Listing(TimeStampedModel):
+class Listing(TimeStampedModel, RatedModel):
     """A piece offered by an artisan."""
 
     class Category(models.TextChoices):
@@ -179,6 +179,7 @@ class Listing(TimeStampedModel):
                 | Q(quantity_available__lte=models.F("edition_size")),
                 name="listing_quantity_within_edition",
             ),
+            *rating_constraints(),
         ]
         indexes = [
             models.Index(fields=["status", "-published_at"]),

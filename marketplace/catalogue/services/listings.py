@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from artisans.models import Artisan
-from config.images import make_thumbnails, process_image_upload
+from config.images import process_image_upload, store_photo
 from config.slugs import unique_slug
 from marketplace.catalogue.caching import catalogue_changed
 from marketplace.catalogue.models import (
@@ -724,20 +724,17 @@ def listing_photo_add(
         errors["role"] = "Choose what the photo shows."
     if errors:
         raise ValidationError(errors)
+    photo = ListingPhoto(listing=listing, alt_text=alt_text[:200])
     try:
-        processed = process_image_upload(image)
+        store_photo(photo, image)
     except ValidationError as error:
         raise ValidationError({"image": error.messages}) from error
     photos = listing.photos.all()
     if role == ListingPhoto.Role.MAIN or not photos.exists():
         photos.filter(role=ListingPhoto.Role.MAIN).update(role=ListingPhoto.Role.DETAIL)
         role = ListingPhoto.Role.MAIN
-    photo = ListingPhoto(
-        listing=listing, alt_text=alt_text[:200], role=role, position=photos.count()
-    )
-    photo.image.save(processed.content.name, processed.content, save=False)
-    for name, thumb in make_thumbnails(photo.image.file).items():
-        getattr(photo, f"thumb_{name}").save(thumb.name, thumb, save=False)
+    photo.role = role
+    photo.position = photos.count()
     photo.save()
     catalogue_changed()
     return photo

@@ -25,7 +25,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo data ready: {seeded['users']} accounts, {seeded['artisans']} "
                 f"artisans, {seeded['commissions']} new commissions, {seeded['orders']} new "
-                f"orders, password "
+                f"orders, {seeded['reviews']} new reviews, password "
                 f"'{seeded['password']}'."
             )
         )
