@@ -4,7 +4,7 @@ No operation may answer with a server error, and every documented response must 
 the schema. Each generated request is sent anonymously, and then as a buyer, an
 artisan or a verifier in turn (every operation meets all three) of a small world of
 real records (an order, a commission, a
-piece with its chain, a claim in the verifiers' queue). For the signed-in roles the
+piece with its chain, a claim in the verification queue, a buyer's review). For the signed-in roles the
 path's identifiers point at those records, so that the generated bodies reach past
 the 404 into the serializers, the services and their rules.
 """
@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from marketplace.orders import services as orders
+from marketplace.reviews.services import review_create
 from tests import factories as f
 from tests.commissions.helpers import walk_to
 from tests.orders.helpers import address_for, paid, placed
@@ -91,6 +92,14 @@ def build_world() -> World:
     notification = f.NotificationFactory(user=buyer)
     price = f.MetalPriceFactory(as_of=timezone.localdate() - timedelta(days=1))
     piece.refresh_from_db()
+    # One delivered line reviewed (to edit, reply to, report), one still to review.
+    review = review_create(
+        author=buyer,
+        rating=4,
+        title="Lovely",
+        text="Well made.",
+        order_line=order.lines.get(listing=sold),
+    )
 
     return World(
         tokens={
@@ -121,7 +130,8 @@ def build_world() -> World:
             "events": TraceEvent.objects.filter(artisan=artisan).first().pk,
             "lots": lot.pk,
             "parties": f.proposed_party(artisan).pk,
-            "reviews": Review.objects.order_by("pk").first().pk,
+            "verification": Review.objects.order_by("pk").first().pk,
+            "reviews": review.pk,
         },
     )
 
@@ -159,7 +169,8 @@ def test_the_world_gives_every_collection_a_record(world):
         "commissions": "artisan",
         "listings": "artisan",
         "maker-marks": "artisan",
-        "reviews": "verifier",
+        "verification": "verifier",
+        "reviews": "buyer",
         "addresses": "buyer",
     }
     for segment, role in owners.items():

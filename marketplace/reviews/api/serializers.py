@@ -30,7 +30,9 @@ class ReviewPhotoSerializer(serializers.ModelSerializer):
 class ReplySerializer(serializers.Serializer):
     text = serializers.CharField(read_only=True, source="reply")
     replied_at = serializers.DateTimeField(read_only=True)
-    edited_at = serializers.DateTimeField(read_only=True, source="reply_edited_at")
+    edited_at = serializers.DateTimeField(
+        read_only=True, source="reply_edited_at", allow_null=True
+    )
 
 
 class ReviewSerializer(serializers.ModelSerializer):
