@@ -93,7 +93,7 @@ def _world():
         category="bracelet",
         price=Decimal("240.00"),
         status="published",
-        published_at=timezone.now() - timedelta(days=900),
+        published_at=timezone.now() - timedelta(days=400),
     )
     MetalComponent.objects.create(
         listing=listing, metal="silver", fineness=925, weight_grams=Decimal("20.000")
@@ -101,7 +101,7 @@ def _world():
     supplier = party_create(
         actor=user, kind=Party.Kind.SUPPLIER, name="Bench Bullion", country="GB"
     )
-    start = timezone.now() - timedelta(days=800)
+    start = timezone.now() - timedelta(days=300)
     lot = lot_purchase(
         actor=user,
         supplier=supplier,

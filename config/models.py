@@ -37,25 +37,30 @@ class RatedModel(models.Model):
     ``python manage.py rebuild_ratings`` recomputes them from the reviews.
     """
 
-    rating_count = models.PositiveIntegerField(default=0, editable=False)
-    rating_total = models.PositiveIntegerField(default=0, editable=False)
+    rating_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    rating_total = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     rating_average = models.DecimalField(
-        max_digits=3, decimal_places=2, default=0, editable=False, db_index=True
+        max_digits=3,
+        decimal_places=2,
+        default=0,
+        db_default=0,
+        editable=False,
+        db_index=True,
     )
     rating_1 = models.PositiveIntegerField(
-        "one-star reviews", default=0, editable=False
+        "one-star reviews", default=0, db_default=0, editable=False
     )
     rating_2 = models.PositiveIntegerField(
-        "two-star reviews", default=0, editable=False
+        "two-star reviews", default=0, db_default=0, editable=False
     )
     rating_3 = models.PositiveIntegerField(
-        "three-star reviews", default=0, editable=False
+        "three-star reviews", default=0, db_default=0, editable=False
     )
     rating_4 = models.PositiveIntegerField(
-        "four-star reviews", default=0, editable=False
+        "four-star reviews", default=0, db_default=0, editable=False
     )
     rating_5 = models.PositiveIntegerField(
-        "five-star reviews", default=0, editable=False
+        "five-star reviews", default=0, db_default=0, editable=False
     )
 
     class Meta:

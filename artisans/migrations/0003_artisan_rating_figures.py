@@ -16,53 +16,67 @@ class Migration(migrations.Migration):
             model_name="artisan",
             name="rating_1",
             field=models.PositiveIntegerField(
-                default=0, editable=False, verbose_name="one-star reviews"
+                db_default=0, default=0, editable=False, verbose_name="one-star reviews"
             ),
         ),
         migrations.AddField(
             model_name="artisan",
             name="rating_2",
             field=models.PositiveIntegerField(
-                default=0, editable=False, verbose_name="two-star reviews"
+                db_default=0, default=0, editable=False, verbose_name="two-star reviews"
             ),
         ),
         migrations.AddField(
             model_name="artisan",
             name="rating_3",
             field=models.PositiveIntegerField(
-                default=0, editable=False, verbose_name="three-star reviews"
+                db_default=0,
+                default=0,
+                editable=False,
+                verbose_name="three-star reviews",
             ),
         ),
         migrations.AddField(
             model_name="artisan",
             name="rating_4",
             field=models.PositiveIntegerField(
-                default=0, editable=False, verbose_name="four-star reviews"
+                db_default=0,
+                default=0,
+                editable=False,
+                verbose_name="four-star reviews",
             ),
         ),
         migrations.AddField(
             model_name="artisan",
             name="rating_5",
             field=models.PositiveIntegerField(
-                default=0, editable=False, verbose_name="five-star reviews"
+                db_default=0,
+                default=0,
+                editable=False,
+                verbose_name="five-star reviews",
             ),
         ),
         migrations.AddField(
             model_name="artisan",
             name="rating_average",
             field=models.DecimalField(
-                db_index=True, decimal_places=2, default=0, editable=False, max_digits=3
+                db_index=True,
+                decimal_places=2,
+                db_default=0,
+                default=0,
+                editable=False,
+                max_digits=3,
             ),
         ),
         migrations.AddField(
             model_name="artisan",
             name="rating_count",
-            field=models.PositiveIntegerField(default=0, editable=False),
+            field=models.PositiveIntegerField(db_default=0, default=0, editable=False),
         ),
         migrations.AddField(
             model_name="artisan",
             name="rating_total",
-            field=models.PositiveIntegerField(default=0, editable=False),
+            field=models.PositiveIntegerField(db_default=0, default=0, editable=False),
         ),
         migrations.AddConstraint(
             model_name="artisan",
