@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/touchstone
 DEV := DJANGO_DEBUG=1
 PYTEST_ARGS ?=
 
-.PHONY: venv run migrate seed test test-postgres lint format check clean \
+.PHONY: venv run migrate seed worker test test-postgres lint format check clean \
 	bench-s bench-m bench-s-postgres bench-m-postgres bench-l-postgres race race-postgres \
 	bench-log bench-log-postgres
 
@@ -27,6 +27,12 @@ seed: migrate
 
 run: seed
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The task worker and, beside it, the scheduler that enqueues the periodic jobs.
+worker: migrate
+	$(DEV) TOUCHSTONE_TASKS=database $(BIN)/python manage.py run_schedule & \
+	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	$(DEV) TOUCHSTONE_TASKS=database $(BIN)/python manage.py run_worker
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
