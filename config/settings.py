@@ -36,6 +36,15 @@ Environment variables:
     TOUCHSTONE_ORDER_RETURN_DAYS  days after delivery a buyer may ask to return (14)
     STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
                                   both set: card payments through Stripe Checkout
+    TOUCHSTONE_TASKS              "database" (default) queues tasks for run_worker;
+                                  "immediate" runs them after commit (debug, tests)
+    TOUCHSTONE_TASK_ATTEMPTS, TOUCHSTONE_TASK_BACKOFF
+                                  attempts of a failing task (5), first wait in s (30)
+    TOUCHSTONE_HEARTBEAT_SECONDS, TOUCHSTONE_WORKER_STALE
+                                  worker heartbeat period (10) and age when lost (60)
+    TOUCHSTONE_REDIS_TIMEOUT      seconds before Redis counts as unreachable (0.5)
+    DJANGO_LOG_FORMAT             "json" (default with debug off) or "text"
+    TOUCHSTONE_SLOW_QUERY_MS      queries slower than this are logged (500)
 """
 
 import os
@@ -350,6 +359,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not TESTING)
+    # Load balancers probe the health endpoints over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from config import api, private_files
 from marketplace.catalogue.views.public import HomeView
+from ops import views as ops_views
 
 admin.site.site_header = "Touchstone administration"
 admin.site.site_title = "Touchstone admin"
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/", include((api.urlpatterns, "api"))),
     path("admin/", admin.site.urls),
     path("files/<path:name>", private_files.serve, name="private-file"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
 ]
 
 if settings.BENCHMARK:
