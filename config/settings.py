@@ -287,6 +287,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
+# The web process serves public uploads itself with debug on and under `make serve`
+# (TOUCHSTONE_SERVE_MEDIA=1); otherwise the front server or object storage does.
+SERVE_MEDIA = env_bool("TOUCHSTONE_SERVE_MEDIA", DEBUG)
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 # Private uploads live outside MEDIA_ROOT and are served only by config.private_files.
 PRIVATE_MEDIA_ROOT = Path(

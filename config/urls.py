@@ -1,7 +1,9 @@
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve as static_serve
 
 from config import api, private_files
 from marketplace.catalogue.views.public import HomeView
@@ -28,5 +30,13 @@ if settings.BENCHMARK:
 
     urlpatterns.append(path("bench/floor/", floor, name="bench-floor"))
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    # Public uploads, for `make run` and `make serve`; a real deployment serves them
+    # from the front server or the object storage.
+    urlpatterns.append(
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
+            static_serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    )
