@@ -9,6 +9,7 @@ Environment variables:
                                   of the site (0: the connection's address is the client's)
     DATABASE_URL                  default: SQLite file db.sqlite3; postgres://... for PostgreSQL
     REDIS_URL                     optional: redis://127.0.0.1:6379/0 enables the Redis cache
+    DJANGO_STATIC_ROOT            where collectstatic writes (default: staticfiles/)
     DJANGO_MEDIA_STORAGE          storage backend for public uploads (default: local file system)
     DJANGO_MEDIA_ROOT             folder of public uploads (default: media/)
     DJANGO_PRIVATE_STORAGE        storage backend for private uploads (default: local file system)
@@ -284,7 +285,7 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 # The web process serves public uploads itself with debug on and under `make serve`
