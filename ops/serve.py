@@ -13,6 +13,7 @@ which. The secret key and the signing key are generated once into the git-ignore
 """
 
 import argparse
+import hashlib
 import os
 import secrets
 import signal
@@ -132,6 +133,12 @@ def production_env(args) -> dict[str, str]:
             "DATABASE_URL": database,
             "PYTHONUNBUFFERED": "1",
         }
+    )
+    # The transparency log's external checkpoint file belongs to one database: a
+    # second database's log would not extend the checkpoints in it.
+    digest = hashlib.sha256(database.encode()).hexdigest()[:12]
+    env.setdefault(
+        "TOUCHSTONE_CHECKPOINT_FILE", str(LOCAL_DIR / f"serve-checkpoints-{digest}.log")
     )
     if cache:
         env["REDIS_URL"] = cache
