@@ -161,7 +161,10 @@ def redis_url():
     try:
         socket.create_connection(REDIS, timeout=1).close()
     except OSError:
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+        message = "Redis is not reachable on 127.0.0.1:6379."
+        if os.environ.get("TOUCHSTONE_REQUIRE_REDIS"):
+            pytest.fail(message + " The multi-process tests are required here.")
+        pytest.skip(message)
     return f"redis://{REDIS[0]}:{REDIS[1]}/{REDIS_DB}"
 
 
