@@ -7,7 +7,6 @@ import socket
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from email.utils import make_msgid
 from hashlib import sha256
 
 from django.apps import apps
@@ -96,7 +95,7 @@ def _message_id(email: OutboundEmail) -> str:
     # The same Message-ID for every attempt: a mail server or client that sees a
     # message twice (a send that succeeded just before its worker was lost) can tell.
     digest = sha256(email.key.encode()).hexdigest()[:32]
-    return make_msgid(idstring=digest, domain=settings.EMAIL_MESSAGE_ID_DOMAIN)
+    return f"<{digest}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
 
 
 def email_send(*, email_id: int, claimant: str) -> bool:
@@ -105,6 +104,8 @@ def email_send(*, email_id: int, claimant: str) -> bool:
     The row is claimed before the mail server is contacted and marked sent right after
     it accepts the message, so a task retried after its worker died mid-send sends the
     email once; another task for the same email finds it claimed or sent and stops.
+    Deliberately not one transaction: the claim must be committed before the mail
+    server is contacted, and no lock is held while it answers.
     """
     if not _email_claim(email_id=email_id, claimant=claimant):
         return False
@@ -187,7 +188,8 @@ def thumbnail_make(
     *, model: str, pk: int, source: str, sizes: Mapping[str, int]
 ) -> list[str]:
     """Make each thumbnail of a stored image that is not made yet; returns the names
-    of those this call made. A row or image gone since is nothing to do."""
+    of those this call made. A row or image gone since is nothing to do. Each
+    thumbnail is recorded in its own short transaction, none held while decoding."""
     model_class = apps.get_model(model)
     instance = model_class.objects.filter(pk=pk).first()
     source_file = getattr(instance, source, None) if instance is not None else None
