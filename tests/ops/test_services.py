@@ -340,3 +340,26 @@ def test_pages_and_api_show_a_placeholder_until_the_thumbnails_are_made(
     response = api_client.get(f"/api/listings/{listing.slug}/")
     assert response.status_code == 200
     assert response.json()["photos"][0]["small"] is None
+
+
+def test_the_operations_admin_pages_load_for_staff(client):
+    client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    email = factories.OutboundEmailFactory(subject="Order TS-9 was shipped")
+    factories.WorkerHeartbeatFactory(worker_id="worker-on-web-1")
+    ScheduledJob.objects.create(name="orders-process")
+    pages = {
+        "/admin/ops/outboundemail/": "Order TS-9 was shipped",
+        f"/admin/ops/outboundemail/{email.pk}/change/": "order TS-9",
+        "/admin/ops/workerheartbeat/": "worker-on-web-1",
+        "/admin/ops/scheduledjob/": "orders-process",
+        "/admin/django_tasks_database/dbtaskresult/": "Task Results",
+    }
+    for url, text in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert text.lower() in response.content.decode().lower(), url
+
+
+def test_staff_cannot_write_outbox_emails_by_hand(client):
+    client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    assert client.get("/admin/ops/outboundemail/add/").status_code == 403
