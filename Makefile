@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/touchstone
 DEV := DJANGO_DEBUG=1
 PYTEST_ARGS ?=
 
-.PHONY: venv run migrate seed test test-postgres lint format check clean \
+.PHONY: venv run serve migrate seed worker test test-postgres lint format check clean \
 	bench-s bench-m bench-s-postgres bench-m-postgres bench-l-postgres race race-postgres \
 	bench-log bench-log-postgres
 
@@ -27,6 +27,17 @@ seed: migrate
 
 run: seed
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Production-like, in one command: gunicorn (2+ workers), the worker and the scheduler,
+# debug off, PostgreSQL and Redis where available (ops/serve.py says what it uses).
+serve: venv
+	$(BIN)/python -m ops.serve
+
+# The task worker and, beside it, the scheduler that enqueues the periodic jobs.
+worker: migrate
+	$(DEV) TOUCHSTONE_TASKS=database $(BIN)/python manage.py run_schedule & \
+	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	$(DEV) TOUCHSTONE_TASKS=database $(BIN)/python manage.py run_worker
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -87,4 +98,4 @@ bench-log-postgres: venv
 	$(BIN)/python bench/transparency.py --database-url $(BENCH_PG)/ts_bench_log
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .local/checkpoints.log media staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .local/serve.sqlite3* .local/checkpoints.log media staticfiles .pytest_cache .ruff_cache

@@ -8,8 +8,9 @@ from django.db import IntegrityError, transaction
 
 from artisans.models import Artisan, ArtisanLink, ArtisanPhoto, MakerMark
 from artisans.permissions import can_become_artisan, can_edit_artisan
-from config.images import make_thumbnail, process_image_upload
+from config.images import process_image_upload
 from config.slugs import unique_slug
+from ops.services import thumbnails_after_commit
 from provenance.services.verification import evidence_add, prepare_evidence_file
 
 MAX_WORKSHOP_PHOTOS = 12
@@ -36,13 +37,10 @@ MARK_FIELDS = (
 )
 
 
-def _store_image(field_file, uploaded, thumb_field=None, thumb_size=480):
+def _store_image(field_file, uploaded):
     """Check, re-encode and store an upload (raises ValidationError before any write)."""
     processed = process_image_upload(uploaded)
     field_file.save(processed.content.name, processed.content, save=False)
-    if thumb_field is not None:
-        thumb = make_thumbnail(field_file.file, thumb_size)
-        thumb_field.save(thumb.name, thumb, save=False)
 
 
 def _check_images(*, portrait=None, workshop_photos=()) -> None:
@@ -68,7 +66,8 @@ def _check_images(*, portrait=None, workshop_photos=()) -> None:
 def artisan_set_images(
     *, artisan: Artisan, portrait=None, workshop_photos=()
 ) -> Artisan:
-    """Store a portrait and workshop photos as metadata-free re-encodes with thumbnails.
+    """Store a portrait and workshop photos as metadata-free re-encodes; their
+    thumbnails follow from tasks once the transaction commits.
 
     ``workshop_photos`` is a sequence of (uploaded file, alt text). Every file is checked
     before anything is stored: a bad file raises ValidationError and saves nothing.
@@ -85,16 +84,22 @@ def artisan_set_images(
             }
         )
     if portrait is not None:
-        _store_image(artisan.portrait, portrait, artisan.portrait_thumbnail, 480)
+        _store_image(artisan.portrait, portrait)
+        # The old thumbnail goes with the old portrait; a task makes the new one.
+        artisan.portrait_thumbnail = ""
         artisan.save(update_fields=["portrait", "portrait_thumbnail", "updated_at"])
+        thumbnails_after_commit(
+            artisan, source="portrait", sizes={"portrait_thumbnail": 480}
+        )
     for offset, (uploaded, alt_text) in enumerate(workshop_photos):
         photo = ArtisanPhoto(
             artisan=artisan,
             alt_text=(alt_text or f"{artisan.workshop_name or artisan} workshop")[:200],
             position=start + offset,
         )
-        _store_image(photo.image, uploaded, photo.thumbnail, 640)
+        _store_image(photo.image, uploaded)
         photo.save()
+        thumbnails_after_commit(photo, source="image", sizes={"thumbnail": 640})
     return artisan
 
 

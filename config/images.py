@@ -20,6 +20,8 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 40 megapixels
 MAX_STORED_SIDE = 2400  # longest side of the stored re-encode
 THUMBNAIL_SIZES = {"small": 320, "medium": 640, "large": 1200}
+# A public photo model's thumbnail fields, each with its longest side.
+PHOTO_THUMBNAILS = {f"thumb_{name}": size for name, size in THUMBNAIL_SIZES.items()}
 
 # Pillow's own guard, aligned with ours: anything over the limit raises instead of decoding.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -133,18 +135,11 @@ def make_thumbnail(stored_file, size: int) -> ContentFile:
     return ContentFile(_encode(image, "JPEG"), name=f"{uuid.uuid4().hex}-{size}.jpg")
 
 
-def make_thumbnails(
-    stored_file, sizes: dict[str, int] = THUMBNAIL_SIZES
-) -> dict[str, ContentFile]:
-    return {name: make_thumbnail(stored_file, size) for name, size in sizes.items()}
-
-
 def store_photo(photo, uploaded) -> None:
-    """Store a checked, metadata-free re-encode of ``uploaded`` in ``photo.image``, with
-    its thumbnails in ``thumb_small``, ``thumb_medium`` and ``thumb_large``: the one
-    upload path of every public photo model (a piece's photos, a review's photos).
-    Raises ``ValidationError`` for an upload that is not a safe image; saves no row."""
+    """Store a checked, metadata-free re-encode of ``uploaded`` in ``photo.image``: the
+    one upload path of every public photo model (a piece's photos, a review's photos).
+    Its thumbnails (``PHOTO_THUMBNAILS``) are made by a task once the row is saved and
+    committed. Raises ``ValidationError`` for an upload that is not a safe image; saves
+    no row."""
     processed = process_image_upload(uploaded)
     photo.image.save(processed.content.name, processed.content, save=False)
-    for name, thumb in make_thumbnails(photo.image.file).items():
-        getattr(photo, f"thumb_{name}").save(thumb.name, thumb, save=False)

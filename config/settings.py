@@ -9,6 +9,7 @@ Environment variables:
                                   of the site (0: the connection's address is the client's)
     DATABASE_URL                  default: SQLite file db.sqlite3; postgres://... for PostgreSQL
     REDIS_URL                     optional: redis://127.0.0.1:6379/0 enables the Redis cache
+    DJANGO_STATIC_ROOT            where collectstatic writes (default: staticfiles/)
     DJANGO_MEDIA_STORAGE          storage backend for public uploads (default: local file system)
     DJANGO_MEDIA_ROOT             folder of public uploads (default: media/)
     DJANGO_PRIVATE_STORAGE        storage backend for private uploads (default: local file system)
@@ -39,6 +40,15 @@ Environment variables:
                                   days after replying an artisan may edit the reply (7)
     STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
                                   both set: card payments through Stripe Checkout
+    TOUCHSTONE_TASKS              "database" (default) queues tasks for run_worker;
+                                  "immediate" runs them after commit (debug, tests)
+    TOUCHSTONE_TASK_ATTEMPTS, TOUCHSTONE_TASK_BACKOFF
+                                  attempts of a failing task (5), first wait in s (30)
+    TOUCHSTONE_HEARTBEAT_SECONDS, TOUCHSTONE_WORKER_STALE
+                                  worker heartbeat period (10) and age when lost (60)
+    TOUCHSTONE_REDIS_TIMEOUT      seconds before Redis counts as unreachable (0.5)
+    DJANGO_LOG_FORMAT             "json" (default with debug off) or "text"
+    TOUCHSTONE_SLOW_QUERY_MS      queries slower than this are logged (500)
 """
 
 import os
@@ -126,12 +136,17 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "artisans",
     "marketplace",
     "provenance",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of the request carries its id.
+    "ops.middleware.RequestIdMiddleware",
     "config.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -202,9 +217,19 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache that degrades to a miss while Redis is unreachable:
+            # pages keep serving from the database, /readyz reports the outage.
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "touchstone"),
+            "OPTIONS": {
+                "socket_connect_timeout": float(
+                    os.environ.get("TOUCHSTONE_REDIS_TIMEOUT", "0.5")
+                ),
+                "socket_timeout": float(
+                    os.environ.get("TOUCHSTONE_REDIS_TIMEOUT", "0.5")
+                ),
+            },
         }
     }
 else:
@@ -263,9 +288,12 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
+# The web process serves public uploads itself with debug on and under `make serve`
+# (TOUCHSTONE_SERVE_MEDIA=1); otherwise the front server or object storage does.
+SERVE_MEDIA = env_bool("TOUCHSTONE_SERVE_MEDIA", DEBUG)
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 # Private uploads live outside MEDIA_ROOT and are served only by config.private_files.
 PRIVATE_MEDIA_ROOT = Path(
@@ -314,6 +342,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DJANGO_DEFAULT_FROM_EMAIL", "Touchstone <hello@touchstone.test>"
 )
+# The domain of outgoing Message-IDs (the same for every attempt at one email).
+EMAIL_MESSAGE_ID_DOMAIN = os.environ.get(
+    "TOUCHSTONE_EMAIL_DOMAIN",
+    DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "localhost",
+)
 if os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ["EMAIL_HOST"]
@@ -333,6 +366,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not TESTING)
+    # Load balancers probe the health endpoints over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -424,15 +459,83 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------
+# One JSON object per line (python-json-logger) carrying the request id of the request
+# or task it belongs to (ops/logs.py); DJANGO_LOG_FORMAT=text for plain lines.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
+# Queries slower than this are logged (touchstone.slow_query) with their SQL.
+SLOW_QUERY_MS = float(os.environ.get("TOUCHSTONE_SLOW_QUERY_MS", "500"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level"},
+        },
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {
         "handlers": ["console"],
         "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
     },
     "loggers": {"axes": {"level": "WARNING"}, "pikepdf": {"level": "WARNING"}},
+}
+
+# --- Background tasks -----------------------------------------------------------------
+# Django's Tasks API (the django-tasks backport). "database" queues tasks in the
+# database for `manage.py run_worker` (django-tasks-db); "immediate" runs each task in
+# the process that enqueues it, once its transaction commits (tests, and `make run`).
+TASKS_BACKEND = os.environ.get(
+    "TOUCHSTONE_TASKS", "immediate" if DEBUG or TESTING else "database"
+)
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND],
+    }
+}
+# A failed task runs again after TASKS_RETRY_BACKOFF_SECONDS, doubling each time, up to
+# TASKS_MAX_ATTEMPTS attempts in all; then it stays failed (admin: Task results).
+TASKS_MAX_ATTEMPTS = int(os.environ.get("TOUCHSTONE_TASK_ATTEMPTS", "5"))
+TASKS_RETRY_BACKOFF_SECONDS = int(os.environ.get("TOUCHSTONE_TASK_BACKOFF", "30"))
+# The worker's heartbeat, and how old it may be before the worker counts as lost
+# (/readyz fails, its running task is given to another worker).
+TASKS_HEARTBEAT_SECONDS = float(os.environ.get("TOUCHSTONE_HEARTBEAT_SECONDS", "10"))
+TASKS_WORKER_STALE_SECONDS = float(os.environ.get("TOUCHSTONE_WORKER_STALE", "60"))
+TASKS_KEEP_SUCCESSFUL_DAYS = 7
+TASKS_KEEP_FAILED_DAYS = 30
+# The periodic jobs `manage.py run_schedule` enqueues: name → task and interval (s).
+TOUCHSTONE_SCHEDULE = {
+    "orders-process": {"task": "marketplace.orders.tasks.orders_process", "every": 60},
+    "commissions-expire": {
+        "task": "marketplace.commissions.tasks.commissions_expire",
+        "every": 3600,
+    },
+    "catalogue-changes-prune": {
+        "task": "marketplace.catalogue.tasks.catalogue_changes_prune",
+        "every": 3600,
+    },
+    "checkpoint-publish": {
+        "task": "provenance.tasks.checkpoint_publish",
+        "every": 600,
+    },
+    "chains-verify": {"task": "provenance.tasks.chains_verify", "every": 86400},
+    "log-verify": {"task": "provenance.tasks.log_verify", "every": 86400},
+    "emails-flush": {"task": "ops.tasks.emails_flush", "every": 300},
+    "task-results-prune": {"task": "ops.tasks.task_results_prune", "every": 86400},
 }
 
 # --- Touchstone -----------------------------------------------------------------------

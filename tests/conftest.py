@@ -2,6 +2,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test.signals import storages_changed
+from django_tasks.backends.immediate import ImmediateBackend
+from django_tasks.signals import task_finished
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -18,6 +20,24 @@ settings.STORAGES = {
 }
 # Models built their private storage from the settings as loaded: start again from these.
 storages_changed(setting="STORAGES")
+
+
+@pytest.fixture(autouse=True)
+def _tasks_never_fail_silently():
+    """Tasks run at once in tests (ImmediateBackend), which records a failure instead
+    of raising it: fail the test instead, so a broken email or thumbnail shows."""
+    failures = []
+
+    def finished(sender, task_result, **kwargs):
+        if sender is ImmediateBackend and task_result.status == "FAILED":
+            failures.append(task_result)
+
+    task_finished.connect(finished, dispatch_uid="tests-task-failures")
+    yield
+    task_finished.disconnect(dispatch_uid="tests-task-failures")
+    assert not failures, [
+        (result.task.name, result.errors[0].traceback) for result in failures
+    ]
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,6 @@
 import io
+import os
+import socket
 from decimal import Decimal
 
 import factory
@@ -472,3 +474,30 @@ def fabricated_piece(artisan=None, *, grams="8.500", loss="0.400", lots=None):
         occurred_at=timezone.now() - timezone.timedelta(days=10),
     )
     return listing, lot
+
+
+class OutboundEmailFactory(factory.django.DjangoModelFactory):
+    """An email waiting in the outbox."""
+
+    class Meta:
+        model = "ops.OutboundEmail"
+
+    key = factory.Sequence(lambda n: f"test-email:{n}")
+    to = factory.LazyFunction(lambda: ["someone@example.com"])
+    from_email = "Touchstone <hello@touchstone.test>"
+    subject = factory.Sequence(lambda n: f"Message {n}")
+    body = "Hello."
+
+
+class WorkerHeartbeatFactory(factory.django.DjangoModelFactory):
+    """A live task worker on this machine (this process's id)."""
+
+    class Meta:
+        model = "ops.WorkerHeartbeat"
+
+    worker_id = factory.Sequence(lambda n: f"worker-{n}")
+    role = "worker"
+    hostname = factory.LazyFunction(socket.gethostname)
+    pid = factory.LazyFunction(os.getpid)
+    started_at = factory.LazyFunction(timezone.now)
+    seen_at = factory.LazyFunction(timezone.now)

@@ -11,7 +11,7 @@ from provenance.services.verification import allowed_actions
 
 
 class ArtisanPhotoSerializer(serializers.ModelSerializer):
-    thumbnail = serializers.ImageField(read_only=True)
+    thumbnail = serializers.ImageField(read_only=True, allow_null=True)
 
     class Meta:
         model = ArtisanPhoto
@@ -38,7 +38,9 @@ class ArtisanSerializer(serializers.ModelSerializer):
         slug_field="slug", many=True, queryset=Technique.objects.all(), required=False
     )
     country = CountryField()
-    portrait = serializers.ImageField(source="portrait_thumbnail", read_only=True)
+    portrait = serializers.ImageField(
+        source="portrait_thumbnail", read_only=True, allow_null=True
+    )
     photos = ArtisanPhotoSerializer(many=True, read_only=True)
     verification_status = serializers.CharField(read_only=True)
     verification_badge = serializers.CharField(read_only=True)

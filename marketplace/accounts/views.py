@@ -10,7 +10,7 @@ from django.views.generic import FormView, TemplateView
 from config import ratelimit
 from config.client_ip import client_ip
 from config.forms import apply_errors
-from marketplace.accounts.forms import SignUpForm
+from marketplace.accounts.forms import OutboxPasswordResetForm, SignUpForm
 from marketplace.accounts.lockout import lockout_clear
 from marketplace.accounts.roles import is_artisan, is_verifier
 from marketplace.accounts.services import user_sign_up
@@ -60,6 +60,8 @@ class LimitedPasswordResetView(auth_views.PasswordResetView):
     """Django's password reset, limited per client address (a form error) and per
     email address (quietly: the page says the same, so it tells nobody whether the
     address has an account, and nobody can flood a mailbox)."""
+
+    form_class = OutboxPasswordResetForm
 
     def form_valid(self, form):
         limit = settings.PASSWORD_RESET_LIMIT_PER_HOUR

@@ -15,6 +15,8 @@ from marketplace.catalogue.models import (
 )
 from marketplace.catalogue.services import listings as services
 from marketplace.catalogue.services.prices import metal_price_set
+from marketplace.catalogue.tasks import catalogue_search_rebuild
+from ops.tasks import enqueue_on_commit
 
 
 class MetalComponentInline(admin.TabularInline):
@@ -86,6 +88,16 @@ def rebuild_search(modeladmin, request, queryset):
     modeladmin.message_user(request, f"Search rebuilt for {count} piece(s).")
 
 
+@admin.action(
+    description="Rebuild the whole catalogue's search index, in the background"
+)
+def rebuild_search_everywhere(modeladmin, request, queryset):
+    enqueue_on_commit(catalogue_search_rebuild)
+    modeladmin.message_user(
+        request, "The search index of every piece will be rebuilt by the worker."
+    )
+
+
 @admin.register(Listing)
 class ListingAdmin(admin.ModelAdmin):
     list_display = [
@@ -110,7 +122,7 @@ class ListingAdmin(admin.ModelAdmin):
     autocomplete_fields = []
     filter_horizontal = ["techniques"]
     inlines = [MetalComponentInline, GemstoneInline, ListingEventInline]
-    actions = [unpublish, archive, rebuild_search]
+    actions = [unpublish, archive, rebuild_search, rebuild_search_everywhere]
 
 
 @admin.register(ListingPhoto)

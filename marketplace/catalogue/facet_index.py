@@ -38,8 +38,9 @@ from marketplace.catalogue.sorting import SORT_ORDERS
 REBUILD_AFTER = 5_000
 # Rows left behind by reloads; past this share the snapshot is rebuilt to shed them.
 MAX_DEAD_SHARE = 0.25
-# Every this many revisions, log entries older than KEEP_CHANGES are deleted. A process
-# whose snapshot is older than that finds its revision gone and rebuilds.
+# Every this many revisions (and hourly, by the schedule), log entries older than
+# KEEP_CHANGES are deleted. A process whose snapshot is older than that finds its
+# revision gone and rebuilds.
 PRUNE_EVERY = 1_000
 KEEP_CHANGES = timedelta(days=1)
 
@@ -80,9 +81,14 @@ def _write_change(listings, artisans, everything: bool) -> None:
         rows = [CatalogueChange(revision=number, token=token)]
     CatalogueChange.objects.bulk_create(rows)
     if number % PRUNE_EVERY == 0:
-        CatalogueChange.objects.filter(
-            created_at__lt=timezone.now() - KEEP_CHANGES
-        ).delete()
+        changes_prune()
+
+
+def changes_prune(*, now=None) -> int:
+    """Delete change log entries older than ``KEEP_CHANGES`` (the schedule runs this
+    hourly; writers also do every ``PRUNE_EVERY`` revisions). Returns how many."""
+    now = now or timezone.now()
+    return CatalogueChange.objects.filter(created_at__lt=now - KEEP_CHANGES).delete()[0]
 
 
 def record_change(

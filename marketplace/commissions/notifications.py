@@ -3,7 +3,6 @@
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -11,11 +10,15 @@ from django.utils import timezone
 from config.mail import emails_allowed
 from marketplace.accounts.models import Notification
 from marketplace.commissions.models import Commission, CommissionEvent
+from ops.services import email_queue
 
 logger = logging.getLogger(__name__)
 
 
-def _send_action_email(*, recipient, commission: Commission, verb: str, action: str):
+def _queue_action_email(
+    *, notification: Notification, commission: Commission, verb: str, action: str
+):
+    recipient = notification.user
     context = {
         "recipient": recipient,
         "commission": commission,
@@ -28,11 +31,11 @@ def _send_action_email(*, recipient, commission: Commission, verb: str, action: 
         "emails/commissions/action_needed_subject.txt", context
     ).strip()
     body = render_to_string("emails/commissions/action_needed.txt", context)
-    send_mail(
-        " ".join(subject.split()),
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [recipient.email],
+    email_queue(
+        key=f"notification:{notification.pk}",
+        to=[recipient.email],
+        subject=subject,
+        body=body,
     )
 
 
@@ -47,8 +50,8 @@ def notification_notify(
 ) -> Notification:
     """Notify one party in the app; when ``action`` asks them to act, email them too.
 
-    The email leaves only once the transaction commits, so a move that fails sends
-    nothing.
+    The email is written to the outbox in this transaction and sent by a task once it
+    commits, so a move that fails sends nothing.
     """
     notification = Notification.objects.create(
         user=recipient,
@@ -58,11 +61,8 @@ def notification_notify(
         action_needed=bool(action),
     )
     if action and recipient.email and emails_allowed():
-        transaction.on_commit(
-            lambda: _send_action_email(
-                recipient=recipient, commission=commission, verb=verb, action=action
-            ),
-            robust=True,
+        _queue_action_email(
+            notification=notification, commission=commission, verb=verb, action=action
         )
     return notification
 

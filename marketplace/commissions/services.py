@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from artisans.models import Artisan
-from config.images import make_thumbnail, process_image_upload
+from config.images import process_image_upload
 from marketplace.catalogue.models import Listing, MetalComponent
 from marketplace.catalogue.services.listings import (
     GEMSTONE_FIELDS,
@@ -40,6 +40,7 @@ from marketplace.commissions.models import (
 )
 from marketplace.commissions.notifications import notification_notify
 from marketplace.payments import services as payments
+from ops.services import thumbnails_after_commit
 from provenance.models import MaterialLot
 from provenance.services.certificates import certificate_issue
 from provenance.services.events import piece_fabricate
@@ -236,9 +237,8 @@ def _process_images(files, field: str, limit: int):
 
 def _store_image(instance, processed, *, thumb_size: int = 480) -> None:
     instance.image.save(processed.content.name, processed.content, save=False)
-    thumb = make_thumbnail(instance.image.file, thumb_size)
-    instance.thumbnail.save(thumb.name, thumb, save=False)
     instance.save()
+    thumbnails_after_commit(instance, source="image", sizes={"thumbnail": thumb_size})
 
 
 def waitlist_position(commission: Commission) -> int | None:
@@ -1173,10 +1173,9 @@ def message_post(
             sha256=sha256,
         )
         attachment.file.save(content.name, content, save=False)
-        if media_type.startswith("image/"):
-            thumb = make_thumbnail(attachment.file.file, 320)
-            attachment.thumbnail.save(thumb.name, thumb, save=False)
         attachment.save()
+        if media_type.startswith("image/"):
+            thumbnails_after_commit(attachment, source="file", sizes={"thumbnail": 320})
     commission.save(update_fields=["updated_at"])
     recipient = commission.artisan.user if party == BUYER else commission.buyer
     notification_notify(

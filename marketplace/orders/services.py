@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
 from django.template.loader import render_to_string
@@ -38,6 +37,7 @@ from marketplace.orders.models import (
 )
 from marketplace.payments import services as payments
 from marketplace.payments.models import Charge
+from ops.services import email_queue
 from provenance.services.certificates import certificate_pass_on_sale
 
 S = Order.Status
@@ -346,7 +346,7 @@ def _materials(listing: Listing) -> str:
 
 
 def _event(order: Order, actor, action: str, before: str, after: str, note=""):
-    OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order=order,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
@@ -354,10 +354,12 @@ def _event(order: Order, actor, action: str, before: str, after: str, note=""):
         to_status=after,
         note=note,
     )
-    _email_after_commit(order, action, note)
+    _email_after_commit(order, action, note, event=event)
 
 
-def _email_after_commit(order: Order, action: str, note: str) -> None:
+def _email_after_commit(
+    order: Order, action: str, note: str, *, event: OrderEvent
+) -> None:
     """Tell the party a move concerns: in the app at once, by email after commit."""
     if action not in EMAILS:
         return
@@ -383,15 +385,15 @@ def _email_after_commit(order: Order, action: str, note: str) -> None:
         "site_name": settings.SITE_NAME,
     }
     body = render_to_string("emails/orders/order_moved.txt", context)
-    emails = [user.email for user in recipients if user.email]
     if not emails_allowed():
         return
-
-    def send():
-        if emails:
-            send_mail(context["subject"], body, settings.DEFAULT_FROM_EMAIL, emails)
-
-    transaction.on_commit(send)
+    # The outbox row commits with the event; a task sends it after the commit.
+    email_queue(
+        key=f"order-event:{event.pk}",
+        to=[user.email for user in recipients],
+        subject=context["subject"],
+        body=body,
+    )
 
 
 def _held_units(user) -> int:

@@ -19,7 +19,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from artisans.models import Artisan
-from config.images import store_photo
+from config.images import PHOTO_THUMBNAILS, store_photo
 from config.models import RATING_STARS
 from marketplace.accounts.roles import is_verifier
 from marketplace.catalogue.caching import catalogue_changed
@@ -38,6 +38,7 @@ from marketplace.reviews.models import (
     ReviewReport,
     ReviewRevision,
 )
+from ops.services import thumbnails_after_commit
 
 S = Review.Status
 
@@ -260,6 +261,7 @@ def _add_photos(review: Review, photos, *, alt_text: str = "") -> None:
         except ValidationError as error:
             raise ValidationError({"photos": error.messages}) from error
         photo.save()
+        thumbnails_after_commit(photo, source="image", sizes=PHOTO_THUMBNAILS)
 
 
 def _record_revision(review: Review) -> None:

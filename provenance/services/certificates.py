@@ -20,9 +20,11 @@ from marketplace.catalogue.caching import catalogue_changed
 from provenance.models import Certificate, OwnershipHandover
 from provenance.models.certificates import CODE_ALPHABET, CODE_LENGTH
 from provenance.services.chain import (
+    ChainVerification,
     chain_anchor_refresh,
     ownership_record,
     piece_claims_record,
+    provenance_verify,
 )
 from provenance.services.transparency import log_certificate, log_ownership
 
@@ -72,6 +74,18 @@ def certificate_record_verification(*, certificate, ok: bool) -> None:
         )
         catalogue_changed(listings=[certificate.listing_id])
     certificate.chain_verified, certificate.chain_checked_at = ok, now
+
+
+def certificate_verify_all() -> list[tuple[Certificate, ChainVerification]]:
+    """Verify every certified piece's chain and record each verdict (the catalogue's
+    "chain verified" filter reads it); returns the broken ones with their verdict."""
+    broken = []
+    for certificate in Certificate.objects.select_related("listing").iterator():
+        result = provenance_verify(certificate.listing)
+        certificate_record_verification(certificate=certificate, ok=result.ok)
+        if not result.ok and result.checked:
+            broken.append((certificate, result))
+    return broken
 
 
 def _hash_code(code: str) -> str:

@@ -114,11 +114,14 @@ class TestLogInAndOut:
 
 
 class TestPasswordReset:
-    def test_reset_by_email_link(self, client):
+    # The email is written to the outbox and sent by a task once the request commits:
+    # each request below commits, as it does outside the test's transaction.
+    def test_reset_by_email_link(self, client, django_capture_on_commit_callbacks):
         user = UserFactory(email="reset@example.com")
-        response = client.post(
-            reverse("password_reset"), {"email": "reset@example.com"}
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("password_reset"), {"email": "reset@example.com"}
+            )
         assert response.status_code == 302
         assert len(mail.outbox) == 1
         message = mail.outbox[0]
@@ -138,10 +141,13 @@ class TestPasswordReset:
         user.refresh_from_db()
         assert user.check_password("Brand-new-bangle-77")
 
-    def test_unknown_email_sends_nothing_and_reveals_nothing(self, client):
-        response = client.post(
-            reverse("password_reset"), {"email": "nobody@example.com"}
-        )
+    def test_unknown_email_sends_nothing_and_reveals_nothing(
+        self, client, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("password_reset"), {"email": "nobody@example.com"}
+            )
         assert response.status_code == 302
         assert response["Location"] == reverse("password_reset_done")
         assert mail.outbox == []
@@ -151,9 +157,10 @@ class TestPasswordReset:
         assert response.status_code == 200
         assert "email" in response.context["form"].errors
 
-    def test_mismatched_new_passwords(self, client):
+    def test_mismatched_new_passwords(self, client, django_capture_on_commit_callbacks):
         UserFactory(email="reset2@example.com")
-        client.post(reverse("password_reset"), {"email": "reset2@example.com"})
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("password_reset"), {"email": "reset2@example.com"})
         link = re.search(
             r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body
         ).group(1)

@@ -75,13 +75,17 @@ def test_the_profile_edit_cannot_touch_verification():
     assert artisan.verification_status == "draft"
 
 
-def test_photos_are_stored_without_metadata_with_thumbnails():
+def test_photos_are_stored_without_metadata_with_thumbnails(
+    django_capture_on_commit_callbacks,
+):
     artisan = factories.ArtisanFactory()
-    artisan_set_images(
-        artisan=artisan,
-        portrait=uploads.with_metadata(),
-        workshop_photos=[(uploads.with_metadata("bench.jpg"), "My bench")],
-    )
+    # The thumbnails are made by tasks once the upload commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        artisan_set_images(
+            artisan=artisan,
+            portrait=uploads.with_metadata(),
+            workshop_photos=[(uploads.with_metadata("bench.jpg"), "My bench")],
+        )
     artisan.refresh_from_db()
     uploads.assert_clean_image(artisan.portrait)
     uploads.assert_clean_image(artisan.portrait_thumbnail)

@@ -51,3 +51,24 @@ def test_metal_price_added_in_the_admin_records_who_set_it(admin_client):
     assert response.status_code == 302
     price = MetalPrice.objects.get()
     assert price.set_by.username == "boss"
+
+
+def test_rebuilding_the_whole_search_index_is_queued_for_the_worker(
+    admin_client, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from marketplace.catalogue.tasks import catalogue_search_rebuild
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    listing = f.catalogue_listing()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/marketplace/listing/",
+            {"action": "rebuild_search_everywhere", "_selected_action": [listing.pk]},
+        )
+    assert response.status_code == 302
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "marketplace.catalogue.tasks.catalogue_search_rebuild"
+    assert queued.status == "READY"
+    assert catalogue_search_rebuild.call() == 1

@@ -257,12 +257,20 @@ class TestGemstoneRules:
 
 
 class TestPhotos:
-    def test_photo_is_reencoded_with_thumbnails(self):
+    def test_photo_is_reencoded_with_thumbnails(
+        self, django_capture_on_commit_callbacks
+    ):
         listing = f.ListingFactory()
         upload = demo_images.piece_photo(3, size=700)
-        photo = services.listing_photo_add(
-            listing=listing, actor=listing.artisan.user, image=upload, alt_text="Ring"
-        )
+        # The thumbnails are made by a task once the upload commits.
+        with django_capture_on_commit_callbacks(execute=True):
+            photo = services.listing_photo_add(
+                listing=listing,
+                actor=listing.artisan.user,
+                image=upload,
+                alt_text="Ring",
+            )
+        photo.refresh_from_db()
         assert photo.role == ListingPhoto.Role.MAIN  # the first photo is the main one
         sizes = {}
         for name in ("small", "medium", "large"):

@@ -49,8 +49,12 @@ def kinds(commission):
 
 
 class TestRequest:
-    def test_open_artisan_receives_a_submitted_request(self, buyer, artisan):
-        commission = request(buyer, artisan, reference_images=[image_upload()])
+    def test_open_artisan_receives_a_submitted_request(
+        self, buyer, artisan, django_capture_on_commit_callbacks
+    ):
+        # Committed, so that the thumbnail task runs as it does after a request.
+        with django_capture_on_commit_callbacks(execute=True):
+            commission = request(buyer, artisan, reference_images=[image_upload()])
         assert commission.status == S.SUBMITTED
         assert commission.submitted_at is not None
         event = commission.events.get()
@@ -380,17 +384,20 @@ class TestWork:
         services.commission_start(actor=artisan.user, commission=commission)
         assert refresh(commission).status == S.IN_PROGRESS
 
-    def test_updates_needing_approval_and_the_buyers_answers(self, buyer, artisan):
+    def test_updates_needing_approval_and_the_buyers_answers(
+        self, buyer, artisan, django_capture_on_commit_callbacks
+    ):
         commission = walk_to(S.IN_PROGRESS, buyer=buyer, artisan=artisan)
-        sketch = services.commission_post_update(
-            actor=artisan.user,
-            commission=commission,
-            stage="design",
-            note="Two sketches.",
-            needs_approval=True,
-            photos=[image_upload(), image_upload(colour=(20, 20, 20))],
-            use_as_evidence=True,
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            sketch = services.commission_post_update(
+                actor=artisan.user,
+                commission=commission,
+                stage="design",
+                note="Two sketches.",
+                needs_approval=True,
+                photos=[image_upload(), image_upload(colour=(20, 20, 20))],
+                use_as_evidence=True,
+            )
         assert sketch.approval_status == ProgressUpdate.Approval.PENDING
         assert sketch.photos.count() == 2
         assert all(p.use_as_evidence and p.thumbnail for p in sketch.photos.all())
@@ -663,14 +670,17 @@ class TestPayments:
 
 
 class TestMessages:
-    def test_either_party_writes_with_attachments(self, buyer, artisan):
+    def test_either_party_writes_with_attachments(
+        self, buyer, artisan, django_capture_on_commit_callbacks
+    ):
         commission = walk_to(S.SUBMITTED, buyer=buyer, artisan=artisan)
-        message = services.message_post(
-            actor=buyer,
-            commission=commission,
-            body="Here is my ring sizer result.",
-            attachments=[image_upload(), pdf_upload()],
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            message = services.message_post(
+                actor=buyer,
+                commission=commission,
+                body="Here is my ring sizer result.",
+                attachments=[image_upload(), pdf_upload()],
+            )
         kinds_ = sorted(a.media_type for a in message.attachments.all())
         assert kinds_ == ["application/pdf", "image/jpeg"]
         assert message.attachments.get(media_type="image/jpeg").thumbnail

@@ -38,8 +38,20 @@ CLAIM_OWNERS = {"artisan", "verifier"}
 
 
 @pytest.fixture
-def world():
-    """An artisan with a commission from a buyer and claims under review, plus strangers."""
+def world(django_capture_on_commit_callbacks):
+    """An artisan with a commission from a buyer and claims under review, plus strangers.
+
+    Committed, so that the tasks making the thumbnails run as after a request."""
+    with django_capture_on_commit_callbacks(execute=True):
+        world = _world()
+    for kind, (field_file, entitled) in world["files"].items():
+        field_file.instance.refresh_from_db()
+        refreshed = getattr(field_file.instance, field_file.field.name)
+        world["files"][kind] = (refreshed, entitled)
+    return world
+
+
+def _world():
     artisan = factories.ArtisanFactory(commission_status="open")
     buyer = factories.UserFactory()
     people = {

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -102,7 +103,9 @@ def fail_from_many_addresses(client, log_in, username: str, failures: int, limit
 def reset_password_by_email(client, email: str, password: str) -> None:
     """Follow the emailed link and set a new password, as the account's owner."""
     mail.outbox.clear()
-    client.post(reverse("password_reset"), {"email": email}, **via_proxy(OWNER))
+    # The email goes out from a task once the request commits.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(reverse("password_reset"), {"email": email}, **via_proxy(OWNER))
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body)[1]
     form_url = client.get(link, follow=True).redirect_chain[-1][0]
     done = client.post(form_url, {"new_password1": password, "new_password2": password})
@@ -229,16 +232,17 @@ def test_only_a_completed_reset_lifts_the_lock(behind_a_proxy, client, settings)
 
 
 def test_password_reset_is_limited_per_email_and_per_address(
-    behind_a_proxy, client, settings
+    behind_a_proxy, client, settings, django_capture_on_commit_callbacks
 ):
     settings.PASSWORD_RESET_LIMIT_PER_HOUR = 3
     UserFactory(email="target@example.com")
     for n in range(6):
-        response = client.post(
-            reverse("password_reset"),
-            {"email": "target@example.com"},
-            **via_proxy(f"203.0.113.{n}"),
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("password_reset"),
+                {"email": "target@example.com"},
+                **via_proxy(f"203.0.113.{n}"),
+            )
         assert response.status_code == 302  # the same answer every time
     assert len(mail.outbox) == 3
     statuses = [

@@ -36,9 +36,17 @@ class ArtisanSummarySerializer(serializers.ModelSerializer):
 
 
 class PhotoThumbsSerializer(serializers.ModelSerializer):
-    small = serializers.ImageField(source="thumb_small", read_only=True)
-    medium = serializers.ImageField(source="thumb_medium", read_only=True)
-    large = serializers.ImageField(source="thumb_large", read_only=True)
+    """A photo's thumbnails: null until the task that makes them has run."""
+
+    small = serializers.ImageField(
+        source="thumb_small", read_only=True, allow_null=True
+    )
+    medium = serializers.ImageField(
+        source="thumb_medium", read_only=True, allow_null=True
+    )
+    large = serializers.ImageField(
+        source="thumb_large", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ListingPhoto

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from artisans.models import Artisan
-from config.images import process_image_upload, store_photo
+from config.images import PHOTO_THUMBNAILS, process_image_upload, store_photo
 from config.slugs import unique_slug
 from marketplace.catalogue.caching import catalogue_changed
 from marketplace.catalogue.models import (
@@ -41,6 +41,7 @@ from marketplace.materials import (
     Metal,
     nonstandard_fineness,
 )
+from ops.services import thumbnails_after_commit
 from provenance.models import VerificationStatus
 from provenance.services.verification import claim_submit
 from provenance.signals import piece_claims_changed
@@ -713,7 +714,8 @@ def listing_photo_add(
     alt_text: str,
     role: str = ListingPhoto.Role.DETAIL,
 ) -> ListingPhoto:
-    """Store a checked, metadata-free re-encode of a photo with its thumbnails."""
+    """Store a checked, metadata-free re-encode of a photo; its thumbnails follow
+    from a task once the transaction commits."""
     _check_owner(actor, listing)
     _check_editable_materials(listing)
     alt_text = (alt_text or "").strip()
@@ -736,6 +738,8 @@ def listing_photo_add(
     photo.role = role
     photo.position = photos.count()
     photo.save()
+    # Thumbnails are made by a task after the commit; pages show a placeholder until.
+    thumbnails_after_commit(photo, source="image", sizes=PHOTO_THUMBNAILS)
     catalogue_changed()
     return photo
 

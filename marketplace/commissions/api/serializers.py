@@ -142,6 +142,8 @@ class ReferenceImageSerializer(serializers.ModelSerializer):
         model = CommissionReferenceImage
         fields = ["id", "image", "thumbnail", "alt_text"]
         read_only_fields = fields
+        # Null until the task that makes the thumbnail has run.
+        extra_kwargs = {"thumbnail": {"allow_null": True}}
 
 
 class CommissionDetailSerializer(CommissionSerializer):
@@ -242,6 +244,8 @@ class ProgressPhotoSerializer(serializers.ModelSerializer):
         model = ProgressPhoto
         fields = ["id", "image", "thumbnail", "alt_text", "use_as_evidence"]
         read_only_fields = fields
+        # Null until the task that makes the thumbnail has run.
+        extra_kwargs = {"thumbnail": {"allow_null": True}}
 
 
 class ProgressUpdateSerializer(serializers.ModelSerializer):
@@ -416,6 +420,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
         model = MessageAttachment
         fields = ["id", "file", "thumbnail", "media_type", "original_name", "size"]
         read_only_fields = fields
+        # Null until the task that makes the thumbnail has run.
+        extra_kwargs = {"thumbnail": {"allow_null": True}}
 
 
 class MessageSerializer(serializers.ModelSerializer):

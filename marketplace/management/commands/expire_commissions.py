@@ -6,7 +6,8 @@ from marketplace.commissions.services import commission_expire_due
 class Command(BaseCommand):
     help = (
         "Expire commission requests left unanswered for COMMISSION_REQUEST_EXPIRY_DAYS "
-        "and quotes past their valid-until date. Schedule it daily (cron, systemd timer)."
+        "and quotes past their valid-until date. The schedule runs this hourly as a "
+        "task (commissions-expire); this command does it by hand."
     )
 
     def handle(self, *args, **options):

@@ -17,9 +17,15 @@ from marketplace.reviews.models import (
 
 
 class ReviewPhotoSerializer(serializers.ModelSerializer):
-    small = serializers.ImageField(source="thumb_small", read_only=True)
-    medium = serializers.ImageField(source="thumb_medium", read_only=True)
-    large = serializers.ImageField(source="thumb_large", read_only=True)
+    small = serializers.ImageField(
+        source="thumb_small", read_only=True, allow_null=True
+    )
+    medium = serializers.ImageField(
+        source="thumb_medium", read_only=True, allow_null=True
+    )
+    large = serializers.ImageField(
+        source="thumb_large", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ReviewPhoto

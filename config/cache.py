@@ -1,0 +1,71 @@
+"""Django's Redis cache, degraded to a miss while Redis is unreachable.
+
+A cache is an optimisation: when Redis stops, pages are served from the database
+(slower, uncached) instead of failing, throttles and rate limits stop counting
+(they fail open) until it is back, and ``/readyz`` reports the outage. One warning
+is logged per process every ``WARN_EVERY`` seconds, not one per call.
+"""
+
+import logging
+import time
+from functools import wraps
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger("touchstone.cache")
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+WARN_EVERY = 10.0
+_last_warning = 0.0
+
+
+def _warn(error: Exception) -> None:
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning >= WARN_EVERY:
+        _last_warning = now
+        logger.warning(
+            "cache unreachable, serving without it", extra={"error": str(error)}
+        )
+
+
+def _degrading(fallback):
+    """Run a cache call; while Redis is unreachable, answer ``fallback(*args)``."""
+
+    def decorator(method):
+        @wraps(method)
+        def wrapper(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except UNREACHABLE as error:
+                _warn(error)
+                return fallback(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _missing_key(key, *args, **kwargs):
+    # incr() of a key that is not there: callers already handle this by setting it.
+    raise ValueError(f"Key {key!r} not found (cache unreachable).")
+
+
+class ResilientRedisCache(RedisCache):
+    add = _degrading(lambda *a, **k: False)(RedisCache.add)
+    get = _degrading(lambda key, default=None, *a, **k: default)(RedisCache.get)
+    set = _degrading(lambda *a, **k: None)(RedisCache.set)
+    touch = _degrading(lambda *a, **k: False)(RedisCache.touch)
+    delete = _degrading(lambda *a, **k: False)(RedisCache.delete)
+    get_many = _degrading(lambda *a, **k: {})(RedisCache.get_many)
+    has_key = _degrading(lambda *a, **k: False)(RedisCache.has_key)
+    incr = _degrading(_missing_key)(RedisCache.incr)
+    set_many = _degrading(lambda data, *a, **k: list(data))(RedisCache.set_many)
+    delete_many = _degrading(lambda *a, **k: None)(RedisCache.delete_many)
+    clear = _degrading(lambda *a, **k: False)(RedisCache.clear)
+
+    def ping(self) -> bool:
+        """Ask Redis directly (no degrading): raises while it is unreachable."""
+        return self._cache.get_client(write=True).ping()

@@ -1,0 +1,90 @@
+"""The Redis cache degrades to a miss while Redis is unreachable: pages serve from
+the database, /readyz reports the outage."""
+
+import socket
+
+import pytest
+from django.core.cache import caches
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+pytestmark = pytest.mark.django_db
+
+REDIS = ("127.0.0.1", 6379)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once the probe closes
+
+
+def redis_cache(settings, url: str):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "touchstone-test-ops",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    return caches["default"]
+
+
+@pytest.fixture
+def unreachable(settings):
+    return redis_cache(settings, f"redis://127.0.0.1:{closed_port()}/5")
+
+
+@pytest.fixture
+def reachable(settings):
+    try:
+        socket.create_connection(REDIS, timeout=0.5).close()
+    except OSError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    cache = redis_cache(settings, "redis://127.0.0.1:6379/5")
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+def test_an_unreachable_redis_is_a_miss_for_every_call(unreachable):
+    assert unreachable.get("k", "default") == "default"
+    assert unreachable.add("k", 1) is False
+    assert unreachable.set("k", 1) is None
+    assert unreachable.get_many(["a", "b"]) == {}
+    assert unreachable.set_many({"a": 1}) == ["a"]
+    assert unreachable.has_key("k") is False
+    assert unreachable.delete("k") is False
+    with pytest.raises(ValueError):
+        unreachable.incr("k")
+    assert unreachable.get_or_set("k", 5) == 5
+    with pytest.raises(RedisConnectionError):
+        unreachable.ping()
+
+
+def test_pages_serve_and_readyz_fails_while_redis_is_down(unreachable, client):
+    from tests import factories
+
+    listing = factories.ListingFactory(published=True, title="Granulated hoops")
+    factories.ListingPhotoFactory(listing=listing)
+    catalogue = client.get("/pieces/")
+    assert catalogue.status_code == 200
+    assert "Granulated hoops" in catalogue.content.decode()
+    assert client.get("/api/listings/").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["cache"]["ok"] is False
+    assert ready.json()["checks"]["database"]["ok"] is True
+
+
+def test_a_reachable_redis_caches(reachable, client):
+    reachable.set("k", {"v": 1})
+    assert reachable.get("k") == {"v": 1}
+    assert reachable.add("n", 1) is True
+    assert reachable.incr("n") == 2
+    assert reachable.ping() is True
+    ready = client.get("/readyz")
+    assert ready.json()["checks"]["cache"] == {
+        "ok": True,
+        "detail": "ResilientRedisCache",
+    }
