@@ -1,3 +1,6 @@
+import os
+import shutil
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -8,6 +11,43 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests import factories
+
+# --- The browser: one Chromium for the session, shared by every browser journey ------
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
+# tests themselves (factories, assertions) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM:
+        message = "Chromium is not installed (apt-get install -y chromium)."
+        if os.environ.get("TOUCHSTONE_REQUIRE_BROWSER"):
+            pytest.fail(message + " Browser journeys are required here.")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
 
 # Tests make many users: a fast password hasher keeps the suite quick. Production keeps
 # Django's default (PBKDF2); nothing here tests the strength of the hash itself.

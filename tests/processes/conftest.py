@@ -24,8 +24,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.e2e.conftest import browser  # noqa: F401  (the browser journey here)
-
 BASE_DIR = Path(settings.BASE_DIR)
 REDIS = ("127.0.0.1", 6379)
 REDIS_DB = 5

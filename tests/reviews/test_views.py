@@ -32,23 +32,27 @@ def _photo_with_exif():
     return buffer
 
 
-def test_a_buyer_writes_a_review_with_a_photo_from_the_order_page(client):
+def test_a_buyer_writes_a_review_with_a_photo_from_the_order_page(
+    client, django_capture_on_commit_callbacks
+):
     line = delivered_line()
     client.force_login(line.order.buyer)
     order_page = client.get(
         reverse("marketplace:order-detail", args=[line.order.number])
     )
     assert _create_url(line) in order_page.content.decode()
-    response = client.post(
-        _create_url(line),
-        {
-            "rating": "4",
-            "title": "Lovely",
-            "text": "Well made.",
-            "photos": [_photo_with_exif()],
-            "photo_alt": "The ring on a hand",
-        },
-    )
+    # As after a real request: the commit runs the thumbnails' task.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            _create_url(line),
+            {
+                "rating": "4",
+                "title": "Lovely",
+                "text": "Well made.",
+                "photos": [_photo_with_exif()],
+                "photo_alt": "The ring on a hand",
+            },
+        )
     review = Review.objects.get()
     assert (
         response.status_code == 302
