@@ -263,6 +263,10 @@ PASSWORD_RESET_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_RESET_LIMIT", "3"
 PROVENANCE_BACKDATE_DAYS = int(
     os.environ.get("TOUCHSTONE_PROVENANCE_BACKDATE_DAYS", "365")
 )
+# Events per page of a certificate's origin chain (the verdict covers the whole chain).
+CERTIFICATE_EVENTS_PER_PAGE = max(
+    1, int(os.environ.get("TOUCHSTONE_CERTIFICATE_EVENTS_PER_PAGE", "50"))
+)
 # Attempts to claim a piece with a hand-over code, per account an hour (3× per address).
 CLAIM_LIMIT_PER_HOUR = int(os.environ.get("TOUCHSTONE_CLAIM_LIMIT", "10"))
 # django-axes (marketplace/accounts/lockout.py): a username is locked after

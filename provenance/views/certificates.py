@@ -1,14 +1,18 @@
 """Public certificates (/certificates/<code>/), their QR code, and hand-over of ownership."""
 
 import io
+from itertools import groupby
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
 
 from config.client_ip import client_ip
@@ -40,6 +44,46 @@ def _url_or_blank(obj) -> str:
         return ""
 
 
+def _page_number(raw: str | None, num_pages: int) -> int:
+    """The page asked for, or the nearest one there is: a value that is not a whole
+    number is the first page, one below 1 the first, one past the end the last."""
+    try:
+        number = int(raw or "1")
+    except ValueError:  # "abc", NUL, a number too long to parse
+        return 1
+    return min(max(number, 1), num_pages)
+
+
+def _event_pages(events, first_broken, per_page: int, raw_page: str | None) -> dict:
+    """One page of the chain's events, newest first, grouped by month; the page that
+    holds the first broken event, wherever it is. All in memory: no query."""
+    newest_first = sorted(events, key=lambda e: (e.occurred_at, e.pk), reverse=True)
+    paginator = Paginator(newest_first, per_page, allow_empty_first_page=True)
+    page = paginator.page(_page_number(raw_page, paginator.num_pages))
+    broken_page = None
+    if first_broken is not None:
+        index = next(
+            (i for i, e in enumerate(newest_first) if e.pk == first_broken.pk), None
+        )
+        if index is not None:
+            broken_page = index // per_page + 1
+    return {
+        "page_obj": page,
+        "paginator": paginator,
+        "event_months": [
+            (month, list(group))
+            for month, group in groupby(
+                page.object_list,
+                key=lambda e: timezone.localdate(e.occurred_at).replace(day=1),
+            )
+        ],
+        "page_range": list(
+            paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+        ),
+        "broken_page": broken_page,
+    }
+
+
 class CertificateDetailView(TemplateView):
     """Anyone can open a certificate; it says whether the stored chain still verifies."""
 
@@ -55,7 +99,6 @@ class CertificateDetailView(TemplateView):
             view=view,
             listing=listing,
             artisan=listing.artisan,
-            events=sorted(view.events, key=lambda e: (e.occurred_at, e.pk)),
             verification=view.verification,
             shares=sorted(view.shares.values(), key=lambda s: s.metal),
             parties=view.parties,
@@ -66,6 +109,12 @@ class CertificateDetailView(TemplateView):
             export_url=reverse("api:certificate-detail", args=[certificate.code]),
             epcis_url=reverse("api:certificate-epcis", args=[certificate.code]),
             public_key_url=reverse("api:certificate-public-key"),
+            **_event_pages(
+                view.events,
+                view.verification.first_broken,
+                settings.CERTIFICATE_EVENTS_PER_PAGE,
+                self.request.GET.get("page"),
+            ),
         )
         return context
 
