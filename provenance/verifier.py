@@ -40,10 +40,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 try:
     from provenance.transparency import checkpoint as notes
     from provenance.transparency import merkle
+    from provenance.transparency.leaves import changed_fields
 except ImportError:  # run as a script: the project's folder is the script's parent's
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from provenance.transparency import checkpoint as notes
     from provenance.transparency import merkle
+    from provenance.transparency.leaves import changed_fields
 
 KNOWN_HASH_VERSIONS = {1, 2}
 # Exports from this version on carry the transparency log's checkpoint and proofs.
@@ -333,27 +335,6 @@ def _logged_changes(logged, leaf: dict, entry: dict) -> str:
         return ""
     fields = changed_fields(logged, entry.get("content"))
     return f"; changed since it was logged: {', '.join(fields)}" if fields else ""
-
-
-def changed_fields(logged, current, path: str = "") -> list[str]:
-    """The paths (``items[0].lot.origin_type``) where two contents differ."""
-    if isinstance(logged, dict) and isinstance(current, dict):
-        changed = []
-        for key in sorted(set(logged) | set(current)):
-            where = f"{path}.{key}" if path else str(key)
-            if key not in logged or key not in current:
-                changed.append(where)
-            else:
-                changed += changed_fields(logged[key], current[key], where)
-        return changed
-    if isinstance(logged, list) and isinstance(current, list):
-        if len(logged) != len(current):
-            return [path or "(all)"]
-        changed = []
-        for n, (a, b) in enumerate(zip(logged, current, strict=True)):
-            changed += changed_fields(a, b, f"{path}[{n}]")
-        return changed
-    return [] if logged == current else [path or "(all)"]
 
 
 def check_unheld(log: dict, checkpoint, held: set, report: Report) -> None:

@@ -13,51 +13,22 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.urls import reverse
 
 from provenance import services, verifier
-from provenance.hashing import content_hash, event_content
 from provenance.models import (
     Certificate,
-    ChainMembership,
-    EventItem,
-    EventLink,
     Evidence,
     MaterialLot,
     TraceEvent,
 )
-from provenance.services.chain import chain_anchor_refresh, chain_events
+from provenance.services.chain import chain_anchor_refresh
 from provenance.services.transparency import checkpoint_publish
 from provenance.services.verification import claim_transition, evidence_add
 from tests import factories
+from tests.provenance.tampering import delete_event, rehash_chain, sql
 
 pytestmark = pytest.mark.django_db
-
-
-def _sql(statement: str, params) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-
-
-def _rehash(listing) -> None:
-    """Recompute every stored hash of the chain, oldest first, and its head."""
-    for event_id in [e.pk for e in chain_events(listing)]:
-        event = next(e for e in chain_events(listing) if e.pk == event_id)
-        content = event_content(
-            event, event.loaded_items, [h for _p, h in event.loaded_parents]
-        )
-        TraceEvent.objects.filter(pk=event_id).update(
-            hash=content_hash(content, version=event.hash_version)
-        )
-    chain_anchor_refresh(listing_ids=[listing.pk])
-
-
-def _delete(event) -> None:
-    EventItem.objects.filter(event=event).delete()
-    EventLink.objects.filter(event=event).delete()
-    ChainMembership.objects.filter(event=event).delete()
-    TraceEvent.objects.filter(pk=event.pk).delete()
 
 
 @pytest.fixture
@@ -97,14 +68,14 @@ def world(artisan, verifier):
 def rewrite_and_rehash(listing, lot):
     """The lot becomes recycled; every hash and the head are recomputed."""
     MaterialLot.objects.filter(pk=lot.pk).update(origin_type="recycled_post_consumer")
-    _rehash(listing)
+    rehash_chain(listing)
     origin = TraceEvent.objects.get(kind="origin", items__lot=lot)
     return f"trace_event/{origin.pk}", "items[0].lot.origin_type"
 
 
 def delete_newest(listing, lot):
     newest = TraceEvent.objects.for_chain(listing).order_by("-id").first()
-    _delete(newest)
+    delete_event(newest)
     chain_anchor_refresh(listing_ids=[listing.pk])
     return f"trace_event/{newest.pk}", "deleted"
 
@@ -112,14 +83,14 @@ def delete_newest(listing, lot):
 def delete_ownership(listing, lot):
     """The change of owner disappears and the seller is the owner again."""
     ownership = TraceEvent.objects.for_chain(listing).get(kind="ownership")
-    _delete(ownership)
+    delete_event(ownership)
     Certificate.objects.filter(listing=listing).update(owner=listing.artisan.user)
     chain_anchor_refresh(listing_ids=[listing.pk])
     return f"trace_event/{ownership.pk}", "deleted"
 
 
 def edit_hallmark(listing, lot):
-    _sql(
+    sql(
         "UPDATE marketplace_hallmarkrecord SET system = %s, assay_office = %s "
         "WHERE listing_id = %s",
         ["uk", "London", listing.pk],
@@ -128,7 +99,7 @@ def edit_hallmark(listing, lot):
 
 
 def edit_metal(listing, lot):
-    _sql(
+    sql(
         "UPDATE marketplace_metalcomponent SET fineness = %s WHERE listing_id = %s",
         [999, listing.pk],
     )
@@ -136,7 +107,7 @@ def edit_metal(listing, lot):
 
 
 def edit_gemstone(listing, lot):
-    _sql(
+    sql(
         "UPDATE marketplace_gemstone SET nature = %s, treatment = %s "
         "WHERE listing_id = %s",
         ["natural", "none", listing.pk],
@@ -150,7 +121,7 @@ def edit_lot_status(listing, lot):
 
     claim_transition(record=lot, actor=VerifierFactory(), action="revoke", reason="x")
     checkpoint_publish()
-    _sql(
+    sql(
         "UPDATE provenance_materiallot SET verification_status = %s WHERE id = %s",
         ["verified", lot.pk],
     )
@@ -159,7 +130,7 @@ def edit_lot_status(listing, lot):
 
 def edit_evidence(listing, lot):
     evidence = Evidence.objects.get(object_id=lot.pk)
-    _sql(
+    sql(
         "UPDATE provenance_evidence SET sha256 = %s WHERE id = %s",
         ["0" * 64, evidence.pk],
     )
@@ -181,7 +152,7 @@ def backdate(listing, lot):
     TraceEvent.objects.filter(pk=origin.pk).update(
         occurred_at=datetime(2020, 3, 1, tzinfo=UTC)
     )
-    _rehash(listing)
+    rehash_chain(listing)
     return f"trace_event/{origin.pk}", "occurred_at"
 
 

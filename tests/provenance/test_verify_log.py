@@ -11,18 +11,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from provenance import services, signing
-from provenance.hashing import content_hash, event_content
 from provenance.models import (
     Certificate,
-    ChainMembership,
     Checkpoint,
-    EventItem,
-    EventLink,
     LogLeaf,
     ReviewEvent,
     TraceEvent,
 )
-from provenance.services.chain import chain_anchor_refresh, chain_events
+from provenance.services.chain import chain_anchor_refresh
 from provenance.services.transparency import (
     checkpoint_publish,
     log_integrate,
@@ -31,6 +27,7 @@ from provenance.services.transparency import (
 from provenance.services.verification import claim_transition
 from provenance.transparency.checkpoint import checkpoint_text, sign_note
 from tests import factories
+from tests.provenance.tampering import delete_event, rehash_chain
 
 pytestmark = pytest.mark.django_db
 
@@ -67,19 +64,6 @@ def _leaf_of(event) -> LogLeaf:
     return LogLeaf.objects.get(kind="event", object_id=event.pk)
 
 
-def _rehash_chain(listing) -> None:
-    """Recompute every stored hash of the piece's chain, oldest first, and its head."""
-    for event_id in [e.pk for e in chain_events(listing)]:
-        event = next(e for e in chain_events(listing) if e.pk == event_id)
-        content = event_content(
-            event, event.loaded_items, [h for _p, h in event.loaded_parents]
-        )
-        TraceEvent.objects.filter(pk=event_id).update(
-            hash=content_hash(content, version=event.hash_version)
-        )
-    chain_anchor_refresh(listing_ids=[listing.pk])
-
-
 def test_an_untouched_log_verifies(published, capsys):
     passed, out = verify_log(capsys)
     assert passed, out
@@ -91,7 +75,7 @@ def test_a_rewritten_and_rehashed_chain_is_caught_by_the_log(published, capsys):
     listing, lot = published
     # "Mined" becomes "recycled"; every hash of the chain and its head are recomputed.
     type(lot).objects.filter(pk=lot.pk).update(origin_type="recycled_post_consumer")
-    _rehash_chain(listing)
+    rehash_chain(listing)
     # The chain's own hashes hold again; the log's leaves do not, and verify_chains,
     # which checks each chain against them, names the first event rewritten.
     result = services.provenance_verify(listing)
@@ -129,10 +113,7 @@ def test_deleting_the_newest_event_and_rewriting_the_head_is_caught(published, c
     listing, _lot = published
     newest = TraceEvent.objects.for_chain(listing).order_by("-id").first()
     assert newest.kind == "ownership"
-    EventItem.objects.filter(event=newest).delete()
-    EventLink.objects.filter(event=newest).delete()
-    ChainMembership.objects.filter(event=newest).delete()
-    TraceEvent.objects.filter(pk=newest.pk).delete()
+    delete_event(newest)
     chain_anchor_refresh(listing_ids=[listing.pk])
     passed, out = verify_log(capsys)
     assert not passed
