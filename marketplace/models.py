@@ -5,7 +5,6 @@ models that each context package defines. Code imports models from their context
 from marketplace.accounts.models import Address, Notification  # noqa: F401
 from marketplace.catalogue.models import (  # noqa: F401
     CatalogueChange,
-    CatalogueRevision,
     Favourite,
     Gemstone,
     HallmarkRecord,

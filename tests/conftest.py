@@ -82,8 +82,12 @@ def _tasks_never_fail_silently():
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
-    """Each test gets an empty cache (throttles, lock-outs), its own media folders and
-    its own file of published log checkpoints."""
+    """Each test gets an empty cache (throttles, lock-outs), its own media folders,
+    its own file of published log checkpoints and no facet index left from a test whose
+    database was rolled back."""
+    from marketplace.catalogue import facet_index
+
+    facet_index.forget()
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
     settings.TOUCHSTONE_CHECKPOINT_FILE = tmp_path / "checkpoints.log"

@@ -9,12 +9,9 @@ nobody is ever served another user's page.
 
 import hashlib
 import time
-from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db import transaction
-
-from marketplace.catalogue import facet_index
 
 VERSION_KEY = "catalogue:version"
 TIMEOUT = 60
@@ -37,17 +34,8 @@ def _bump() -> None:
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
-def catalogue_changed(
-    *, listings: Iterable[int] | None = None, artisans: Iterable[int] | None = None
-) -> None:
-    """Invalidate cached catalogue pages once the current transaction commits.
-
-    Given the listings (or artisans) whose facet values may have changed, also records
-    that for the facet index, in this transaction.
-    """
-    listings, artisans = list(listings or ()), list(artisans or ())
-    if listings or artisans:
-        facet_index.record_change(listings=listings, artisans=artisans)
+def catalogue_changed() -> None:
+    """Invalidate cached catalogue pages once the current transaction commits."""
     transaction.on_commit(_bump)
 
 

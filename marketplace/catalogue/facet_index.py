@@ -8,41 +8,45 @@ filter's ``facet_pairs``), so a facet value means here exactly what its filter m
 SQL. Counting a facet is then a mask and a ``bincount``.
 
 Each process keeps one snapshot and never serves a stale one: before use it reads the
-catalogue revision (one query). When the revision moved, it reloads only the listings
-that the change log names since its own revision, or rebuilds when the log cannot say
-(a change to everything, too many changes, or a history it did not see, such as a
-rolled-back transaction).
+change log past its own position (one query, normally answering nothing). When the log
+moved, it reloads only the listings the log names, or rebuilds when the log cannot say
+(a change to everything, too many changes, or a log pruned past its position).
 
-Writers call :func:`record_change` inside their transaction; signals on the models a
-facet reads call it for every ORM save and delete (``marketplace.catalogue.signals``), and the
-services that write with ``QuerySet.update`` or ``bulk_create`` call it themselves.
+The log is kept by database triggers (``marketplace.catalogue.changes``), so every
+write is recorded in its own transaction whoever makes it, without any lock shared by
+writers. Ids only grow, but on PostgreSQL a transaction can commit after another that
+took a later id; ids skipped over are remembered as gaps and looked for again on each
+read until they appear or ``GAP_TIMEOUT`` passes (a transaction rolled back).
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from marketplace.catalogue.filters import ListingFilter
-from marketplace.catalogue.models import CatalogueChange, CatalogueRevision, Listing
+from marketplace.catalogue.models import CatalogueChange, Listing
 from marketplace.catalogue.sorting import SORT_ORDERS
 
 # Beyond this many changed listings in one catch-up a rebuild is as cheap as a reload.
 REBUILD_AFTER = 5_000
 # Rows left behind by reloads; past this share the snapshot is rebuilt to shed them.
 MAX_DEAD_SHARE = 0.25
-# Every this many revisions (and hourly, by the schedule), log entries older than
-# KEEP_CHANGES are deleted. A process whose snapshot is older than that finds its
-# revision gone and rebuilds.
-PRUNE_EVERY = 1_000
+# Log entries older than this are deleted (hourly, by the schedule). A process that
+# has not read the log for half as long rebuilds rather than trust what is left.
 KEEP_CHANGES = timedelta(days=1)
+# How long an id skipped by the log is awaited: longer than any write transaction.
+GAP_TIMEOUT = 15 * 60.0
+# At a build, ids missing among this many of the newest are taken for gaps.
+GAP_WINDOW = 1_000
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -50,66 +54,17 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 # --- writing ---------------------------------------------------------------------------
 
 
-def _bump(token: str) -> int:
-    table = connection.ops.quote_name(CatalogueRevision._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET number = number + 1, token = %s "  # noqa: S608
-            "WHERE id = 1 RETURNING number",
-            [token],
-        )
-        row = cursor.fetchone()
-    if row is not None:
-        return row[0]
-    CatalogueRevision.objects.get_or_create(pk=1, defaults={"number": 0})
-    return _bump(token)
-
-
-def _write_change(listings, artisans, everything: bool) -> None:
-    token = secrets.token_hex(16)
-    number = _bump(token)
-    rows = []
-    if not everything:
-        rows = [
-            CatalogueChange(revision=number, token=token, listing_id=pk)
-            for pk in sorted(set(listings))
-        ] + [
-            CatalogueChange(revision=number, token=token, artisan_id=pk)
-            for pk in sorted(set(artisans))
-        ]
-    if not rows:
-        rows = [CatalogueChange(revision=number, token=token)]
-    CatalogueChange.objects.bulk_create(rows)
-    if number % PRUNE_EVERY == 0:
-        changes_prune()
+def record_everything() -> None:
+    """Tell every process to rebuild: after data loaded in bulk around the triggers
+    (a restore), or a change the triggers cannot attribute to listings."""
+    CatalogueChange.objects.create()
 
 
 def changes_prune(*, now=None) -> int:
     """Delete change log entries older than ``KEEP_CHANGES`` (the schedule runs this
-    hourly; writers also do every ``PRUNE_EVERY`` revisions). Returns how many."""
+    hourly). Returns how many."""
     now = now or timezone.now()
     return CatalogueChange.objects.filter(created_at__lt=now - KEEP_CHANGES).delete()[0]
-
-
-def record_change(
-    *,
-    listings: Iterable[int] = (),
-    artisans: Iterable[int] = (),
-    everything: bool = False,
-) -> None:
-    """Tell the facet index that these listings (or artisans' listings) changed.
-
-    Runs in the caller's transaction, so the change and its record commit together.
-    """
-    listings = [pk for pk in listings if pk is not None]
-    artisans = [pk for pk in artisans if pk is not None]
-    if not (listings or artisans or everything):
-        return
-    if connection.in_atomic_block:
-        _write_change(listings, artisans, everything)
-    else:
-        with transaction.atomic():
-            _write_change(listings, artisans, everything)
 
 
 # --- the snapshot ----------------------------------------------------------------------
@@ -130,8 +85,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Snapshot:
-    revision: int
-    token: str
+    watermark: int  # the newest change id applied
+    gaps: tuple[tuple[int, int, float], ...]  # older id ranges not seen, and since when
     ids: np.ndarray  # the listing id of each row
     alive: np.ndarray  # False for rows superseded by a reload
     published: np.ndarray  # publication time of each row, in microseconds
@@ -277,12 +232,12 @@ def _pairs(queryset):
     )
 
 
-def _assemble(revision, token, ids, alive, keys, columns) -> Snapshot:
+def _assemble(position, ids, alive, keys, columns) -> Snapshot:
     live = np.flatnonzero(alive)
     order = np.argsort(ids[live], kind="stable")
     return Snapshot(
-        revision=revision,
-        token=token,
+        watermark=position[0],
+        gaps=position[1],
         ids=ids,
         alive=alive,
         published=keys[0],
@@ -294,7 +249,7 @@ def _assemble(revision, token, ids, alive, keys, columns) -> Snapshot:
     )
 
 
-def _extend(previous: Snapshot | None, revision, token, changed, ids, keys, pairs):
+def _extend(previous: Snapshot | None, position, changed, ids, keys, pairs):
     """``previous`` with the rows of ``changed`` replaced by ``ids``, their sort
     ``keys`` and their facet ``pairs``."""
     if previous is None:
@@ -338,56 +293,106 @@ def _extend(previous: Snapshot | None, revision, token, changed, ids, keys, pair
     all_keys = tuple(
         np.concatenate([old, new]) for old, new in zip(old_keys, keys, strict=True)
     )
-    return _assemble(revision, token, all_ids, all_alive, all_keys, columns)
+    return _assemble(position, all_ids, all_alive, all_keys, columns)
 
 
-def build(revision: int = 0, token: str = "") -> Snapshot:
-    """Index every published listing."""
+def build(position=None) -> Snapshot:
+    """Index every published listing, as of the log's ``position`` (read now if not
+    given: before the listings, so that nothing committed in between is missed)."""
+    position = position or _log_position()
     ids, keys, pairs = _pairs(Listing.objects.published())
-    return _extend(None, revision, token, (), ids, keys, pairs)
+    return _extend(None, position, (), ids, keys, pairs)
 
 
-def reload(previous: Snapshot, listing_ids, revision: int, token: str) -> Snapshot:
+def reload(previous: Snapshot, listing_ids, position) -> Snapshot:
     """``previous`` with these listings read again (gone, changed or new)."""
     listing_ids = sorted(set(listing_ids))
     if not listing_ids:
-        empty = (_EMPTY, np.zeros(0, dtype=np.float64), np.zeros(0, np.float64))
-        return _extend(previous, revision, token, (), _EMPTY, empty, {})
+        return replace(previous, watermark=position[0], gaps=position[1])
     ids, keys, pairs = _pairs(Listing.objects.published().filter(pk__in=listing_ids))
-    return _extend(previous, revision, token, listing_ids, ids, keys, pairs)
+    return _extend(previous, position, listing_ids, ids, keys, pairs)
 
 
 # --- reading ---------------------------------------------------------------------------
 
 _lock = threading.Lock()
 _snapshot: Snapshot | None = None
+_checked_at = 0.0  # when this process last read the log (monotonic seconds)
 
 
-def _revision() -> tuple[int, str]:
-    row = CatalogueRevision.objects.filter(pk=1).values_list("number", "token").first()
-    return row if row is not None else (0, "")
+def _missing(low: int, high: int, found) -> list[tuple[int, int]]:
+    """The ranges of ids from ``low`` to ``high`` that are not in ``found``."""
+    ranges, start = [], low
+    for pk in sorted(pk for pk in found if low <= pk <= high):
+        if pk > start:
+            ranges.append((start, pk - 1))
+        start = pk + 1
+    if start <= high:
+        ranges.append((start, high))
+    return ranges
 
 
-def _catch_up(previous: Snapshot | None, number: int, token: str) -> Snapshot:
-    if (
-        previous is None
-        or number <= previous.revision
-        or not CatalogueChange.objects.filter(
-            revision=previous.revision, token=previous.token
-        ).exists()
-    ):
-        return build(number, token)
-    changes = list(
-        CatalogueChange.objects.filter(
-            revision__gt=previous.revision, revision__lte=number
-        ).values_list("listing_id", "artisan_id")[: REBUILD_AFTER + 1]
+def _log_position() -> tuple[int, tuple]:
+    """The newest change id, and the ids among the newest ``GAP_WINDOW`` that are not
+    visible yet (transactions still open, or rolled back)."""
+    newest = list(
+        CatalogueChange.objects.order_by("-pk").values_list("pk", flat=True)[
+            :GAP_WINDOW
+        ]
     )
+    if not newest:
+        return 0, ()
+    now = time.monotonic()
+    gaps = _missing(newest[-1], newest[0], newest)
+    return newest[0], tuple((low, high, now) for low, high in gaps)
+
+
+def _pending(snapshot: Snapshot) -> list[tuple[int, int | None, int | None]]:
+    """Log entries this snapshot has not applied: past its watermark, or in its gaps."""
+    unseen = Q(pk__gt=snapshot.watermark)
+    for low, high, _since in snapshot.gaps:
+        unseen |= Q(pk__range=(low, high))
+    return list(
+        CatalogueChange.objects.filter(unseen)
+        .order_by("pk")
+        .values_list("pk", "listing_id", "artisan_id")[: REBUILD_AFTER + 1]
+    )
+
+
+def _advance(snapshot: Snapshot, seen: list[int]) -> tuple[int, tuple]:
+    """The log position after applying ``seen``: the watermark moves to the newest,
+    ids skipped on the way become gaps, and gaps awaited too long are given up."""
+    now = time.monotonic()
+    watermark = max([snapshot.watermark, *seen])
+    gaps = [
+        (low_, high_, since)
+        for low, high, since in snapshot.gaps
+        if now - since < GAP_TIMEOUT
+        for low_, high_ in _missing(low, high, seen)
+    ]
+    gaps += [
+        (low, high, now)
+        for low, high in _missing(snapshot.watermark + 1, watermark - 1, seen)
+    ]
+    return watermark, tuple(gaps)
+
+
+def _catch_up(previous: Snapshot | None) -> Snapshot:
+    if previous is None:
+        return build()
+    changes = _pending(previous)
+    if not changes:
+        expired = [g for g in previous.gaps if time.monotonic() - g[2] >= GAP_TIMEOUT]
+        if expired:
+            return reload(previous, (), _advance(previous, []))
+        return previous
     if len(changes) > REBUILD_AFTER or any(
-        listing is None and artisan is None for listing, artisan in changes
+        listing is None and artisan is None for _pk, listing, artisan in changes
     ):
-        return build(number, token)
-    listing_ids = {listing for listing, _artisan in changes if listing is not None}
-    artisans = {artisan for _listing, artisan in changes if artisan is not None}
+        return build()
+    position = _advance(previous, [pk for pk, _listing, _artisan in changes])
+    listing_ids = {listing for _pk, listing, _artisan in changes if listing is not None}
+    artisans = {artisan for _pk, _listing, artisan in changes if artisan is not None}
     if artisans:
         listing_ids.update(
             Listing.objects.filter(artisan_id__in=artisans).values_list("pk", flat=True)
@@ -396,38 +401,43 @@ def _catch_up(previous: Snapshot | None, number: int, token: str) -> Snapshot:
     if len(listing_ids) > REBUILD_AFTER or dead > MAX_DEAD_SHARE * max(
         len(previous.ids), 1000
     ):
-        return build(number, token)
-    return reload(previous, listing_ids, number, token)
+        return build()
+    return reload(previous, listing_ids, position)
+
+
+def _in_transaction() -> bool:
+    """Inside a transaction the application opened (a test case's own wrapping
+    transaction stands for autocommit, as in Django's own check of durable blocks)."""
+    return any(
+        not getattr(block, "_from_testcase", False)
+        for block in connection.atomic_blocks
+    )
 
 
 def current() -> Snapshot:
-    """The index as of the catalogue's current revision (one query when fresh)."""
-    global _snapshot
-    number, token = _revision()
-    if number == 0:
-        # No revision yet (a new database, or one restored or filled in bulk): take
-        # one, so that this state can be told apart from any other.
-        record_change(everything=True)
-        number, token = _revision()
-    snapshot = _snapshot
-    if snapshot is not None and (snapshot.revision, snapshot.token) == (number, token):
-        return snapshot
+    """The index as of every change committed (one query when fresh).
+
+    Inside a transaction the snapshot may include the transaction's own changes,
+    which could yet roll back: it is used for this call but not kept for others.
+    """
+    global _snapshot, _checked_at
     with _lock:
         snapshot = _snapshot
-        if snapshot is not None and (snapshot.revision, snapshot.token) != (
-            number,
-            token,
+        if (
+            snapshot is not None
+            and time.monotonic() - _checked_at > KEEP_CHANGES.total_seconds() / 2
         ):
-            # Another thread may have caught up past what this one read.
-            number, token = _revision()
-        if snapshot is None or (snapshot.revision, snapshot.token) != (number, token):
-            snapshot = _catch_up(snapshot, number, token)
-            _snapshot = snapshot
-        return snapshot
+            snapshot = None  # the log may have been pruned past this snapshot
+        caught_up = _catch_up(snapshot)
+        if not _in_transaction():
+            _snapshot = caught_up
+            _checked_at = time.monotonic()
+        return caught_up
 
 
 def forget() -> None:
-    """Drop this process's snapshot (tests, and after restoring a database)."""
+    """Drop this process's snapshot (after restoring a database, and before each test,
+    as each test's database is rolled back)."""
     global _snapshot
     with _lock:
         _snapshot = None

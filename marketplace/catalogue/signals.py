@@ -1,17 +1,16 @@
-"""Keep the catalogue's caches and facet index exact whatever writes the data.
+"""Expire the cached catalogue pages whatever writes the data.
 
-Every ORM save or delete of a model that a facet or a catalogue page reads records the
-listings it touches (``caching.catalogue_changed``), in the writer's transaction: the
-services, the admin and the management commands alike. Writes made with
-``QuerySet.update`` or ``bulk_create`` send no signals; the services that use them call
-``catalogue_changed`` themselves.
+The facet index and the stored cards follow the change log that database triggers keep
+(``marketplace.catalogue.changes``). Cached anonymous pages follow a version number in the
+cache instead, bumped when a transaction that saved or deleted a model a catalogue page
+shows commits: the services, the admin and the management commands alike. Writes made
+with ``QuerySet.update`` or ``bulk_create`` send no signals; the services that use them
+call ``catalogue_changed`` themselves, and the cache's short TTL bounds any other.
 """
 
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
-from django.dispatch import receiver
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from artisans.models import Artisan, MakerMark, Technique
-from marketplace.catalogue import facet_index
 from marketplace.catalogue.caching import catalogue_changed
 from marketplace.catalogue.models import (
     Gemstone,
@@ -22,92 +21,29 @@ from marketplace.catalogue.models import (
 )
 from provenance.models import Certificate
 
-# Rows whose values a facet reads.
-LISTING_CHILDREN = (MetalComponent, Gemstone, HallmarkRecord, Certificate)
+# Models whose rows a catalogue page shows.
+SHOWN = (
+    Listing,
+    MetalComponent,
+    Gemstone,
+    HallmarkRecord,
+    Certificate,
+    ListingPhoto,
+    Artisan,
+    MakerMark,
+    Technique,
+)
 
 
-# What each model's facet values hang on, remembered as loaded, so that a save which
-# moves a row (to another piece or artisan) updates the old owner too.
-REMEMBERED = {
-    **dict.fromkeys(LISTING_CHILDREN, "listing_id"),
-    MakerMark: "artisan_id",
-    Artisan: "country",
-    Technique: "slug",
-}
-
-
-def _remember(sender, instance, **kwargs):
-    # ``__dict__``, not getattr: a deferred field must not cost a query here.
-    instance._catalogue_loaded = instance.__dict__.get(REMEMBERED[sender])
-
-
-def _loaded(instance):
-    return getattr(instance, "_catalogue_loaded", None)
-
-
-def _listing_saved(sender, instance, **kwargs):
-    catalogue_changed(listings=[instance.pk])
-
-
-def _child_saved(sender, instance, **kwargs):
-    catalogue_changed(listings={instance.listing_id, _loaded(instance)} - {None})
-    instance._catalogue_loaded = instance.listing_id
-
-
-def _page_changed(sender, instance, **kwargs):
+def _changed(sender, **kwargs):
     catalogue_changed()
 
 
-def _artisan_saved(sender, instance, created=False, **kwargs):
-    # Only the country is a facet value; the name and the rest are on cached pages.
-    deleted = kwargs.get("signal") is post_delete
-    if created or deleted or _loaded(instance) != instance.__dict__.get("country"):
-        catalogue_changed(artisans=[instance.pk])
-    else:
-        catalogue_changed()
-    instance._catalogue_loaded = instance.__dict__.get("country")
-
-
-def _mark_saved(sender, instance, **kwargs):
-    catalogue_changed(artisans={instance.artisan_id, _loaded(instance)} - {None})
-    instance._catalogue_loaded = instance.artisan_id
-
-
-def _technique_saved(sender, instance, created=False, **kwargs):
-    # Pieces carry techniques by slug; a new technique is on no piece yet, and a new
-    # name is only a label.
-    deleted = kwargs.get("signal") is post_delete
-    if deleted or (not created and _loaded(instance) != instance.slug):
-        facet_index.record_change(everything=True)
-    catalogue_changed()
-    instance._catalogue_loaded = instance.slug
-
-
-for model in REMEMBERED:
-    post_init.connect(_remember, sender=model, dispatch_uid=f"ts-{model.__name__}-init")
-for name, signal in (("save", post_save), ("delete", post_delete)):
-    signal.connect(_listing_saved, sender=Listing, dispatch_uid=f"ts-listing-{name}")
-    for model in LISTING_CHILDREN:
+for model in SHOWN:
+    for name, signal in (("save", post_save), ("delete", post_delete)):
         signal.connect(
-            _child_saved, sender=model, dispatch_uid=f"ts-{model.__name__}-{name}"
+            _changed, sender=model, dispatch_uid=f"ts-{model.__name__}-{name}"
         )
-    signal.connect(_page_changed, sender=ListingPhoto, dispatch_uid=f"ts-photo-{name}")
-    signal.connect(_artisan_saved, sender=Artisan, dispatch_uid=f"ts-artisan-{name}")
-    signal.connect(_mark_saved, sender=MakerMark, dispatch_uid=f"ts-mark-{name}")
-    signal.connect(
-        _technique_saved, sender=Technique, dispatch_uid=f"ts-technique-{name}"
-    )
-
-
-@receiver(m2m_changed, sender=Listing.techniques.through, dispatch_uid="ts-techniques")
-def _techniques_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    if not reverse:
-        catalogue_changed(listings=[instance.pk])
-    elif pk_set:
-        catalogue_changed(listings=pk_set)
-    else:
-        # A technique cleared from all its pieces: which ones is no longer known.
-        facet_index.record_change(everything=True)
-        catalogue_changed()
+m2m_changed.connect(
+    _changed, sender=Listing.techniques.through, dispatch_uid="ts-techniques"
+)

@@ -172,11 +172,8 @@ def _rating_changed(review: Review, *, add: int | None, remove: int | None) -> N
     _shift_figures(Artisan, review.artisan_id, add=add, remove=remove)
     if review.listing_id is not None:
         _shift_figures(Listing, review.listing_id, add=add, remove=remove)
-    # The catalogue's rating facet and sort read the artisan's average.
-    catalogue_changed(
-        artisans=[review.artisan_id],
-        listings=[review.listing_id] if review.listing_id else [],
-    )
+    # Cached catalogue pages show the artisan's average (updated in bulk).
+    catalogue_changed()
 
 
 def rating_figures(reviews) -> dict:
@@ -200,11 +197,7 @@ def ratings_rebuild() -> int:
     returns how many rows were corrected."""
     corrected = 0
     visible = Review.objects.visible()
-    changed_artisans = []
-    for model, key, changed in (
-        (Artisan, "artisan", changed_artisans),
-        (Listing, "listing", None),
-    ):
+    for model, key in ((Artisan, "artisan"), (Listing, "listing")):
         rated = set(visible.values_list(f"{key}_id", flat=True).distinct()) - {None}
         stale = set(
             model.objects.filter(rating_count__gt=0).values_list("pk", flat=True)
@@ -213,10 +206,8 @@ def ratings_rebuild() -> int:
             figures = rating_figures(visible.filter(**{f"{key}_id": pk}))
             if model.objects.filter(pk=pk).exclude(**figures).update(**figures):
                 corrected += 1
-                if changed is not None:
-                    changed.append(pk)
-    if changed_artisans:
-        catalogue_changed(artisans=changed_artisans)
+    if corrected:
+        catalogue_changed()
     return corrected
 
 

@@ -72,7 +72,7 @@ def certificate_record_verification(*, certificate, ok: bool) -> None:
         Certificate.objects.filter(pk=certificate.pk).update(
             chain_verified=ok, chain_checked_at=now
         )
-        catalogue_changed(listings=[certificate.listing_id])
+        catalogue_changed()
     certificate.chain_verified, certificate.chain_checked_at = ok, now
 
 

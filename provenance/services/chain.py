@@ -317,9 +317,9 @@ def _record(
     # The platform's transparency log vouches for the event from now on.
     log_event(event=event, content=content)
     chain_anchor_refresh(listing_ids={m.listing_id for m in memberships})
-    # Items are bulk-created, so no signal tells the catalogue's facets (recycled
-    # metal, where it comes from) that these pieces' chains grew.
-    catalogue_changed(listings={m.listing_id for m in memberships} | listing_ids)
+    # Items are bulk-created, so no signal expires the cached catalogue pages that
+    # show these pieces' chains (recycled metal, where it comes from).
+    catalogue_changed()
     return event
 
 

@@ -70,7 +70,6 @@ def test_a_rebuild_keeps_the_facet_exact(shops):
     Artisan.objects.filter(pk=good.pk).update(
         rating_average=Decimal("1.00"), rating_total=1, rating_4=0, rating_1=1
     )
-    facet_index.record_change(artisans=[good.pk])
     services.ratings_rebuild()
     assert _rating_counts_match_sql() == {"4-up": 3, "3-up": 3}
     assert_kept_figures_match()

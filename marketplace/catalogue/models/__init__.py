@@ -1,7 +1,7 @@
 """The catalogue's models: pieces and their materials (listings.py), the change log
 that keeps catalogue indexes exact (index.py)."""
 
-from .index import CatalogueChange, CatalogueRevision
+from .index import CatalogueChange
 from .listings import (
     DEFAULT_CARE,
     GENERIC_CARE,
@@ -19,7 +19,6 @@ __all__ = [
     "DEFAULT_CARE",
     "GENERIC_CARE",
     "CatalogueChange",
-    "CatalogueRevision",
     "Favourite",
     "Gemstone",
     "HallmarkRecord",

@@ -1,37 +1,24 @@
-"""What the catalogue's facet index needs to stay exact: a revision and a change log.
+"""The catalogue's change log: what the facet index and the stored cards follow.
 
-Every write that can change a facet count bumps ``CatalogueRevision`` inside its own
-transaction and logs the listings (or artisans) it touched in ``CatalogueChange``. The
-revision row is locked by the bump until the writer commits, so revisions become
-visible in the order they were taken: a reader that sees revision *n* can see every
-change up to *n*. The token changes with every bump, so a rolled-back bump followed by
-another one never looks like the same revision.
+Database triggers (``marketplace.catalogue.changes``) append a row for every listing or
+artisan whose catalogue values a write touches, in the writer's transaction. Ids only
+grow, so a reader follows the log by id; on PostgreSQL a transaction may commit after
+one that took a later id, which readers allow for (``facet_index``).
 """
 
 from django.db import models
-
-
-class CatalogueRevision(models.Model):
-    """A single row: the catalogue's current revision."""
-
-    number = models.BigIntegerField(default=0)
-    token = models.CharField(max_length=32, blank=True)
-
-    def __str__(self):
-        return f"catalogue revision {self.number}"
+from django.db.models.functions import Now
 
 
 class CatalogueChange(models.Model):
-    """One revision's touched listing or artisan; neither means "everything"."""
+    """One touched listing or artisan; neither means "everything"."""
 
-    revision = models.BigIntegerField(db_index=True)
-    token = models.CharField(max_length=32)
     listing_id = models.BigIntegerField(null=True, blank=True)
     artisan_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(db_default=Now(), db_index=True)
 
     class Meta:
-        ordering = ["revision", "id"]
+        ordering = ["id"]
 
     def __str__(self):
         target = (
@@ -41,4 +28,4 @@ class CatalogueChange(models.Model):
             if self.artisan_id
             else "everything"
         )
-        return f"revision {self.revision}: {target}"
+        return f"change {self.pk}: {target}"

@@ -92,9 +92,8 @@ def _check_owner(actor, listing: Listing) -> None:
     if not can_edit_listing(actor, listing):
         raise PermissionDenied("Only the artisan who makes this piece can change it.")
     if transaction.get_connection().in_atomic_block:
-        # Lock the piece before anything else: every catalogue write then takes the
-        # piece's row before the catalogue revision (``facet_index.record_change``),
-        # so two writers of one piece never wait on each other in opposite orders.
+        # Lock the piece before anything else: two writers of one piece then take
+        # its row first and never wait on each other's children in opposite orders.
         Listing.objects.select_for_update().filter(pk=listing.pk).values("pk").first()
 
 
@@ -132,7 +131,7 @@ def _transition(
         )
     listing_event_record(listing, actor, action, current, transition.target, note)
     listing.refresh_from_db()
-    catalogue_changed(listings=[listing.pk])
+    catalogue_changed()
     return listing
 
 

@@ -57,7 +57,7 @@ def listing_hold(*, listing: Listing, quantity: int, buyer, note: str = "") -> N
             {"quantity": f"“{listing.title}” is no longer available in that quantity."}
         )
     _event(listing, buyer, "hold", before, _status(listing.pk), note)
-    catalogue_changed(listings=[listing.pk])
+    catalogue_changed()
 
 
 @transaction.atomic
@@ -77,7 +77,7 @@ def listing_release_hold(*, listing: Listing, quantity: int, note: str = "") -> 
             updated_at=timezone.now(),
         )
     _event(listing, None, "release", before, _status(listing.pk), note)
-    catalogue_changed(listings=[listing.pk])
+    catalogue_changed()
 
 
 @transaction.atomic
@@ -99,7 +99,7 @@ def listing_sell(*, listing: Listing, quantity: int, note: str = "") -> None:
         updated_at=timezone.now(),
     )
     _event(listing, None, "sell", before, _status(listing.pk), note)
-    catalogue_changed(listings=[listing.pk])
+    catalogue_changed()
 
 
 @transaction.atomic
@@ -118,4 +118,4 @@ def listing_restock(*, listing: Listing, quantity: int, note: str = "") -> None:
         updated_at=timezone.now(),
     )
     _event(listing, None, "restock", before, _status(listing.pk), note)
-    catalogue_changed(listings=[listing.pk])
+    catalogue_changed()
