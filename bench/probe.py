@@ -267,6 +267,9 @@ def main(argv=None) -> None:
     import django
 
     django.setup()
+    from marketplace.catalogue import facet_index
+
+    facet_index.current()  # built before the first request, as gunicorn's config does
     from django.test import Client
     from django.test.utils import override_settings
 

@@ -49,6 +49,9 @@ Environment variables:
     TOUCHSTONE_REDIS_TIMEOUT      seconds before Redis counts as unreachable (0.5)
     DJANGO_LOG_FORMAT             "json" (default with debug off) or "text"
     TOUCHSTONE_SLOW_QUERY_MS      queries slower than this are logged (500)
+    TOUCHSTONE_FACET_INDEX_BACKGROUND
+                                  1 (default; 0 in tests) rebuilds a process's facet index
+                                  in a background thread, the database answering meanwhile
 """
 
 import os
@@ -468,6 +471,9 @@ SPECTACULAR_SETTINGS = {
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
 # Queries slower than this are logged (touchstone.slow_query) with their SQL.
 SLOW_QUERY_MS = float(os.environ.get("TOUCHSTONE_SLOW_QUERY_MS", "500"))
+# A request never rebuilds the facet index: a thread does, while the database answers
+# (marketplace.catalogue.facet_index.backend). Tests build in line, in their transaction.
+FACET_INDEX_BACKGROUND = env_bool("TOUCHSTONE_FACET_INDEX_BACKGROUND", not TESTING)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

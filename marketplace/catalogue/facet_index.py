@@ -21,6 +21,7 @@ read until they appear or ``GAP_TIMEOUT`` passes (a transaction rolled back).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -28,7 +29,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import numpy as np
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -49,6 +51,8 @@ GAP_TIMEOUT = 15 * 60.0
 GAP_WINDOW = 1_000
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+
+logger = logging.getLogger(__name__)
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -168,6 +172,35 @@ class Snapshot:
         order = self._orders[ordering]
         return self.ids[order[mask[order]]]
 
+    # The interface ``CatalogueQuery`` asks (``DatabaseFacets`` answers it too): the
+    # search narrows by ``within`` (the matches' ids) here, by ``base`` (its queryset)
+    # in the database.
+
+    def count_facets(self, active, *, base=None, within=None):
+        """Per facet, its value counts with every *other* active facet applied; and the
+        number of listings matching all of them."""
+        return self.facet_counts(
+            active, None if within is None else self.rows_of(within)
+        )
+
+    def ids_in_order(self, active, ordering: str, *, base=None, within=None):
+        """The ids of the listings matching ``active``, in ``ordering``."""
+        mask = self.match(active)
+        if within is not None:
+            mask = mask & self.rows_of(within)
+        return self.ordered_ids(mask, ordering)
+
+    def ids_by_rank(self, active, ids, ranks, *, base=None):
+        """Of these search matches, the ids that pass ``active``, best rank first
+        (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts them."""
+        ids = np.asarray(ids, dtype=np.int64)
+        ranks = np.asarray(ranks, dtype=np.int64)
+        rows = self.row_positions(ids)
+        indexed = rows >= 0
+        keep = np.zeros(len(ids), dtype=bool)
+        keep[indexed] = self.match(active)[rows[indexed]]
+        return _by_rank(ids[keep], ranks[keep])
+
     def facet_counts(
         self, active: Mapping[str, Iterable[str]], base: np.ndarray | None = None
     ) -> tuple[dict[str, dict[str, int]], int]:
@@ -199,6 +232,53 @@ class Snapshot:
         if unfiltered:
             self._unfiltered["counts"] = result
         return result
+
+
+def _by_rank(ids: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    return ids[np.lexsort((-ids, -ranks))]
+
+
+class DatabaseFacets:
+    """The snapshot's answers from the FilterSet's own SQL, which defines them.
+
+    Served while this process builds its snapshot in the background, and inside a
+    transaction that has no snapshot to start from: slower, never stale.
+    """
+
+    def __init__(self):
+        self.filters = _facet_filters()
+
+    def _matching(self, active, base=None, excluding: str | None = None):
+        queryset = Listing.objects.published() if base is None else base
+        for name, values in active.items():
+            if name != excluding and name in self.filters:
+                queryset = self.filters[name].filter(queryset, values)
+        return queryset.prefetch_related(None)
+
+    def count_facets(self, active, *, base=None, within=None):
+        counts = {}
+        for name, facet in self.filters.items():
+            matching = self._matching(active, base, excluding=name)
+            tally: dict[str, int] = {}
+            for _pk, value in facet.facet_pairs(matching):
+                tally[value] = tally.get(value, 0) + 1
+            counts[name] = tally
+        return counts, self._matching(active, base).order_by().count()
+
+    def ids_in_order(self, active, ordering: str, *, base=None, within=None):
+        if ordering not in SORT_ORDERS:
+            raise ValueError(f"Unknown ordering {ordering!r}")
+        ids = self._matching(active, base).order_by(*SORT_ORDERS[ordering].fields)
+        return np.fromiter(ids.values_list("pk", flat=True), dtype=np.int64)
+
+    def ids_by_rank(self, active, ids, ranks, *, base=None):
+        matching = set(
+            self._matching(active, base).order_by().values_list("pk", flat=True)
+        )
+        ids = np.asarray(ids, dtype=np.int64)
+        ranks = np.asarray(ranks, dtype=np.int64)
+        keep = np.fromiter((pk in matching for pk in ids.tolist()), bool, len(ids))
+        return _by_rank(ids[keep], ranks[keep])
 
 
 def _facet_filters() -> dict:
@@ -315,7 +395,7 @@ def reload(previous: Snapshot, listing_ids, position) -> Snapshot:
 
 # --- reading ---------------------------------------------------------------------------
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _snapshot: Snapshot | None = None
 _checked_at = 0.0  # when this process last read the log (monotonic seconds)
 
@@ -377,9 +457,9 @@ def _advance(snapshot: Snapshot, seen: list[int]) -> tuple[int, tuple]:
     return watermark, tuple(gaps)
 
 
-def _catch_up(previous: Snapshot | None) -> Snapshot:
-    if previous is None:
-        return build()
+def _plan(previous: Snapshot) -> Snapshot | None:
+    """``previous`` caught up by reloading what the log names since it, or ``None``
+    when only a rebuild will do."""
     changes = _pending(previous)
     if not changes:
         expired = [g for g in previous.gaps if time.monotonic() - g[2] >= GAP_TIMEOUT]
@@ -389,7 +469,7 @@ def _catch_up(previous: Snapshot | None) -> Snapshot:
     if len(changes) > REBUILD_AFTER or any(
         listing is None and artisan is None for _pk, listing, artisan in changes
     ):
-        return build()
+        return None
     position = _advance(previous, [pk for pk, _listing, _artisan in changes])
     listing_ids = {listing for _pk, listing, _artisan in changes if listing is not None}
     artisans = {artisan for _pk, _listing, artisan in changes if artisan is not None}
@@ -401,8 +481,13 @@ def _catch_up(previous: Snapshot | None) -> Snapshot:
     if len(listing_ids) > REBUILD_AFTER or dead > MAX_DEAD_SHARE * max(
         len(previous.ids), 1000
     ):
-        return build()
+        return None
     return reload(previous, listing_ids, position)
+
+
+def _catch_up(previous: Snapshot | None) -> Snapshot:
+    caught_up = _plan(previous) if previous is not None else None
+    return caught_up if caught_up is not None else build()
 
 
 def _in_transaction() -> bool:
@@ -414,25 +499,76 @@ def _in_transaction() -> bool:
     )
 
 
-def current() -> Snapshot:
-    """The index as of every change committed (one query when fresh).
+def _published() -> Snapshot | None:
+    """This process's snapshot, unless it has not read the log for so long that the
+    log may have been pruned past it."""
+    if time.monotonic() - _checked_at > KEEP_CHANGES.total_seconds() / 2:
+        return None
+    return _snapshot
 
-    Inside a transaction the snapshot may include the transaction's own changes,
-    which could yet roll back: it is used for this call but not kept for others.
-    """
+
+def _publish(snapshot: Snapshot) -> None:
+    """Keep ``snapshot`` for every later request, unless it may hold changes of a
+    transaction still open (which could yet roll back)."""
     global _snapshot, _checked_at
+    if not _in_transaction():
+        _snapshot = snapshot
+        _checked_at = time.monotonic()
+
+
+def current() -> Snapshot:
+    """The index as of every change committed (one query when fresh), building it
+    here if it must: for start-up, commands and tests."""
     with _lock:
-        snapshot = _snapshot
-        if (
-            snapshot is not None
-            and time.monotonic() - _checked_at > KEEP_CHANGES.total_seconds() / 2
-        ):
-            snapshot = None  # the log may have been pruned past this snapshot
-        caught_up = _catch_up(snapshot)
-        if not _in_transaction():
-            _snapshot = caught_up
-            _checked_at = time.monotonic()
-        return caught_up
+        snapshot = _catch_up(_published())
+        _publish(snapshot)
+        return snapshot
+
+
+def backend() -> Snapshot | DatabaseFacets:
+    """What answers a request: the snapshot, caught up with the log; or, when only a
+    rebuild would do, the database while the rebuild runs in the background (never
+    inside a request)."""
+    if not settings.FACET_INDEX_BACKGROUND:
+        return current()
+    with _lock:
+        snapshot = _published()
+        caught_up = _plan(snapshot) if snapshot is not None else None
+        if caught_up is not None:
+            _publish(caught_up)
+            return caught_up
+        _start_build()
+    return DatabaseFacets()
+
+
+_builder: threading.Thread | None = None
+
+
+def _start_build() -> None:
+    global _builder
+    if _builder is None or not _builder.is_alive():
+        _builder = threading.Thread(
+            target=_build_in_background, name="facet-index-build", daemon=True
+        )
+        _builder.start()
+
+
+def _build_in_background() -> None:
+    try:
+        snapshot = _catch_up(build())  # and what changed while it was built
+        with _lock:
+            _publish(snapshot)
+    except Exception:
+        logger.exception("facet index build failed")
+    finally:
+        connections.close_all()  # this thread's own
+
+
+def wait_for_build(timeout: float | None = None) -> None:
+    """Wait for a background build to finish (tests and start-up)."""
+    builder = _builder
+    if builder is not None:
+        builder.join(timeout)
 
 
 def forget() -> None:

@@ -1,24 +1,25 @@
 """The catalogue's facet counts and its filtered, ordered ids for one request.
 
 ``ListingFilter`` declares the filters (and the values each listing has); this module
-asks the facet index for the counts and the order, so the FilterSet knows nothing of
-the index.
+asks a facet backend for the counts and the order — the facet index's snapshot, or the
+database itself while a snapshot is being built — so the FilterSet knows nothing of
+either.
 """
-
-import numpy as np
 
 from marketplace.catalogue import facet_index
 
 
 class CatalogueQuery:
-    """One bound ``ListingFilter`` answered from one snapshot of the facet index."""
+    """One bound ``ListingFilter`` answered by one facet backend (the facet index's
+    snapshot, or the database while that is being built)."""
 
     def __init__(self, filterset):
         self.filterset = filterset
         filterset.is_valid()
         self.active = filterset.active
-        self.snapshot = facet_index.current()
+        self.backend = facet_index.backend()
         self.total = 0
+        self.base = None
 
     def facets(self, queryset, *, searched: bool = False, matches=None) -> list[dict]:
         """Per facet: its values with labels, counts (other filters applied), ticked state.
@@ -29,17 +30,19 @@ class CatalogueQuery:
         number of listings matching every filter is left in ``self.total``.
         """
         active = self.active
-        snapshot = self.snapshot
-        base = None
+        within = None
         if searched:
+            self.base = queryset
             if matches is None:
                 matches = (
                     queryset.prefetch_related(None)
                     .order_by()
                     .values_list("pk", flat=True)
                 )
-            base = snapshot.rows_of(matches)
-        counts, self.total = snapshot.facet_counts(active, base)
+            within = matches
+        counts, self.total = self.backend.count_facets(
+            active, base=self.base, within=within
+        )
         result = []
         for name, facet_filter in self.filterset.facet_filters().items():
             facet_counts = counts.get(name, {})
@@ -58,21 +61,13 @@ class CatalogueQuery:
         return result
 
     def ordered_ids(self, ordering: str, *, within=None):
-        """The ids of every listing matching these filters, in ``ordering``, from the
-        facet index read by ``facets()``; ``within`` (ids) narrows them (a search)."""
-        mask = self.snapshot.match(self.active)
-        if within is not None:
-            mask = mask & self.snapshot.rows_of(within)
-        return self.snapshot.ordered_ids(mask, ordering)
+        """The ids of every listing matching these filters, in ``ordering``;
+        ``within`` (the ids of the search given to ``facets()``) narrows them."""
+        return self.backend.ids_in_order(
+            self.active, ordering, base=self.base, within=within
+        )
 
     def ranked_ids(self, ids, ranks):
         """Of these search matches, the ids that pass these filters, best rank first
         (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts them."""
-        ids = np.asarray(ids, dtype=np.int64)
-        ranks = np.asarray(ranks, dtype=np.int64)
-        rows = self.snapshot.row_positions(ids)
-        indexed = rows >= 0
-        keep = np.zeros(len(ids), dtype=bool)
-        keep[indexed] = self.snapshot.match(self.active)[rows[indexed]]
-        ids, ranks = ids[keep], ranks[keep]
-        return ids[np.lexsort((-ids, -ranks))]
+        return self.backend.ids_by_rank(self.active, ids, ranks, base=self.base)

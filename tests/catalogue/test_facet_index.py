@@ -72,6 +72,14 @@ def sql_count(data, q=""):
     return filterset.filter_queryset(base).count()
 
 
+@pytest.fixture(params=["index", "database"])
+def facet_backend(request, monkeypatch):
+    """Each test that asks for it runs once against each facet backend."""
+    if request.param == "database":
+        monkeypatch.setattr(facet_index, "backend", facet_index.DatabaseFacets)
+    return request.param
+
+
 @pytest.mark.parametrize(
     "active",
     [
@@ -83,7 +91,7 @@ def sql_count(data, q=""):
     ],
 )
 @pytest.mark.parametrize("q", ["", "silver"])
-def test_every_count_equals_the_filters_own_sql(catalogue, active, q):
+def test_every_count_equals_the_filters_own_sql(catalogue, facet_backend, active, q):
     got, total = counts(active, q)
     assert total == sql_count(active, q)
     for name, values in got.items():
@@ -262,7 +270,9 @@ def test_building_costs_the_same_queries_for_any_size(django_assert_max_num_quer
     "active", [{}, {"category": ["ring"]}, {"metal": ["gold"], "price": ["1000-plus"]}]
 )
 @pytest.mark.parametrize("q", ["", "lotus"])
-def test_the_page_order_equals_the_databases(catalogue, client, ordering, active, q):
+def test_the_page_order_equals_the_databases(
+    catalogue, facet_backend, client, ordering, active, q
+):
     from marketplace.catalogue.selectors import listing_order
 
     # Ties on price and publication time, broken by id as in SQL.
@@ -341,3 +351,35 @@ def test_a_change_committed_after_a_later_one_is_still_applied(db, monkeypatch):
     later = facet_index.time.monotonic() + facet_index.GAP_TIMEOUT + 1
     monkeypatch.setattr(facet_index.time, "monotonic", lambda: later)
     assert facet_index.current().gaps == ()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_never_builds_the_index(settings, monkeypatch):
+    """A process without a usable snapshot answers from the database while a thread
+    builds one; the answers are the same."""
+    import threading
+
+    settings.FACET_INDEX_BACKGROUND = True
+    for category in ("ring", "ring", "brooch"):
+        f.catalogue_listing(category=category)
+    threads = []
+    real_build = facet_index.build
+    monkeypatch.setattr(
+        facet_index,
+        "build",
+        lambda *a: threads.append(threading.current_thread()) or real_build(*a),
+    )
+    answering = facet_index.backend()
+    assert isinstance(answering, facet_index.DatabaseFacets)
+    from_database = answering.count_facets({"category": ["ring"]})
+    facet_index.wait_for_build(timeout=30)
+    snapshot = facet_index.backend()
+    assert isinstance(snapshot, facet_index.Snapshot)
+    assert snapshot.count_facets({"category": ["ring"]}) == from_database
+    assert from_database[1] == 2
+    # A change to everything (a restore) is rebuilt in the background again.
+    facet_index.record_everything()
+    assert isinstance(facet_index.backend(), facet_index.DatabaseFacets)
+    facet_index.wait_for_build(timeout=30)
+    assert isinstance(facet_index.backend(), facet_index.Snapshot)
+    assert threads and threading.main_thread() not in threads
