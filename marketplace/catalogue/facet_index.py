@@ -38,10 +38,11 @@ from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.models import CatalogueChange, Listing
 from marketplace.catalogue.sorting import SORT_ORDERS
 
-# Beyond this many changed listings in one catch-up a rebuild is as cheap as a reload.
-REBUILD_AFTER = 5_000
-# Rows left behind by reloads; past this share the snapshot is rebuilt to shed them.
-MAX_DEAD_SHARE = 0.25
+# Beyond this many changes in one catch-up the snapshot is rebuilt, not reloaded.
+REBUILD_AFTER = 20_000
+# A delta past this many rows is folded into a new base by a background build, the
+# snapshot meanwhile serving as it is: the cost of a change stays bounded.
+DELTA_LIMIT = 20_000
 # Log entries older than this are deleted (hourly, by the schedule). A process that
 # has not read the log for half as long rebuilds rather than trust what is left.
 KEEP_CHANGES = timedelta(days=1)
@@ -87,29 +88,50 @@ class Column:
         return {value: code for code, value in enumerate(self.values)}
 
 
+_SORT_KEYS = {
+    "published_at": "published",
+    "price": "price",
+    "artisan__rating_average": "rating",
+}
+
+
+def _sort(ordering: str):
+    if ordering not in SORT_ORDERS:
+        raise ValueError(f"Unknown ordering {ordering!r}")
+    return SORT_ORDERS[ordering]
+
+
+def _merge_counts(*tallies: dict[str, int]) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for tally in tallies:
+        for value, count in tally.items():
+            merged[value] = merged.get(value, 0) + count
+    return {value: count for value, count in merged.items() if count}
+
+
 @dataclass(frozen=True)
-class Snapshot:
-    watermark: int  # the newest change id applied
-    gaps: tuple[tuple[int, int, float], ...]  # older id ranges not seen, and since when
+class Segment:
+    """Rows of listings with their sort keys and facet columns. A segment built from
+    the whole catalogue is a snapshot's base; the listings changed since are its delta.
+    """
+
     ids: np.ndarray  # the listing id of each row
-    alive: np.ndarray  # False for rows superseded by a reload
+    alive: np.ndarray  # False for rows superseded by a later reload
     published: np.ndarray  # publication time of each row, in microseconds
     price: np.ndarray  # price of each row
     rating: np.ndarray  # the artisan's average rating of each row
-    columns: Mapping[str, Column]
+    columns: Mapping[str, Column]  # a base's pairs are in row order
     sorted_ids: np.ndarray  # ids of the live rows, ascending
     sorted_rows: np.ndarray  # the row of each of those ids
-    # Worked out once each, as a snapshot never changes: the counts with nothing
-    # selected, and the rows in each sort order.
-    _unfiltered: dict = field(default_factory=dict, compare=False, repr=False)
-    _orders: dict = field(default_factory=dict, compare=False, repr=False)
+    # Worked out once each, as a segment never changes.
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
         return int(np.count_nonzero(self.alive))
 
     def row_positions(self, listing_ids) -> np.ndarray:
-        """The live row of each of these listings; -1 where one is not indexed."""
+        """The live row of each of these listings; -1 where one is not here."""
         wanted = np.asarray(listing_ids, dtype=np.int64)
         rows = np.full(len(wanted), -1, dtype=np.int64)
         if not len(wanted) or not len(self.sorted_ids):
@@ -120,57 +142,201 @@ class Snapshot:
         rows[found] = self.sorted_rows[at[found]]
         return rows
 
-    def rows_of(self, listing_ids: Iterable[int]) -> np.ndarray:
-        """A row mask of these listings (ignoring any not in the index)."""
-        rows = self.row_positions(np.fromiter(listing_ids, dtype=np.int64))
-        mask = np.zeros(len(self.ids), dtype=bool)
-        mask[rows[rows >= 0]] = True
-        return mask
-
     def value_mask(self, name: str, values: Iterable[str]) -> np.ndarray:
         """Rows with any of these values in facet ``name``."""
-        column = self.columns[name]
+        column = self.columns.get(name)
+        mask = np.zeros(len(self.ids), dtype=bool)
+        if column is None:
+            return mask
         code_of = column.code_of
         codes = [code_of[value] for value in values if value in code_of]
-        mask = np.zeros(len(self.ids), dtype=bool)
         if codes:
             mask[column.rows[np.isin(column.codes, codes)]] = True
         return mask
 
     def count(self, name: str, mask: np.ndarray) -> dict[str, int]:
         """Rows in ``mask`` per value of facet ``name``."""
-        column = self.columns[name]
-        if not len(column.codes):
+        column = self.columns.get(name)
+        if column is None or not len(column.codes):
             return {}
         tally = np.bincount(
             column.codes[mask[column.rows]], minlength=len(column.values)
         )
         return {column.values[code]: int(tally[code]) for code in np.flatnonzero(tally)}
 
+    def count_rows(self, name: str, rows: np.ndarray) -> dict[str, int]:
+        """Per value of facet ``name``, how many of these rows have it, reading only
+        their pairs (a base's pairs are in row order)."""
+        column = self.columns.get(name)
+        if column is None or not len(rows) or not len(column.codes):
+            return {}
+        starts = np.searchsorted(column.rows, rows, side="left")
+        ends = np.searchsorted(column.rows, rows, side="right")
+        lengths = ends - starts
+        if not lengths.sum():
+            return {}
+        positions = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(
+            lengths.sum()
+        )
+        tally = np.bincount(column.codes[positions], minlength=len(column.values))
+        return {column.values[code]: int(tally[code]) for code in np.flatnonzero(tally)}
+
+    def everything_counts(self) -> dict[str, dict[str, int]]:
+        """Every row's values, counted per facet (once per segment)."""
+        if "everything" not in self._cache:
+            self._cache["everything"] = {
+                name: self.count(name, self.alive) for name in self.columns
+            }
+        return self._cache["everything"]
+
+    def keys(self, ordering: str) -> np.ndarray:
+        return getattr(self, _SORT_KEYS[_sort(ordering).key])
+
+    def ascending(self, ordering: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every row in ascending (key, id) order, with each one's place in that
+        order as a number (``compound``) and the distinct keys it was worked out from.
+        """
+        if ordering not in self._cache:
+            keys = self.keys(ordering)
+            distinct = np.unique(keys)
+            order = np.lexsort((self.ids, keys))
+            self._cache[ordering] = (
+                order,
+                _compound(distinct, keys[order], self.ids[order]),
+                distinct,
+            )
+        return self._cache[ordering]
+
+
+def _compound(distinct: np.ndarray, keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """(key, id) as one sortable integer: a key among ``distinct`` at an odd place, a
+    key between two of them at the even place between, then the id."""
+    at = np.searchsorted(distinct, keys, side="left")
+    exact = np.zeros(len(keys), dtype=bool)
+    inside = at < len(distinct)
+    exact[inside] = distinct[at[inside]] == keys[inside]
+    place = 2 * at + exact.astype(np.int64)
+    return (place.astype(np.int64) << 32) | ids.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The catalogue as of one position in the change log: a base segment built from
+    every published listing, less its rows reloaded since, plus those rows again in a
+    small delta segment. A change costs each process a reload of the changed listings
+    and a copy of one flag per base row, whatever the catalogue's size; when the delta
+    grows past ``DELTA_LIMIT`` a background build folds it into a new base.
+
+    Row masks cover the base's rows, then the delta's.
+    """
+
+    watermark: int  # the newest change id applied
+    gaps: tuple[tuple[int, int, float], ...]  # older id ranges not seen, and since when
+    base: Segment
+    base_alive: np.ndarray  # the base's rows not reloaded since
+    killed: np.ndarray  # the base's rows reloaded since, ascending
+    delta: Segment
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.concatenate([self.base.ids, self.delta.ids])
+
+    @property
+    def alive(self) -> np.ndarray:
+        return np.concatenate([self.base_alive, self.delta.alive])
+
+    @property
+    def size(self) -> int:
+        return int(np.count_nonzero(self.base_alive)) + self.delta.size
+
+    def _split(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        edge = len(self.base.ids)
+        return mask[:edge], mask[edge:]
+
+    def row_positions(self, listing_ids) -> np.ndarray:
+        """The live row of each of these listings; -1 where one is not indexed."""
+        wanted = np.asarray(listing_ids, dtype=np.int64)
+        rows = self.delta.row_positions(wanted)
+        rows[rows >= 0] += len(self.base.ids)
+        missing = rows < 0
+        in_base = self.base.row_positions(wanted[missing])
+        live = in_base >= 0
+        live[live] = self.base_alive[in_base[live]]
+        rows[np.flatnonzero(missing)[live]] = in_base[live]
+        return rows
+
+    def rows_of(self, listing_ids: Iterable[int]) -> np.ndarray:
+        """A row mask of these listings (ignoring any not in the index)."""
+        rows = self.row_positions(np.fromiter(listing_ids, dtype=np.int64))
+        mask = np.zeros(len(self.base.ids) + len(self.delta.ids), dtype=bool)
+        mask[rows[rows >= 0]] = True
+        return mask
+
+    @property
+    def facet_names(self) -> list[str]:
+        return list(dict.fromkeys([*self.base.columns, *self.delta.columns]))
+
+    def value_mask(self, name: str, values: Iterable[str]) -> np.ndarray:
+        """Rows with any of these values in facet ``name``."""
+        values = list(values)
+        return np.concatenate(
+            [self.base.value_mask(name, values), self.delta.value_mask(name, values)]
+        )
+
+    def count(self, name: str, mask: np.ndarray) -> dict[str, int]:
+        """Rows in ``mask`` per value of facet ``name``."""
+        in_base, in_delta = self._split(mask)
+        return _merge_counts(
+            self.base.count(name, in_base), self.delta.count(name, in_delta)
+        )
+
     def match(self, active: Mapping[str, Iterable[str]]) -> np.ndarray:
         """Rows matching every active facet."""
         mask = self.alive
+        names = set(self.facet_names)
         for name, values in active.items():
-            if name in self.columns:
+            if name in names:
                 mask = mask & self.value_mask(name, values)
         return mask
 
     def ordered_ids(self, mask: np.ndarray, ordering: str) -> np.ndarray:
         """Listing ids of the rows in ``mask``, in the ``sorting.SORT_ORDERS`` order
-        of that name: by its key column, then by id, both in its direction."""
-        if ordering not in self._orders:
-            if ordering not in SORT_ORDERS:
-                raise ValueError(f"Unknown ordering {ordering!r}")
-            sort = SORT_ORDERS[ordering]
-            keys = {
-                "published_at": self.published,
-                "price": self.price,
-                "artisan__rating_average": self.rating,
-            }[sort.key]
-            order = np.lexsort((self.ids, keys))
-            self._orders[ordering] = order[::-1] if sort.descending else order
-        order = self._orders[ordering]
-        return self.ids[order[mask[order]]]
+        of that name: by its key column, then by id, both in its direction. The
+        base's order is worked out once; the delta's few rows are merged into it."""
+        in_base, in_delta = self._split(mask)
+        order, compound, distinct = self.base.ascending(ordering)
+        chosen = in_base[order]
+        ids = self.base.ids[order[chosen]]
+        rows = np.flatnonzero(in_delta)
+        if len(rows):
+            places = _compound(
+                distinct, self.delta.keys(ordering)[rows], self.delta.ids[rows]
+            )
+            places.sort()
+            at = np.searchsorted(compound[chosen], places)
+            ids = np.insert(ids, at, places & 0xFFFFFFFF)
+        return ids[::-1] if _sort(ordering).descending else ids
+
+    def _everything(self) -> dict[str, dict[str, int]]:
+        """Counts with nothing selected, from the base's (worked out once) less its
+        reloaded rows plus the delta: no pass over the whole catalogue per change."""
+        if "everything" not in self._cache:
+            base = self.base.everything_counts()
+            self._cache["everything"] = {
+                name: _merge_counts(
+                    base.get(name, {}),
+                    {
+                        value: -count
+                        for value, count in self.base.count_rows(
+                            name, self.killed
+                        ).items()
+                    },
+                    self.delta.count(name, self.delta.alive),
+                )
+                for name in self.facet_names
+            }
+        return self._cache["everything"]
 
     # The interface ``CatalogueQuery`` asks (``DatabaseFacets`` answers it too): the
     # search narrows by ``within`` (the matches' ids) here, by ``base`` (its queryset)
@@ -206,14 +372,16 @@ class Snapshot:
     ) -> tuple[dict[str, dict[str, int]], int]:
         """Per facet, its value counts with every *other* active facet applied; and the
         number of rows matching all of them. ``base`` narrows the rows (a search)."""
-        unfiltered = base is None and not any(active.values())
-        if unfiltered and "counts" in self._unfiltered:
-            return self._unfiltered["counts"]
-        scope = self.alive if base is None else self.alive & base
+        names = self.facet_names
+        if base is None and not any(active.values()):
+            everything = self._everything()
+            return {name: everything.get(name, {}) for name in names}, self.size
+        alive = self.alive
+        scope = alive if base is None else alive & base
         matches = {
             name: self.value_mask(name, values)
             for name, values in active.items()
-            if name in self.columns
+            if name in names
         }
 
         def masked(excluding: str | None) -> np.ndarray:
@@ -226,12 +394,9 @@ class Snapshot:
         everything = masked(None)
         counts = {
             name: self.count(name, masked(name) if name in matches else everything)
-            for name in self.columns
+            for name in names
         }
-        result = counts, int(np.count_nonzero(everything))
-        if unfiltered:
-            self._unfiltered["counts"] = result
-        return result
+        return counts, int(np.count_nonzero(everything))
 
 
 def _by_rank(ids: np.ndarray, ranks: np.ndarray) -> np.ndarray:
@@ -312,12 +477,10 @@ def _pairs(queryset):
     )
 
 
-def _assemble(position, ids, alive, keys, columns) -> Snapshot:
+def _segment(ids, alive, keys, columns) -> Segment:
     live = np.flatnonzero(alive)
     order = np.argsort(ids[live], kind="stable")
-    return Snapshot(
-        watermark=position[0],
-        gaps=position[1],
+    return Segment(
         ids=ids,
         alive=alive,
         published=keys[0],
@@ -329,12 +492,14 @@ def _assemble(position, ids, alive, keys, columns) -> Snapshot:
     )
 
 
-def _extend(previous: Snapshot | None, position, changed, ids, keys, pairs):
-    """``previous`` with the rows of ``changed`` replaced by ``ids``, their sort
-    ``keys`` and their facet ``pairs``."""
+_NO_KEYS = (_EMPTY, np.zeros(0, dtype=np.float64), np.zeros(0, np.float64))
+
+
+def _extend(previous: Segment | None, changed, ids, keys, pairs) -> Segment:
+    """``previous`` (or nothing) with the rows of ``changed`` superseded by ``ids``,
+    their sort ``keys`` and their facet ``pairs``."""
     if previous is None:
-        old_ids, alive, offset = _EMPTY, np.zeros(0, dtype=bool), 0
-        old_keys = (_EMPTY, np.zeros(0, dtype=np.float64), np.zeros(0, np.float64))
+        old_ids, alive, offset, old_keys = _EMPTY, np.zeros(0, dtype=bool), 0, _NO_KEYS
     else:
         old_ids, offset = previous.ids, len(previous.ids)
         old_keys = (previous.published, previous.price, previous.rating)
@@ -346,12 +511,11 @@ def _extend(previous: Snapshot | None, position, changed, ids, keys, pairs):
     names = list(previous.columns) if previous is not None else []
     names += [name for name in pairs if name not in names]
     for name in names:
-        facet_pairs = pairs.get(name, ())
         before = previous.columns.get(name) if previous is not None else None
         values = list(before.values) if before is not None else []
         code_of = {value: code for code, value in enumerate(values)}
         rows, codes = [], []
-        for pk, value in facet_pairs:
+        for pk, value in pairs.get(name, ()):
             row = row_of.get(pk)
             if row is None:
                 continue
@@ -360,20 +524,24 @@ def _extend(previous: Snapshot | None, position, changed, ids, keys, pairs):
                 values.append(value)
             rows.append(row)
             codes.append(code_of[value])
+        rows = np.asarray(rows, dtype=np.int64)
+        codes = np.asarray(codes, dtype=np.int64)
         if before is not None:
-            rows = np.concatenate([before.rows, np.asarray(rows, dtype=np.int64)])
-            codes = np.concatenate([before.codes, np.asarray(codes, dtype=np.int64)])
-        columns[name] = Column(
-            values=tuple(values),
-            rows=np.asarray(rows, dtype=np.int64),
-            codes=np.asarray(codes, dtype=np.int64),
-        )
+            rows = np.concatenate([before.rows, rows])
+            codes = np.concatenate([before.codes, codes])
+        else:
+            in_row_order = np.argsort(rows, kind="stable")
+            rows, codes = rows[in_row_order], codes[in_row_order]
+        columns[name] = Column(values=tuple(values), rows=rows, codes=codes)
     all_ids = np.concatenate([old_ids, ids])
     all_alive = np.concatenate([alive, np.ones(len(ids), dtype=bool)])
     all_keys = tuple(
         np.concatenate([old, new]) for old, new in zip(old_keys, keys, strict=True)
     )
-    return _assemble(position, all_ids, all_alive, all_keys, columns)
+    return _segment(all_ids, all_alive, all_keys, columns)
+
+
+_NO_ROWS = _segment(_EMPTY, np.zeros(0, dtype=bool), _NO_KEYS, {})
 
 
 def build(position=None) -> Snapshot:
@@ -381,16 +549,37 @@ def build(position=None) -> Snapshot:
     given: before the listings, so that nothing committed in between is missed)."""
     position = position or _log_position()
     ids, keys, pairs = _pairs(Listing.objects.published())
-    return _extend(None, position, (), ids, keys, pairs)
+    base = _extend(None, (), ids, keys, pairs)
+    return Snapshot(
+        watermark=position[0],
+        gaps=position[1],
+        base=base,
+        base_alive=base.alive,
+        killed=_EMPTY,
+        delta=_NO_ROWS,
+    )
 
 
 def reload(previous: Snapshot, listing_ids, position) -> Snapshot:
-    """``previous`` with these listings read again (gone, changed or new)."""
+    """``previous`` with these listings read again (gone, changed or new) into its
+    delta: the cost follows the listings, not the catalogue."""
     listing_ids = sorted(set(listing_ids))
     if not listing_ids:
         return replace(previous, watermark=position[0], gaps=position[1])
     ids, keys, pairs = _pairs(Listing.objects.published().filter(pk__in=listing_ids))
-    return _extend(previous, position, listing_ids, ids, keys, pairs)
+    in_base = previous.base.row_positions(listing_ids)
+    in_base = in_base[in_base >= 0]
+    in_base = in_base[previous.base_alive[in_base]]
+    base_alive = previous.base_alive.copy()
+    base_alive[in_base] = False
+    return Snapshot(
+        watermark=position[0],
+        gaps=position[1],
+        base=previous.base,
+        base_alive=base_alive,
+        killed=np.union1d(previous.killed, in_base),
+        delta=_extend(previous.delta, listing_ids, ids, keys, pairs),
+    )
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -477,17 +666,21 @@ def _plan(previous: Snapshot) -> Snapshot | None:
         listing_ids.update(
             Listing.objects.filter(artisan_id__in=artisans).values_list("pk", flat=True)
         )
-    dead = len(previous.ids) - previous.size + len(listing_ids)
-    if len(listing_ids) > REBUILD_AFTER or dead > MAX_DEAD_SHARE * max(
-        len(previous.ids), 1000
-    ):
+    if len(listing_ids) > REBUILD_AFTER:
         return None
     return reload(previous, listing_ids, position)
 
 
+def _folding_due(snapshot: Snapshot) -> bool:
+    return len(snapshot.delta.ids) > DELTA_LIMIT
+
+
 def _catch_up(previous: Snapshot | None) -> Snapshot:
+    """``previous`` caught up with the log, rebuilding here if that is what it takes."""
     caught_up = _plan(previous) if previous is not None else None
-    return caught_up if caught_up is not None else build()
+    if caught_up is None or _folding_due(caught_up):
+        return build()
+    return caught_up
 
 
 def _in_transaction() -> bool:
@@ -536,6 +729,8 @@ def backend() -> Snapshot | DatabaseFacets:
         caught_up = _plan(snapshot) if snapshot is not None else None
         if caught_up is not None:
             _publish(caught_up)
+            if _folding_due(caught_up):
+                _start_build()
             return caught_up
         _start_build()
     return DatabaseFacets()
@@ -557,7 +752,7 @@ def _build_in_background() -> None:
     try:
         snapshot = _catch_up(build())  # and what changed while it was built
         with _lock:
-            _publish(snapshot)
+            _publish(_catch_up(snapshot))  # and while requests were answered
     except Exception:
         logger.exception("facet index build failed")
     finally:

@@ -383,3 +383,37 @@ def test_a_request_never_builds_the_index(settings, monkeypatch):
     facet_index.wait_for_build(timeout=30)
     assert isinstance(facet_index.backend(), facet_index.Snapshot)
     assert threads and threading.main_thread() not in threads
+
+
+def test_many_edits_keep_the_index_equal_to_a_fresh_build(catalogue):
+    """Edits land in the snapshot's delta and are merged into the base's counts and
+    orders; after each round the answers are a fresh build's."""
+    import random
+
+    chooser = random.Random(7)
+    facet_index.current()
+    pieces = list(catalogue)
+    for round_ in range(4):
+        for piece in chooser.sample(pieces, 5):
+            # Prices that tie with others, and some between any seen so far.
+            Listing.objects.filter(pk=piece.pk).update(
+                price=chooser.choice([Decimal("80"), Decimal("180"), Decimal("333.33")])
+            )
+        pieces.append(f.catalogue_listing(price=Decimal("180")))
+        listing_archive(listing=pieces[round_], actor=pieces[round_].artisan.user)
+        snapshot = facet_index.current()
+        assert len(snapshot.delta.ids) and len(snapshot.killed)
+        assert_same_as_a_fresh_build()
+        active = {"category": ["ring", "pendant"], "price": ["100-250"]}
+        assert snapshot.facet_counts(active) == facet_index.build().facet_counts(active)
+
+
+def test_a_large_delta_is_folded_into_a_new_base(catalogue, monkeypatch):
+    monkeypatch.setattr(facet_index, "DELTA_LIMIT", 3)
+    first = facet_index.current()
+    for piece in catalogue[:4]:
+        Listing.objects.filter(pk=piece.pk).update(price=Decimal("99"))
+    folded = facet_index.current()
+    assert folded.base is not first.base
+    assert len(folded.delta.ids) == 0
+    assert_same_as_a_fresh_build()
