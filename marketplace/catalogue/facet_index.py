@@ -16,6 +16,8 @@ rolled-back transaction).
 Writers call :func:`record_change` inside their transaction; signals on the models a
 facet reads call it for every ORM save and delete (``marketplace.catalogue.signals``), and the
 services that write with ``QuerySet.update`` or ``bulk_create`` call it themselves.
+Every change it records also forgets the stored cards of the listings it names
+(``marketplace.catalogue.cards``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
+from marketplace.catalogue.cards import cards_forget
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.models import CatalogueChange, CatalogueRevision, Listing
 from marketplace.catalogue.sorting import SORT_ORDERS
@@ -66,6 +69,7 @@ def _bump(token: str) -> int:
 
 
 def _write_change(listings, artisans, everything: bool) -> None:
+    cards_forget(listings=listings, artisans=artisans, everything=everything)
     token = secrets.token_hex(16)
     number = _bump(token)
     rows = []
@@ -97,7 +101,8 @@ def record_change(
     artisans: Iterable[int] = (),
     everything: bool = False,
 ) -> None:
-    """Tell the facet index that these listings (or artisans' listings) changed.
+    """Tell the facet index that these listings (or artisans' listings) changed, and
+    forget their stored cards.
 
     Runs in the caller's transaction, so the change and its record commit together.
     """

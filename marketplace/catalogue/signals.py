@@ -1,10 +1,13 @@
-"""Keep the catalogue's caches and facet index exact whatever writes the data.
+"""Keep the catalogue's caches, facet index and stored cards exact whatever writes the
+data.
 
 Every ORM save or delete of a model that a facet or a catalogue page reads records the
 listings it touches (``caching.catalogue_changed``), in the writer's transaction: the
-services, the admin and the management commands alike. Writes made with
-``QuerySet.update`` or ``bulk_create`` send no signals; the services that use them call
-``catalogue_changed`` themselves.
+services, the admin and the management commands alike. Recording a change forgets the
+cards of the listings it names; what cards show and facets do not (photos, an artisan's
+name, rating and verification) forgets them here (``cards.cards_forget``). Writes made
+with ``QuerySet.update`` or ``bulk_create`` send no signals; the services that use them
+call ``catalogue_changed`` themselves.
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
@@ -13,6 +16,7 @@ from django.dispatch import receiver
 from artisans.models import Artisan, MakerMark, Technique
 from marketplace.catalogue import facet_index
 from marketplace.catalogue.caching import catalogue_changed
+from marketplace.catalogue.cards import cards_forget
 from marketplace.catalogue.models import (
     Gemstone,
     HallmarkRecord,
@@ -29,7 +33,7 @@ LISTING_CHILDREN = (MetalComponent, Gemstone, HallmarkRecord, Certificate)
 # What each model's facet values hang on, remembered as loaded, so that a save which
 # moves a row (to another piece or artisan) updates the old owner too.
 REMEMBERED = {
-    **dict.fromkeys(LISTING_CHILDREN, "listing_id"),
+    **dict.fromkeys((*LISTING_CHILDREN, ListingPhoto), "listing_id"),
     MakerMark: "artisan_id",
     Artisan: "country",
     Technique: "slug",
@@ -54,16 +58,21 @@ def _child_saved(sender, instance, **kwargs):
     instance._catalogue_loaded = instance.listing_id
 
 
-def _page_changed(sender, instance, **kwargs):
+def _photo_saved(sender, instance, **kwargs):
+    # Photos are on no facet; the main one (or the first) is on the piece's card.
+    cards_forget(listings={instance.listing_id, _loaded(instance)})
     catalogue_changed()
+    instance._catalogue_loaded = instance.listing_id
 
 
 def _artisan_saved(sender, instance, created=False, **kwargs):
-    # Only the country is a facet value; the name and the rest are on cached pages.
+    # Only the country is a facet value; the name, rating, verification and the rest
+    # are on cards and cached pages.
     deleted = kwargs.get("signal") is post_delete
     if created or deleted or _loaded(instance) != instance.__dict__.get("country"):
         catalogue_changed(artisans=[instance.pk])
     else:
+        cards_forget(artisans=[instance.pk])
         catalogue_changed()
     instance._catalogue_loaded = instance.__dict__.get("country")
 
@@ -91,7 +100,7 @@ for name, signal in (("save", post_save), ("delete", post_delete)):
         signal.connect(
             _child_saved, sender=model, dispatch_uid=f"ts-{model.__name__}-{name}"
         )
-    signal.connect(_page_changed, sender=ListingPhoto, dispatch_uid=f"ts-photo-{name}")
+    signal.connect(_photo_saved, sender=ListingPhoto, dispatch_uid=f"ts-photo-{name}")
     signal.connect(_artisan_saved, sender=Artisan, dispatch_uid=f"ts-artisan-{name}")
     signal.connect(_mark_saved, sender=MakerMark, dispatch_uid=f"ts-mark-{name}")
     signal.connect(

@@ -288,7 +288,7 @@ def test_the_page_order_equals_the_databases(catalogue, client, ordering, active
         )
     ]
     response = client.get("/pieces/", {**active, "ordering": ordering, "q": q})
-    shown = [listing.pk for listing in response.context["listings"]]
+    shown = [card.pk for card in response.context["cards"]]
     assert shown == expected[:24]
     assert response.context["page_obj"].paginator.count == len(expected)
 
