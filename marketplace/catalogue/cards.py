@@ -10,14 +10,13 @@ the rest (photos, artisans).
 
 The JSON's absolute URLs (photo thumbnails) depend on the request's scheme and host,
 so they are stored with a stand-in that starts with a NUL character and put in at read
-time by :func:`card_json`. The project refuses NUL in every input, so a JSON string
+time by :func:`cards_json`. The project refuses NUL in every input, so a JSON string
 that starts with an escaped NUL is always a stand-in, never text someone wrote.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from functools import cache
 from urllib.parse import urlsplit
@@ -77,16 +76,19 @@ def _json_text(value) -> str:
     return JSONRenderer().render(value).decode()
 
 
-def card_json(card: ListingCard, request) -> str:
-    """The card's JSON for this request: its origin (and scheme) put in."""
-    text = card.json
-    if "\\u0000" not in text:
-        return text
-    scheme = iri_to_uri(request.scheme)
-    origin = iri_to_uri(f"{request.scheme}://{request.get_host()}")
-    return text.replace(_ORIGIN_JSON, '"' + _json_text(origin)[1:-1]).replace(
-        _SCHEME_JSON, '"' + _json_text(scheme)[1:-1]
-    )
+def cards_json(cards: Iterable[ListingCard], request) -> list[str]:
+    """The cards' JSON for this request: its origin (and scheme) put in."""
+    origin = _json_text(iri_to_uri(f"{request.scheme}://{request.get_host()}"))
+    scheme = _json_text(iri_to_uri(request.scheme))
+    stand_ins = ((_ORIGIN_JSON, '"' + origin[1:-1]), (_SCHEME_JSON, '"' + scheme[1:-1]))
+    texts = []
+    for card in cards:
+        text = card.json
+        if "\\u0000" in text:
+            for stand_in, value in stand_ins:
+                text = text.replace(stand_in, value)
+        texts.append(text)
+    return texts
 
 
 @cache
@@ -195,13 +197,8 @@ def cards_forget(
 
 def page_json(*, next_link: str | None, previous_link: str | None, cards) -> bytes:
     """A page of the API list, byte for byte as the JSON renderer writes the
-    paginated response (``cards``: the JSON of each card, from :func:`card_json`)."""
-
-    def link(value):
-        return json.dumps(value, ensure_ascii=False)
-
-    text = (
-        f'{{"next":{link(next_link)},"previous":{link(previous_link)},'
-        f'"results":[{",".join(cards)}]}}'
-    )
-    return text.encode()
+    paginated response (``cards``: the JSON of each card, from :func:`cards_json`)."""
+    empty = _json_text({"next": next_link, "previous": previous_link, "results": []})
+    head, _, tail = empty.rpartition("[]")
+    separator = _json_text([0, 0])[2:-2]
+    return f"{head}[{separator.join(cards)}]{tail}".encode()

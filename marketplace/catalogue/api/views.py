@@ -25,7 +25,7 @@ from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from marketplace.accounts.roles import is_artisan
 from marketplace.catalogue import caching
 from marketplace.catalogue.api import serializers as s
-from marketplace.catalogue.cards import card_json, cards_for, page_json
+from marketplace.catalogue.cards import cards_for, cards_json, page_json
 from marketplace.catalogue.facets import CatalogueQuery
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.models import Listing
@@ -220,7 +220,7 @@ class ListingViewSet(
         body = page_json(
             next_link=paginator.get_next_link(),
             previous_link=paginator.get_previous_link(),
-            cards=[card_json(cards[pk], request) for pk in ids if pk in cards],
+            cards=cards_json([cards[pk] for pk in ids if pk in cards], request),
         )
         return HttpResponse(body, content_type=JSONRenderer.media_type)
 
