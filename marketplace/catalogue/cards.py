@@ -146,7 +146,9 @@ def cards_for(*, ids: Iterable[int]) -> dict[int, ListingCard]:
     version = card_version()
     found = {
         card.pk: card
-        for card in ListingCard.objects.of_listings(ids).filter(version=version)
+        for card in ListingCard.objects.of_listings(ids)
+        .filter(version=version)
+        .order_by()
     }
     missing = [pk for pk in ids if pk not in found]
     if missing:

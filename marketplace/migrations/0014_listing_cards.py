@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ("version", models.CharField(max_length=32)),
             ],
             options={
-                "ordering": ["listing"],
+                "ordering": ["listing_id"],
             },
         ),
     ]

@@ -163,6 +163,26 @@ def test_the_lists_serve_the_same_bytes_as_the_serializer_and_template():
     assert again_api.content == first_api.content
 
 
+def test_cards_are_the_same_for_everyone(api_client):
+    variety()
+    signed_in = Viewer().api.get(LIST)
+    anonymous = api_client.get(LIST)
+    assert signed_in.content == anonymous.content
+    cached = api_client.get(LIST)
+    assert cached.content == anonymous.content
+
+
+def test_forget_cards_command_forgets_them_all():
+    from django.core.management import call_command
+
+    variety()
+    Viewer().look()
+    assert ListingCard.objects.exists()
+    call_command("forget_cards")
+    assert not ListingCard.objects.exists()
+    Viewer().assert_fresh()
+
+
 def test_the_serializer_path_still_serves_other_renderers():
     variety()
     viewer = Viewer()

@@ -7,7 +7,7 @@ from .listings import Listing
 
 class ListingCardQuerySet(models.QuerySet):
     def of_listings(self, ids):
-        return self.filter(listing_id__in=ids)
+        return self.filter(pk__in=ids)
 
     def of_artisans(self, ids):
         return self.filter(artisan_id__in=ids)
@@ -35,7 +35,7 @@ class ListingCard(models.Model):
     objects = ListingCardQuerySet.as_manager()
 
     class Meta:
-        ordering = ["listing"]
+        ordering = ["listing_id"]
 
     def __str__(self):
         return f"card of listing {self.listing_id}"
