@@ -5,8 +5,10 @@ the grid shows (``listing_card.html``), built once and stored in ``ListingCard``
 that a page of the catalogue is one indexed read of its cards. :func:`cards_for` reads
 them and builds the missing ones; :func:`cards_forget` deletes them, in the transaction
 of every write that changes what a card shows: ``facet_index.record_change`` calls it
-for every change it records, and the signals in ``marketplace.catalogue.signals`` for
-the rest (photos, artisans).
+for every change it records (``marketplace.catalogue.signals`` records photo and artisan
+saves too, which cards show and facets do not), and again once that transaction
+commits. A card built from rows that a writer changed before the card was stored is
+deleted again: the change log says so.
 
 The JSON's absolute URLs (photo thumbnails) depend on the request's scheme and host,
 so they are stored with a stand-in that starts with a NUL character and put in at read
@@ -24,6 +26,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import connection, transaction
+from django.db.models import Q
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.template import Context
@@ -32,7 +35,12 @@ from django.utils import translation
 from django.utils.encoding import iri_to_uri
 from rest_framework.renderers import JSONRenderer
 
-from marketplace.catalogue.models import Listing, ListingCard
+from marketplace.catalogue.models import (
+    CatalogueChange,
+    CatalogueRevision,
+    Listing,
+    ListingCard,
+)
 from marketplace.catalogue.summaries import ListingSerializer
 
 CARD_TEMPLATE = "catalogue/includes/listing_card.html"
@@ -152,9 +160,10 @@ def cards_for(*, ids: Iterable[int]) -> dict[int, ListingCard]:
     }
     missing = [pk for pk in ids if pk not in found]
     if missing:
-        # Built and stored in one transaction: on SQLite it takes the write lock, so
-        # no writer commits between the read of a listing and the store of its card.
+        # On SQLite the transaction takes the write lock: no writer commits between
+        # the read of a listing and the store of its card.
         with transaction.atomic():
+            revision = _revision()
             built = _build(missing, version)
             ListingCard.objects.bulk_create(
                 built,
@@ -162,8 +171,45 @@ def cards_for(*, ids: Iterable[int]) -> dict[int, ListingCard]:
                 unique_fields=["listing"],
                 update_fields=["artisan_id", "json", "html", "version"],
             )
+        # Elsewhere a writer may have committed since the read: its change is logged
+        # by now, and its own forgetting may have come before the store.
+        stale = _changed_since(revision, built)
+        if stale:
+            ListingCard.objects.filter(pk__in=stale).delete()
         found.update((card.pk, card) for card in built)
     return found
+
+
+def _revision() -> int:
+    current = CatalogueRevision.objects.filter(pk=1).values_list("number", flat=True)
+    return current.first() or 0
+
+
+def _changed_since(revision: int, cards: list[ListingCard]) -> set[int]:
+    """Of these cards, those that a change recorded after ``revision`` names."""
+    if not cards:
+        return set()
+    listings = {card.pk for card in cards}
+    artisans = {card.artisan_id for card in cards}
+    changes = (
+        CatalogueChange.objects.filter(revision__gt=revision)
+        .filter(
+            Q(listing_id__in=listings)
+            | Q(artisan_id__in=artisans)
+            | Q(listing_id__isnull=True, artisan_id__isnull=True)
+        )
+        .values_list("listing_id", "artisan_id")
+    )
+    named_listings, named_artisans, everything = set(), set(), False
+    for listing_id, artisan_id in changes:
+        named_listings.add(listing_id)
+        named_artisans.add(artisan_id)
+        everything |= listing_id is None and artisan_id is None
+    return {
+        card.pk
+        for card in cards
+        if everything or card.pk in named_listings or card.artisan_id in named_artisans
+    }
 
 
 def _delete(listings: list[int], artisans: list[int], everything: bool) -> None:

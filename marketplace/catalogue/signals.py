@@ -3,11 +3,12 @@ data.
 
 Every ORM save or delete of a model that a facet or a catalogue page reads records the
 listings it touches (``caching.catalogue_changed``), in the writer's transaction: the
-services, the admin and the management commands alike. Recording a change forgets the
-cards of the listings it names; what cards show and facets do not (photos, an artisan's
-name, rating and verification) forgets them here (``cards.cards_forget``). Writes made
-with ``QuerySet.update`` or ``bulk_create`` send no signals; the services that use them
-call ``catalogue_changed`` themselves.
+services, the admin and the management commands alike. That covers what the stored
+cards show and facets do not (photos, an artisan's name, rating and verification):
+recording a change forgets the cards of the listings it names (``cards.cards_forget``);
+an artisan save that changes nothing shown forgets their cards without a record.
+Writes made with ``QuerySet.update`` or ``bulk_create`` send no signals; the services
+that use them call ``catalogue_changed`` themselves.
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
@@ -28,21 +29,39 @@ from provenance.models import Certificate
 
 # Rows whose values a facet reads.
 LISTING_CHILDREN = (MetalComponent, Gemstone, HallmarkRecord, Certificate)
+# Rows on no facet whose values a stored card shows: the main photo (or the first).
+CARD_CHILDREN = (ListingPhoto,)
 
+
+# An artisan's fields that a facet (the country) or a card shows.
+ARTISAN_SHOWN = (
+    "country",
+    "public_name",
+    "slug",
+    "verification_status",
+    "rating_average",
+    "rating_count",
+)
 
 # What each model's facet values hang on, remembered as loaded, so that a save which
 # moves a row (to another piece or artisan) updates the old owner too.
 REMEMBERED = {
-    **dict.fromkeys((*LISTING_CHILDREN, ListingPhoto), "listing_id"),
+    **dict.fromkeys((*LISTING_CHILDREN, *CARD_CHILDREN), "listing_id"),
     MakerMark: "artisan_id",
-    Artisan: "country",
+    Artisan: ARTISAN_SHOWN,
     Technique: "slug",
 }
 
 
-def _remember(sender, instance, **kwargs):
+def _values(instance, names):
     # ``__dict__``, not getattr: a deferred field must not cost a query here.
-    instance._catalogue_loaded = instance.__dict__.get(REMEMBERED[sender])
+    if isinstance(names, str):
+        return instance.__dict__.get(names)
+    return tuple(instance.__dict__.get(name) for name in names)
+
+
+def _remember(sender, instance, **kwargs):
+    instance._catalogue_loaded = _values(instance, REMEMBERED[sender])
 
 
 def _loaded(instance):
@@ -58,23 +77,18 @@ def _child_saved(sender, instance, **kwargs):
     instance._catalogue_loaded = instance.listing_id
 
 
-def _photo_saved(sender, instance, **kwargs):
-    # Photos are on no facet; the main one (or the first) is on the piece's card.
-    cards_forget(listings={instance.listing_id, _loaded(instance)})
-    catalogue_changed()
-    instance._catalogue_loaded = instance.listing_id
-
-
 def _artisan_saved(sender, instance, created=False, **kwargs):
-    # Only the country is a facet value; the name, rating, verification and the rest
-    # are on cards and cached pages.
+    # The country is a facet value; the name, slug, rating and verification are on
+    # cards. A save that changes none of them reloads no facet, and forgets the
+    # artisan's cards all the same.
     deleted = kwargs.get("signal") is post_delete
-    if created or deleted or _loaded(instance) != instance.__dict__.get("country"):
+    shown = _values(instance, ARTISAN_SHOWN)
+    if created or deleted or _loaded(instance) != shown:
         catalogue_changed(artisans=[instance.pk])
     else:
         cards_forget(artisans=[instance.pk])
         catalogue_changed()
-    instance._catalogue_loaded = instance.__dict__.get("country")
+    instance._catalogue_loaded = shown
 
 
 def _mark_saved(sender, instance, **kwargs):
@@ -96,11 +110,10 @@ for model in REMEMBERED:
     post_init.connect(_remember, sender=model, dispatch_uid=f"ts-{model.__name__}-init")
 for name, signal in (("save", post_save), ("delete", post_delete)):
     signal.connect(_listing_saved, sender=Listing, dispatch_uid=f"ts-listing-{name}")
-    for model in LISTING_CHILDREN:
+    for model in (*LISTING_CHILDREN, *CARD_CHILDREN):
         signal.connect(
             _child_saved, sender=model, dispatch_uid=f"ts-{model.__name__}-{name}"
         )
-    signal.connect(_photo_saved, sender=ListingPhoto, dispatch_uid=f"ts-photo-{name}")
     signal.connect(_artisan_saved, sender=Artisan, dispatch_uid=f"ts-artisan-{name}")
     signal.connect(_mark_saved, sender=MakerMark, dispatch_uid=f"ts-mark-{name}")
     signal.connect(

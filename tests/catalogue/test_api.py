@@ -100,9 +100,9 @@ class TestList:
         client = api_client_for(f.UserFactory())  # authenticated: not cached
         query = {"page_size": page_size, "metal": "silver"}
         # The page's ids and sort keys, its cards; for the missing cards, in one
-        # transaction (a savepoint here), the listings with artisans, their photos
-        # and one upsert.
-        with django_assert_num_queries(7):
+        # transaction (a savepoint here), the catalogue revision, the listings with
+        # artisans, their photos and one upsert; then the changes since that revision.
+        with django_assert_num_queries(9):
             first = client.get(LIST, query)
         # Once stored: the page's ids and sort keys, its cards.
         with django_assert_num_queries(2):

@@ -475,10 +475,11 @@ def test_the_lists_show_each_write_at_once(write, django_capture_on_commit_callb
 def test_cards_for_costs_the_same_for_any_number_of_listings(size):
     artisans = [f.ArtisanFactory() for _ in range(3)]
     ids = [f.catalogue_listing(artisan=artisans[n % 3]).pk for n in range(size)]
-    # Missing: the cards, then in a savepoint the listings, their photos, the upsert.
+    # Missing: the cards; in a savepoint the catalogue revision, the listings, their
+    # photos, the upsert; the changes since that revision.
     with CaptureQueriesContext(connection) as missing:
         assert len(cards_for(ids=ids)) == size
-    assert len(missing) == 6
+    assert len(missing) == 8
     with CaptureQueriesContext(connection) as stored:
         assert len(cards_for(ids=ids)) == size
     assert len(stored) == 1
@@ -494,3 +495,33 @@ def test_forgetting_deletes_only_the_named_cards():
     assert set(ListingCard.objects.values_list("pk", flat=True)) == {b.pk}
     cards_forget(everything=True)
     assert not ListingCard.objects.exists()
+
+
+def test_a_card_built_from_rows_changed_meanwhile_is_not_kept(monkeypatch):
+    from marketplace.catalogue import cards, facet_index
+
+    listing = f.catalogue_listing()
+    build = cards._build
+
+    def build_while_a_writer_commits(ids, version):
+        built = build(ids, version)
+        Listing.objects.filter(pk=listing.pk).update(title="Changed meanwhile")
+        facet_index.record_change(listings=[listing.pk])
+        return built
+
+    monkeypatch.setattr(cards, "_build", build_while_a_writer_commits)
+    served = cards_for(ids=[listing.pk])
+    assert listing.pk in served  # the listing as it was when read
+    assert not ListingCard.objects.filter(pk=listing.pk).exists()
+    monkeypatch.undo()
+    assert_card_fresh(listing)
+
+
+def test_any_artisan_save_forgets_their_cards():
+    listing = f.catalogue_listing()
+    other = f.catalogue_listing()
+    cards_for(ids=[listing.pk, other.pk])
+    artisan = Artisan.objects.get(pk=listing.artisan_id)
+    artisan.bio = "Forty years at the bench."
+    artisan.save()
+    assert list(ListingCard.objects.values_list("pk", flat=True)) == [other.pk]
