@@ -111,6 +111,22 @@ class Server:
         self.__exit__()
         raise SystemExit(f"gunicorn did not start; see {self.log_path}")
 
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each gunicorn worker (the master's children), now."""
+        sizes = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) != self.process.pid:
+                    continue
+                status = (stat.parent / "status").read_text()
+            except (OSError, IndexError, ValueError):
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(round(int(line.split()[1]) / 1024, 1))
+        return sorted(sizes)
+
     def __exit__(self, *exc):
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -300,6 +316,41 @@ def probe(env: dict[str, str], database_url: str) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def index_cost(env: dict[str, str], database_url: str) -> dict:
+    """The facet index's build time and memory, and the cost of one edit
+    (``bench/index_cost.py``, in its own process)."""
+    completed = subprocess.run(
+        [PYTHON, str(BENCH_DIR / "index_cost.py"), "--database-url", database_url],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode:
+        sys.stderr.write(completed.stderr)
+        raise SystemExit("the facet index measurement failed")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def index_markdown(index: dict, workers: dict) -> str:
+    rss = "; ".join(
+        f"cache {mode}: " + ", ".join(f"{size:.0f} MB" for size in sizes)
+        for mode, sizes in workers.items()
+    )
+    return (
+        f"Facet index ({index['listings']:,} published listings): built in "
+        f"{index['build_s']:.1f} s, first counts and four orders "
+        f"{index['first_use_ms']:.0f} ms; its arrays {index['arrays_mb']:.0f} MB; the "
+        f"measuring process {index['rss_before_mb']:.0f} MB before the build, "
+        f"{index['rss_after_mb']:.0f} MB after, {index['peak_rss_mb']:.0f} MB at its "
+        f"peak. One listing edit costs each process {index['edit_ms_median']:.1f} ms "
+        f"(median of {index['edits']}; at most {index['edit_ms_max']:.1f} ms) on its "
+        f"next request; one order of the whole catalogue after an edit "
+        f"{index['order_after_edit_ms_median']:.2f} ms; a fresh check "
+        f"{index['fresh_check_ms']:.2f} ms. Worker memory after the load: {rss}."
+    )
+
+
 def collectstatic(env: dict[str, str]) -> None:
     """Production settings serve hashed static files; build the manifest once."""
     subprocess.run(
@@ -403,6 +454,8 @@ def markdown(report: dict) -> str:
     verify = report["probe"].get("verify")
     if verify:
         lines += ["", verify_markdown(verify)]
+    if report.get("index"):
+        lines += ["", index_markdown(report["index"], report.get("worker_rss_mb", {}))]
     return "\n".join(lines)
 
 
@@ -470,6 +523,9 @@ def main(argv=None) -> None:
     collectstatic(env)
     print(f"probing queries per request on {database} {args.size} ...", flush=True)
     report["probe"] = probe(env, database_url)
+    print("measuring the facet index ...", flush=True)
+    report["index"] = index_cost(env, database_url)
+    report["worker_rss_mb"] = {}
     args.session = report["probe"]["targets"].get("session", "")
     wanted = set(args.only.split(",")) if args.only else None
     items = [
@@ -507,6 +563,7 @@ def main(argv=None) -> None:
             log = results_dir / f"gunicorn-{stamp}-{mode}.log"
             with Server(server_env, log) as server:
                 report["runs"][mode] = load(server, chosen, args, script)
+                report["worker_rss_mb"][mode] = server.worker_rss_mb()
     report["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     report["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
     slug = f"{args.size}-{database.lower()}"

@@ -7,7 +7,8 @@ makes it: a service, the admin, the ORM (``save``, ``QuerySet.update``,
 each table the catalogue reads carries triggers (SQLite and PostgreSQL alike) that
 append, in the writer's own statement and transaction, the listings or artisans a row
 change touches to ``CatalogueChange``. Appending takes no lock beyond the new row;
-readers follow the log by id (``facet_index``).
+readers follow the log by id (``facet_index``), and each appended row deletes the
+stored cards it names (``marketplace.catalogue.cards``) in the same transaction.
 
 ``WATCHES`` is the one list of what is watched. ``tests/catalogue/test_change_recording``
 reads the SQL of every facet, sort and search and fails if it reads a column that no
@@ -21,7 +22,15 @@ from dataclasses import dataclass
 from django.apps import apps
 
 CHANGE_TABLE = "marketplace_cataloguechange"
+CARD_TABLE = "marketplace_listingcard"
 PREFIX = "ts_change_"
+# Every change recorded forgets the stored cards it names, in the same transaction.
+_FORGET_CARDS = (
+    f'DELETE FROM "{CARD_TABLE}" WHERE listing_id = NEW.listing_id; '  # noqa: S608
+    f'DELETE FROM "{CARD_TABLE}" WHERE artisan_id = NEW.artisan_id; '
+    f'DELETE FROM "{CARD_TABLE}" '
+    "WHERE NEW.listing_id IS NULL AND NEW.artisan_id IS NULL;"
+)
 
 
 @dataclass(frozen=True)
@@ -171,11 +180,25 @@ def _changed_condition(watch: Watch, vendor: str) -> str | None:
     return " OR ".join(f'OLD."{c}" {distinct} NEW."{c}"' for c in watch.columns)
 
 
-def trigger_sql(vendor: str) -> list[str]:
-    """The statements that install every watch's triggers on this vendor."""
+def trigger_sql(vendor: str, tables: set[str] | None = None) -> list[str]:
+    """The statements that install every watch's triggers on this vendor (only on
+    ``tables``, when given: the ones a migration has made so far)."""
     statements = []
+    if tables is None or CARD_TABLE in tables:
+        name = f"{PREFIX}cards"
+        head = f'AFTER INSERT ON "{CHANGE_TABLE}" FOR EACH ROW'
+        if vendor == "sqlite":
+            statements.append(f"CREATE TRIGGER {name} {head} BEGIN {_FORGET_CARDS} END")
+        else:
+            statements.append(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN {_FORGET_CARDS} RETURN NULL; END $$"
+            )
+            statements.append(f"CREATE TRIGGER {name} {head} EXECUTE FUNCTION {name}()")
     for watch in WATCHES:
         table = _model(watch.model)._meta.db_table
+        if tables is not None and table not in tables:
+            continue
         for event, rows in _EVENTS:
             name = f"{PREFIX}{table}_{event}"
             when = _changed_condition(watch, vendor) if event == "update" else None
@@ -242,6 +265,7 @@ def install(connection) -> None:
     """(Re)install every watch's triggers: migrations call this whenever
     ``WATCHES`` changes."""
     uninstall(connection)
+    tables = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
-        for statement in trigger_sql(connection.vendor):
+        for statement in trigger_sql(connection.vendor, tables):
             cursor.execute(statement)

@@ -310,12 +310,13 @@ class Snapshot:
         ids = self.base.ids[order[chosen]]
         rows = np.flatnonzero(in_delta)
         if len(rows):
-            places = _compound(
-                distinct, self.delta.keys(ordering)[rows], self.delta.ids[rows]
-            )
-            places.sort()
-            at = np.searchsorted(compound[chosen], places)
-            ids = np.insert(ids, at, places & 0xFFFFFFFF)
+            # In (key, id) order: keys that fall between the same two base keys share
+            # a place, and go in there in this order.
+            keys, delta_ids = self.delta.keys(ordering)[rows], self.delta.ids[rows]
+            by_key = np.lexsort((delta_ids, keys))
+            keys, delta_ids = keys[by_key], delta_ids[by_key]
+            at = np.searchsorted(compound[chosen], _compound(distinct, keys, delta_ids))
+            ids = np.insert(ids, at, delta_ids)
         return ids[::-1] if _sort(ordering).descending else ids
 
     def _everything(self) -> dict[str, dict[str, int]]:

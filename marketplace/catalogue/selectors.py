@@ -77,14 +77,6 @@ def listing_order(queryset: QuerySet, ordering: str | None, *, searching: bool):
     return queryset.order_by(*ordering_fields(ordering, searching=searching))
 
 
-def listings_in_order(queryset: QuerySet[Listing], ids) -> list[Listing]:
-    """The listings of ``queryset`` with these ids, in the order of ``ids``."""
-    ids = [int(pk) for pk in ids]
-    # No ORDER BY: sorting would let the planner walk a whole index for 24 rows.
-    found = {listing.pk: listing for listing in queryset.filter(pk__in=ids).order_by()}
-    return [found[pk] for pk in ids if pk in found]
-
-
 def listing_detail_queryset() -> QuerySet[Listing]:
     """Everything the piece page shows, in a fixed number of queries."""
     return (

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from artisans.models import Artisan, MakerMark, Technique
-from marketplace.catalogue import changes
+from marketplace.catalogue import cards, changes
 from marketplace.catalogue.filters import ConditionFacet, ListingFilter
 from marketplace.catalogue.models import (
     CatalogueChange,
@@ -39,9 +39,13 @@ IMMUTABLE = {"id", "created_at", "search_vector"}
 
 
 def catalogue_sql() -> list[str]:
-    """The SQL of every facet (its values and its filter), sort order and search."""
+    """The SQL of every facet (its values and its filter), sort order, search and
+    stored card."""
     published = Listing.objects.published()
+    shown = f.catalogue_listing()
+    f.ListingPhotoFactory(listing=shown)
     with CaptureQueriesContext(connection) as captured:
+        cards._build([shown.pk], "any")
         filterset = ListingFilter({}, queryset=Listing.objects.none())
         for facet in filterset.facet_filters().values():
             list(facet.facet_pairs(published))
@@ -110,7 +114,7 @@ def test_every_watch_is_installed():
         f"{changes.PREFIX}{table}_{event}"
         for table in changes.watched()
         for event in ("insert", "update", "delete")
-    }
+    } | {f"{changes.PREFIX}cards"}
     assert expected <= names
 
 

@@ -1,8 +1,5 @@
 """Catalogue API serializers: they check the shape of input; services hold the rules."""
 
-import re
-
-from django.urls import reverse
 from rest_framework import serializers
 
 from artisans.models import Artisan, MakerMark, Technique
@@ -17,41 +14,19 @@ from marketplace.catalogue.models import (
     MetalPrice,
 )
 from marketplace.catalogue.services.listings import EDITABLE_FIELDS
+from marketplace.catalogue.summaries import (
+    ArtisanSummarySerializer,
+    ListingSerializer,
+    ListingURLField,
+    PhotoThumbsSerializer,
+)
 
-
-class ArtisanSummarySerializer(serializers.ModelSerializer):
-    country = serializers.CharField(source="country.code", read_only=True)
-
-    class Meta:
-        model = Artisan
-        fields = [
-            "slug",
-            "public_name",
-            "country",
-            "verification_status",
-            "rating_average",
-            "rating_count",
-        ]
-        read_only_fields = fields
-
-
-class PhotoThumbsSerializer(serializers.ModelSerializer):
-    """A photo's thumbnails: null until the task that makes them has run."""
-
-    small = serializers.ImageField(
-        source="thumb_small", read_only=True, allow_null=True
-    )
-    medium = serializers.ImageField(
-        source="thumb_medium", read_only=True, allow_null=True
-    )
-    large = serializers.ImageField(
-        source="thumb_large", read_only=True, allow_null=True
-    )
-
-    class Meta:
-        model = ListingPhoto
-        fields = ["id", "alt_text", "role", "position", "small", "medium", "large"]
-        read_only_fields = fields
+__all__ = [
+    "ArtisanSummarySerializer",
+    "ListingSerializer",
+    "ListingURLField",
+    "PhotoThumbsSerializer",
+]
 
 
 class ListingPhotoSerializer(PhotoThumbsSerializer):
@@ -160,58 +135,6 @@ class HallmarkRecordSerializer(serializers.ModelSerializer):
         ]
         # The service checks the HUID's format and uniqueness with a clear message.
         extra_kwargs = {"huid": {"validators": []}}
-
-
-class ListingURLField(serializers.CharField):
-    """The piece page's path, exactly as ``Listing.get_absolute_url`` gives it.
-
-    The route is reversed once per serializer and each row's slug put into it:
-    reversing row by row cost more than all the other fields of a card together.
-    """
-
-    # Slugs that the route's <slug:...> converter accepts and reverse() leaves as is.
-    PLAIN_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-    STAND_IN = "slug"
-
-    def __init__(self, **kwargs):
-        super().__init__(source="slug", read_only=True, **kwargs)
-        self._around = None
-
-    def to_representation(self, slug):
-        if not self.PLAIN_SLUG.fullmatch(slug):
-            return reverse("marketplace:listing-detail", kwargs={"slug": slug})
-        if self._around is None:
-            path = reverse("marketplace:listing-detail", kwargs={"slug": self.STAND_IN})
-            head, _, tail = path.rpartition(self.STAND_IN)
-            self._around = (head, tail)
-        head, tail = self._around
-        return f"{head}{slug}{tail}"
-
-
-class ListingSerializer(serializers.ModelSerializer):
-    """A catalogue entry, as a card shows it."""
-
-    artisan = ArtisanSummarySerializer(read_only=True)
-    # Declared once: a serializer built per row would copy its fields for every card.
-    main_photo = PhotoThumbsSerializer(read_only=True, allow_null=True)
-    url = ListingURLField()
-
-    class Meta:
-        model = Listing
-        fields = [
-            "slug",
-            "title",
-            "category",
-            "kind",
-            "price",
-            "currency",
-            "status",
-            "published_at",
-            "artisan",
-            "main_photo",
-            "url",
-        ]
-        read_only_fields = fields
 
 
 class ListingDetailSerializer(ListingSerializer):

@@ -25,6 +25,7 @@ from config.schema import DETAIL_ERROR, VALIDATION_ERROR
 from marketplace.accounts.roles import is_artisan
 from marketplace.catalogue import caching
 from marketplace.catalogue.api import serializers as s
+from marketplace.catalogue.cards import cards_for, cards_json, page_json
 from marketplace.catalogue.facets import CatalogueQuery
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.models import Listing
@@ -80,7 +81,11 @@ class ListingCursorPagination(CursorPagination):
         )
 
     def _get_position_from_instance(self, instance, ordering):
-        # A sort key may be the artisan's column (``artisan__rating_average``).
+        # A sort key may be the artisan's column (``artisan__rating_average``); a row
+        # from ``values()`` has it under its full name.
+        key = ordering[0].lstrip("-")
+        if isinstance(instance, dict) and key in instance:
+            return str(instance[key])
         value = instance
         for part in ordering[0].lstrip("-").split("__"):
             value = value[part] if isinstance(value, dict) else getattr(value, part)
@@ -91,6 +96,17 @@ class ListingCursorPagination(CursorPagination):
             return super().paginate_queryset(queryset, request, view)
         except (ValueError, TypeError, DjangoValidationError) as error:
             raise NotFound("Invalid cursor.") from error
+
+
+def _plain_json(request) -> bool:
+    """The request asks for JSON as the JSON renderer writes it (no indent or other
+    media type parameters)."""
+    renderer = request.accepted_renderer
+    return (
+        request.method in ("GET", "HEAD")
+        and isinstance(renderer, JSONRenderer)
+        and request.accepted_media_type == renderer.media_type
+    )
 
 
 def _search_base(request):
@@ -170,6 +186,11 @@ class ListingViewSet(
             if cached is not None:
                 content, content_type = cached
                 return HttpResponse(content, content_type=content_type)
+        if _plain_json(request):
+            response = self._card_page(request)
+            if key is not None:
+                caching.put(key, (response.content, response["Content-Type"]))
+            return response
         response = super().list(request, *args, **kwargs)
         if key is not None and response.status_code == 200:
             response.add_post_render_callback(
@@ -179,15 +200,34 @@ class ListingViewSet(
             )
         return response
 
+    def _card_page(self, request) -> HttpResponse:
+        """A page in plain JSON from the stored cards: the page's ids and sort keys
+        are read with the filters and cursor as usual, then its cards in one read.
+        Cards hold nothing that depends on who asks."""
+        queryset = self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        keys = {
+            field.lstrip("-")
+            for field in paginator.get_ordering(request, queryset, self)
+        }
+        rows = paginator.paginate_queryset(
+            queryset.prefetch_related(None).values("id", *sorted(keys - {"id"})),
+            request,
+            view=self,
+        )
+        ids = [row["id"] for row in rows]
+        cards = cards_for(ids=ids)
+        body = page_json(
+            next_link=paginator.get_next_link(),
+            previous_link=paginator.get_previous_link(),
+            cards=cards_json([cards[pk] for pk in ids if pk in cards], request),
+        )
+        return HttpResponse(body, content_type=JSONRenderer.media_type)
+
     def _list_cache_key(self, request) -> str | None:
         """Anonymous pages in plain JSON are cached as rendered bytes, so that a hit
         skips rendering too; other media types (the browsable API) are not cached."""
-        renderer = request.accepted_renderer
-        if (
-            not caching.is_cacheable(request)
-            or not isinstance(renderer, JSONRenderer)
-            or request.accepted_media_type != renderer.media_type
-        ):
+        if not caching.is_cacheable(request) or not _plain_json(request):
             return None
         # Cursor links are absolute: one entry per scheme and host.
         return caching.cache_key(

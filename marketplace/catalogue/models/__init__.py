@@ -1,6 +1,7 @@
 """The catalogue's models: pieces and their materials (listings.py), the change log
-that keeps catalogue indexes exact (index.py)."""
+that keeps catalogue indexes exact (index.py), the stored cards (cards.py)."""
 
+from .cards import ListingCard
 from .index import CatalogueChange
 from .listings import (
     DEFAULT_CARE,
@@ -23,6 +24,7 @@ __all__ = [
     "Gemstone",
     "HallmarkRecord",
     "Listing",
+    "ListingCard",
     "ListingEvent",
     "ListingPhoto",
     "MetalComponent",

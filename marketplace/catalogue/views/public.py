@@ -12,6 +12,7 @@ from django.views.generic import TemplateView
 
 from artisans.models import Artisan
 from marketplace.catalogue import caching
+from marketplace.catalogue.cards import cards_for
 from marketplace.catalogue.facets import CatalogueQuery
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.forms import CostPerWearForm
@@ -25,7 +26,6 @@ from marketplace.catalogue.selectors import (
     listing_list,
     listing_search,
     listing_value_panel,
-    listings_in_order,
 )
 from marketplace.catalogue.services.favourites import favourite_toggle
 from marketplace.catalogue.sorting import DEFAULT_ORDER, SORT_CHOICES, SORT_ORDERS
@@ -56,10 +56,12 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
         ordering_name = ordering if ordering in SORT_ORDERS else DEFAULT_ORDER.name
         ids = catalogue.ordered_ids(ordering_name, within=match_ids)
     # The facet index holds the matches in every order: the database reads only the
-    # page's own listings.
+    # page's own stored cards.
     paginator = Paginator(ids, page_size)
     page = paginator.get_page(request.GET.get("page"))
-    listings = listings_in_order(base, page.object_list)
+    page_ids = [int(pk) for pk in page.object_list]
+    stored = cards_for(ids=page_ids)
+    cards = [stored[pk] for pk in page_ids if pk in stored]
     query = request.GET.copy()
     query.pop("page", None)
     return {
@@ -69,7 +71,7 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
         "filterset": filterset,
         "facets": facets,
         "page_obj": page,
-        "listings": listings,
+        "cards": cards,
         "querystring_base": query.urlencode(),
         "query": query,
     }
@@ -103,7 +105,7 @@ class ListingListView(TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(catalogue_page(self.request))
         context["favourite_ids"] = favourite_listing_ids(
-            user=self.request.user, listings=context["listings"]
+            user=self.request.user, listings=context["cards"]
         )
         return context
 
