@@ -65,9 +65,10 @@ class CatalogueQuery:
             mask = mask & self.snapshot.rows_of(within)
         return self.snapshot.ordered_ids(mask, ordering)
 
-    def ranked_ids(self, ids, ranks):
-        """Of these search matches, the ids that pass these filters, best rank first
-        (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts them."""
+    def ranked(self, ids, ranks) -> tuple[np.ndarray, np.ndarray]:
+        """Of these search matches, the ids that pass these filters and their ranks,
+        best rank first (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts
+        them. Listings the index does not hold (not published) are left out."""
         ids = np.asarray(ids, dtype=np.int64)
         ranks = np.asarray(ranks, dtype=np.int64)
         rows = self.snapshot.row_positions(ids)
@@ -75,4 +76,9 @@ class CatalogueQuery:
         keep = np.zeros(len(ids), dtype=bool)
         keep[indexed] = self.snapshot.match(self.active)[rows[indexed]]
         ids, ranks = ids[keep], ranks[keep]
-        return ids[np.lexsort((-ids, -ranks))]
+        order = np.lexsort((-ids, -ranks))
+        return ids[order], ranks[order]
+
+    def ranked_ids(self, ids, ranks):
+        """The ids of ``ranked()``."""
+        return self.ranked(ids, ranks)[0]

@@ -24,6 +24,7 @@ from marketplace.catalogue.selectors import (
     listing_hallmark_status,
     listing_list,
     listing_search,
+    listing_search_ranks,
     listing_value_panel,
     listings_in_order,
 )
@@ -37,15 +38,14 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     """Filter, search, sort, facet and paginate the catalogue for one request."""
     q = request.GET.get("q", "").strip()[:200]
     ordering = request.GET.get("ordering", "")
-    base = listing_search(listing_list(user=request.user), q)
+    listings_base = listing_list(user=request.user)
+    base = listing_search(listings_base, q)
     filterset = ListingFilter(request.GET, queryset=base)
     match_ids = ranks = None
     if q:
-        # One pass over the search's matches gives their ids (for the facets) and
-        # ranks (for the order).
-        found = list(base.prefetch_related(None).order_by().values_list("pk", "rank"))
-        match_ids = [pk for pk, _rank in found]
-        ranks = [rank for _pk, rank in found]
+        # The search's matches: their ids (for the facets) and ranks (for the order),
+        # without reading the listings; the facet index keeps the published ones.
+        match_ids, ranks = listing_search_ranks(q)
     catalogue = CatalogueQuery(filterset)
     facets = catalogue.facets(base, searched=bool(q), matches=match_ids)
     if not filterset.is_valid():
@@ -59,7 +59,8 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     # page's own listings.
     paginator = Paginator(ids, page_size)
     page = paginator.get_page(request.GET.get("page"))
-    listings = listings_in_order(base, page.object_list)
+    # The page's ids come from the search already: its listings need no search SQL.
+    listings = listings_in_order(listings_base, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return {
