@@ -163,7 +163,9 @@ class Snapshot:
 
     def rows_of(self, listing_ids: Iterable[int]) -> np.ndarray:
         """A row mask of these listings (ignoring any not in the index)."""
-        rows = self.row_positions(np.fromiter(listing_ids, dtype=np.int64))
+        if not isinstance(listing_ids, np.ndarray):
+            listing_ids = np.fromiter(listing_ids, dtype=np.int64)
+        rows = self.row_positions(listing_ids)
         mask = np.zeros(len(self.ids), dtype=bool)
         mask[rows[rows >= 0]] = True
         return mask

@@ -92,10 +92,12 @@ def _column_queries(phrases: list[str]) -> tuple[str, list[tuple[str, str]]]:
     queries of the matches that have it in the title, and in the artisan or
     materials."""
     every = " AND ".join(phrases)
+    # With one phrase, its matches are every match: no need to ask for both.
+    others = f" AND {every}" if len(phrases) > 1 else ""
     return every, [
         (
-            f"{{title}} : {phrase} AND {every}",
-            f"{{artisan materials}} : {phrase} AND {every}",
+            f"{{title}} : {phrase}{others}",
+            f"{{artisan materials}} : {phrase}{others}",
         )
         for phrase in phrases
     ]
