@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
     Case,
@@ -150,25 +151,30 @@ def _sqlite_search(queryset: QuerySet, phrases: list[str]) -> QuerySet:
     return queryset.filter(pk__in=_fts_in(every)).annotate(rank=rank)
 
 
+def _postgres_search(queryset: QuerySet, terms: list[str]) -> QuerySet:
+    """Every match of the GIN-indexed vector, ranked by ``ts_rank`` (the title is
+    weighted A, the artisan and materials B, the description C)."""
+    query = SearchQuery(" ".join(terms), search_type="websearch", config="english")
+    # An integer rank keeps API cursors exact (a float would not round-trip).
+    return queryset.filter(search_vector=query).annotate(
+        rank=Cast(SearchRank(F("search_vector"), query) * 1_000_000, IntegerField())
+    )
+
+
 def listing_search(queryset: QuerySet, q: str) -> QuerySet:
-    """Full-text search; annotates ``rank`` (an integer, higher is better)."""
+    """Full-text search; annotates ``rank`` (an integer, higher is better: integers
+    keep API cursors exact)."""
     terms = search_terms(q)
     if not terms:
         return queryset
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank
-
-        query = SearchQuery(" ".join(terms), search_type="websearch", config="english")
-        # An integer rank keeps API cursors exact (a float would not round-trip).
-        return queryset.filter(search_vector=query).annotate(
-            rank=Cast(SearchRank(F("search_vector"), query) * 1_000_000, IntegerField())
-        )
+        return _postgres_search(queryset, terms)
     return _sqlite_search(queryset, _fts_phrases(terms))
 
 
 def listing_search_ranks(q: str) -> tuple[np.ndarray, np.ndarray]:
     """The ids and ranks of the listings matching a search, as ``listing_search``
-    ranks them, without reading the listings themselves.
+    ranks them, without building a row per match in Python.
 
     On SQLite the matches may include unpublished listings: callers keep the
     published ones through the facet index, which holds only those.
@@ -177,9 +183,19 @@ def listing_search_ranks(q: str) -> tuple[np.ndarray, np.ndarray]:
     if connection.vendor != "postgresql":
         return _sqlite_ranks(_fts_phrases(terms))
     found = listing_search(Listing.objects.published(), q).order_by()
-    pairs = np.array(list(found.values_list("pk", "rank")), dtype=np.int64)
-    pairs = pairs.reshape(-1, 2)
-    return pairs[:, 0], pairs[:, 1]
+    sql, params = found.values("pk", "rank").query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Both aggregates read the rows in the same order: ids and ranks pair up.
+        cursor.execute(
+            "SELECT string_agg(found.pk::text, ','), string_agg(found.rank::text, ',') "  # noqa: S608
+            f"FROM ({sql}) AS found",
+            params,
+        )
+        ids, ranks = cursor.fetchone()
+    return (
+        np.fromstring(ids or "", sep=",", dtype=np.int64),
+        np.fromstring(ranks or "", sep=",", dtype=np.int64),
+    )
 
 
 def listing_order(queryset: QuerySet, ordering: str | None, *, searching: bool):
