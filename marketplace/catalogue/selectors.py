@@ -198,6 +198,26 @@ def listing_search_ranks(q: str) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def listing_search_ids(q: str) -> np.ndarray:
+    """The ids of the listings matching a search, as ``listing_search_ranks`` finds
+    them, without ranking them (what facet counts need)."""
+    terms = search_terms(q)
+    if connection.vendor != "postgresql":
+        phrases = _fts_phrases(terms)
+        if not phrases:
+            return np.zeros(0, dtype=np.int64)
+        return _fts_id_sets([" AND ".join(phrases)])[0]
+    found = listing_search(Listing.objects.published(), q).order_by()
+    sql, params = found.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT string_agg(found.pk::text, ',') FROM ({sql}) AS found",  # noqa: S608
+            params,
+        )
+        (ids,) = cursor.fetchone()
+    return np.fromstring(ids or "", sep=",", dtype=np.int64)
+
+
 def listing_order(queryset: QuerySet, ordering: str | None, *, searching: bool):
     """Apply one of ``sorting.SORT_ORDERS``; a search defaults to relevance."""
     return queryset.order_by(*ordering_fields(ordering, searching=searching))

@@ -15,6 +15,7 @@ from marketplace.catalogue.models import Gemstone, Listing, MetalComponent
 from marketplace.catalogue.selectors import (
     listing_list,
     listing_search,
+    listing_search_ids,
     listing_search_ranks,
 )
 from marketplace.catalogue.services import listings as services
@@ -105,6 +106,12 @@ class TestWhatSearchFinds:
         listing_search_rebuild()
         assert page_titles(client, "CREME") == ["Crème brûlée locket"]
         assert page_titles(client, "brûlée") == ["Crème brûlée locket"]
+
+    def test_ids_alone_are_the_ranked_matches(self, shelf):
+        for q in ("wombat", "quarr", "band plain", "tourmaline", "nothing-here", "*"):
+            assert set(listing_search_ids(q).tolist()) == set(
+                listing_search_ranks(q)[0].tolist()
+            ), q
 
     def test_unpublished_pieces_are_not_found(self, client, api_client):
         f.catalogue_listing(title="Wombat draft", published=False)

@@ -35,6 +35,7 @@ from marketplace.catalogue.selectors import (
     listing_get,
     listing_list,
     listing_search,
+    listing_search_ids,
     listing_search_ranks,
     listings_in_order,
     metal_price_list,
@@ -309,7 +310,7 @@ class ListingViewSet(
             )
         q = request.query_params.get("q", "").strip()[:200]
         query = CatalogueQuery(filterset)
-        matches = listing_search_ranks(q)[0] if q else None
+        matches = listing_search_ids(q) if q else None
         facets = query.facets(base, searched=bool(q), matches=matches)
         data = {"count": query.total, "facets": facets}
         if cacheable:
