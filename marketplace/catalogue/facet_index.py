@@ -268,7 +268,9 @@ class Snapshot:
 
     def rows_of(self, listing_ids: Iterable[int]) -> np.ndarray:
         """A row mask of these listings (ignoring any not in the index)."""
-        rows = self.row_positions(np.fromiter(listing_ids, dtype=np.int64))
+        if not isinstance(listing_ids, np.ndarray):
+            listing_ids = np.fromiter(listing_ids, dtype=np.int64)
+        rows = self.row_positions(listing_ids)
         mask = np.zeros(len(self.base.ids) + len(self.delta.ids), dtype=bool)
         mask[rows[rows >= 0]] = True
         return mask
@@ -358,8 +360,9 @@ class Snapshot:
         return self.ordered_ids(mask, ordering)
 
     def ids_by_rank(self, active, ids, ranks, *, base=None):
-        """Of these search matches, the ids that pass ``active``, best rank first
-        (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts them."""
+        """Of these search matches, the ids that pass ``active`` and their ranks, best
+        rank first (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts
+        them."""
         ids = np.asarray(ids, dtype=np.int64)
         ranks = np.asarray(ranks, dtype=np.int64)
         rows = self.row_positions(ids)
@@ -400,8 +403,10 @@ class Snapshot:
         return counts, int(np.count_nonzero(everything))
 
 
-def _by_rank(ids: np.ndarray, ranks: np.ndarray) -> np.ndarray:
-    return ids[np.lexsort((-ids, -ranks))]
+def _by_rank(ids: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """These ids and their ranks, best rank first, ties newest id first."""
+    order = np.lexsort((-ids, -ranks))
+    return ids[order], ranks[order]
 
 
 class DatabaseFacets:

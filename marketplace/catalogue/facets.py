@@ -67,7 +67,12 @@ class CatalogueQuery:
             self.active, ordering, base=self.base, within=within
         )
 
-    def ranked_ids(self, ids, ranks):
-        """Of these search matches, the ids that pass these filters, best rank first
-        (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts them."""
+    def ranked(self, ids, ranks):
+        """Of these search matches, the ids that pass these filters and their ranks,
+        best rank first (ties: newest id first), as ``sorting.RELEVANCE_FIELDS``
+        sorts them. Listings not published are left out."""
         return self.backend.ids_by_rank(self.active, ids, ranks, base=self.base)
+
+    def ranked_ids(self, ids, ranks):
+        """The ids of ``ranked()``."""
+        return self.ranked(ids, ranks)[0]

@@ -3,8 +3,20 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.http import Http404
 
@@ -30,46 +42,180 @@ def listing_list(*, user=None) -> QuerySet[Listing]:
     return Listing.objects.published().with_card_data()
 
 
-def _sqlite_search(queryset: QuerySet, terms: list[str]) -> QuerySet:
-    """Every term must match the title, description, artisan or materials; title first."""
+# SQLite searches the FTS5 table ``marketplace_listing_fts`` of every listing's text
+# (migration 0014; kept by triggers). A term scores by the best column it matches.
+TITLE_POINTS, ARTISAN_OR_MATERIALS_POINTS, DESCRIPTION_POINTS = 100, 40, 20
+
+
+def search_terms(q: str | None) -> list[str]:
+    """The words of a search, at most ``MAX_SEARCH_TERMS`` of them."""
+    return (q or "").replace("\x00", "").split()[:MAX_SEARCH_TERMS]
+
+
+def _fts_phrases(terms: list[str]) -> list[str]:
+    """Each term as a quoted FTS5 phrase matching the start of a word (``silv`` finds
+    silver). Quoting (with the term's own quotes doubled) keeps user input out of the
+    FTS5 syntax; a term with no letter or digit could match nothing and is left out."""
+    return [
+        '"{}" *'.format(term.replace('"', '""'))
+        for term in terms
+        if any(character.isalnum() for character in term)
+    ]
+
+
+def _fts_id_sets(queries: list[str]) -> list[np.ndarray]:
+    """The ids of the listings matching each FTS5 query, ascending, in one query."""
+    # One string per query rather than a row per match: 50,000 matches cost one row.
+    select = (
+        "SELECT %s, group_concat(rowid) FROM marketplace_listing_fts "
+        "WHERE marketplace_listing_fts MATCH %s"
+    )
+    params = [value for n, query in enumerate(queries) for value in (n, query)]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([select] * len(queries)), params)
+        found = dict(cursor.fetchall())
+    return [
+        np.fromstring(found.get(n) or "", sep=",", dtype=np.int64)
+        for n in range(len(queries))
+    ]
+
+
+def _within(ids: np.ndarray, subset: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are in ``subset`` (both ascending, as FTS5 returns rowids)."""
+    if not len(subset):
+        return np.zeros(len(ids), dtype=bool)
+    at = np.minimum(np.searchsorted(subset, ids), len(subset) - 1)
+    return subset[at] == ids
+
+
+def _column_queries(phrases: list[str]) -> tuple[str, list[tuple[str, str]]]:
+    """The FTS5 query every match answers (all phrases), and for each phrase the
+    queries of the matches that have it in the title, and in the artisan or
+    materials."""
+    every = " AND ".join(phrases)
+    # With one phrase, its matches are every match: no need to ask for both.
+    others = f" AND {every}" if len(phrases) > 1 else ""
+    return every, [
+        (
+            f"{{title}} : {phrase}{others}",
+            f"{{artisan materials}} : {phrase}{others}",
+        )
+        for phrase in phrases
+    ]
+
+
+def _sqlite_ranks(phrases: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every match of the phrases (all must match) and its rank, from the FTS5 index."""
+    if not phrases:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    every, per_phrase = _column_queries(phrases)
+    ids, *sets = _fts_id_sets([every, *(q for pair in per_phrase for q in pair)])
+    ranks = np.zeros(len(ids), dtype=np.int64)
+    for in_title, in_artisan_or_materials in zip(sets[::2], sets[1::2], strict=True):
+        ranks += np.where(
+            _within(ids, in_title),
+            TITLE_POINTS,
+            np.where(
+                _within(ids, in_artisan_or_materials),
+                ARTISAN_OR_MATERIALS_POINTS,
+                DESCRIPTION_POINTS,
+            ),
+        )
+    return ids, ranks
+
+
+def _fts_in(query: str) -> RawSQL:
+    # The query is a parameter; only the constant table name is in the SQL.
+    return RawSQL(
+        "SELECT rowid FROM marketplace_listing_fts WHERE marketplace_listing_fts MATCH %s",
+        [query],
+    )
+
+
+def _sqlite_search(queryset: QuerySet, phrases: list[str]) -> QuerySet:
+    """The SQL form of ``_sqlite_ranks``: the same matches and the same ranks."""
+    if not phrases:
+        return queryset.none().annotate(rank=Value(0))
+    every, per_phrase = _column_queries(phrases)
     rank = Value(0)
-    for term in terms:
-        materials = Q(
-            pk__in=MetalComponent.objects.filter(metal__icontains=term).values(
-                "listing_id"
-            )
-        ) | Q(
-            pk__in=Gemstone.objects.filter(species__icontains=term).values("listing_id")
-        )
-        queryset = queryset.filter(
-            Q(title__icontains=term)
-            | Q(description__icontains=term)
-            | Q(artisan__public_name__icontains=term)
-            | materials
-        )
+    for in_title, in_artisan_or_materials in per_phrase:
         rank = rank + Case(
-            When(title__icontains=term, then=Value(100)),
-            When(Q(artisan__public_name__icontains=term) | materials, then=Value(40)),
-            default=Value(20),
+            When(pk__in=_fts_in(in_title), then=Value(TITLE_POINTS)),
+            When(
+                pk__in=_fts_in(in_artisan_or_materials),
+                then=Value(ARTISAN_OR_MATERIALS_POINTS),
+            ),
+            default=Value(DESCRIPTION_POINTS),
             output_field=IntegerField(),
         )
-    return queryset.annotate(rank=rank)
+    return queryset.filter(pk__in=_fts_in(every)).annotate(rank=rank)
+
+
+def _postgres_search(queryset: QuerySet, terms: list[str]) -> QuerySet:
+    """Every match of the GIN-indexed vector, ranked by ``ts_rank`` (the title is
+    weighted A, the artisan and materials B, the description C)."""
+    query = SearchQuery(" ".join(terms), search_type="websearch", config="english")
+    # An integer rank keeps API cursors exact (a float would not round-trip).
+    return queryset.filter(search_vector=query).annotate(
+        rank=Cast(SearchRank(F("search_vector"), query) * 1_000_000, IntegerField())
+    )
 
 
 def listing_search(queryset: QuerySet, q: str) -> QuerySet:
-    """Full-text search; annotates ``rank`` (an integer, higher is better)."""
-    terms = (q or "").split()[:MAX_SEARCH_TERMS]
+    """Full-text search; annotates ``rank`` (an integer, higher is better: integers
+    keep API cursors exact)."""
+    terms = search_terms(q)
     if not terms:
         return queryset
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank
+        return _postgres_search(queryset, terms)
+    return _sqlite_search(queryset, _fts_phrases(terms))
 
-        query = SearchQuery(" ".join(terms), search_type="websearch", config="english")
-        # An integer rank keeps API cursors exact (a float would not round-trip).
-        return queryset.filter(search_vector=query).annotate(
-            rank=Cast(SearchRank(F("search_vector"), query) * 1_000_000, IntegerField())
+
+def listing_search_ranks(q: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ids and ranks of the listings matching a search, as ``listing_search``
+    ranks them, without building a row per match in Python.
+
+    On SQLite the matches may include unpublished listings: callers keep the
+    published ones through the facet index, which holds only those.
+    """
+    terms = search_terms(q)
+    if connection.vendor != "postgresql":
+        return _sqlite_ranks(_fts_phrases(terms))
+    found = listing_search(Listing.objects.published(), q).order_by()
+    sql, params = found.values("pk", "rank").query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Both aggregates read the rows in the same order: ids and ranks pair up.
+        cursor.execute(
+            "SELECT string_agg(found.pk::text, ','), string_agg(found.rank::text, ',') "  # noqa: S608
+            f"FROM ({sql}) AS found",
+            params,
         )
-    return _sqlite_search(queryset, terms)
+        ids, ranks = cursor.fetchone()
+    return (
+        np.fromstring(ids or "", sep=",", dtype=np.int64),
+        np.fromstring(ranks or "", sep=",", dtype=np.int64),
+    )
+
+
+def listing_search_ids(q: str) -> np.ndarray:
+    """The ids of the listings matching a search, as ``listing_search_ranks`` finds
+    them, without ranking them (what facet counts need)."""
+    terms = search_terms(q)
+    if connection.vendor != "postgresql":
+        phrases = _fts_phrases(terms)
+        if not phrases:
+            return np.zeros(0, dtype=np.int64)
+        return _fts_id_sets([" AND ".join(phrases)])[0]
+    found = listing_search(Listing.objects.published(), q).order_by()
+    sql, params = found.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT string_agg(found.pk::text, ',') FROM ({sql}) AS found",  # noqa: S608
+            params,
+        )
+        (ids,) = cursor.fetchone()
+    return np.fromstring(ids or "", sep=",", dtype=np.int64)
 
 
 def listing_order(queryset: QuerySet, ordering: str | None, *, searching: bool):

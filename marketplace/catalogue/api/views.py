@@ -1,6 +1,7 @@
 """Catalogue API: listings with facets and transitions, their sub-resources,
 favourites and reference metal prices. Each write calls the same service as the HTML."""
 
+import numpy as np
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
@@ -16,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.generics import get_object_or_404
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -35,6 +36,8 @@ from marketplace.catalogue.selectors import (
     listing_get,
     listing_list,
     listing_search,
+    listing_search_ids,
+    listing_search_ranks,
     metal_price_list,
     studio_listing_get,
 )
@@ -92,10 +95,60 @@ class ListingCursorPagination(CursorPagination):
         return str(value)
 
     def paginate_queryset(self, queryset, request, view=None):
+        self.ranked_links = None
         try:
             return super().paginate_queryset(queryset, request, view)
         except (ValueError, TypeError, DjangoValidationError) as error:
             raise NotFound("Invalid cursor.") from error
+
+    def paginate_ranked(self, ids, ranks, request) -> list[int]:
+        """The ids of one page of search matches already in relevance order (best
+        rank first, ties newest id first). A cursor holds the rank and id of the
+        listing it follows (or, going back, precedes), so pages stay exact."""
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        self.page_size = self.get_page_size(request)
+        cursor = self.decode_cursor(request)
+        count = len(ids)
+        if cursor is None:
+            start = 0
+            end = min(self.page_size, count)
+        else:
+            rank, pk = self._ranked_position(cursor.position)
+            ahead = ranks > rank
+            tied = ranks == rank
+            if cursor.reverse:
+                end = int(np.count_nonzero(ahead | (tied & (ids > pk))))
+                start = max(0, end - self.page_size)
+            else:
+                start = int(np.count_nonzero(ahead | (tied & (ids >= pk))))
+                end = min(start + self.page_size, count)
+        following = previous = None
+        if end < count and end > start:
+            position = f"{ranks[end - 1]}:{ids[end - 1]}"
+            following = self.encode_cursor(Cursor(0, False, position))
+        if 0 < start < count:
+            position = f"{ranks[start]}:{ids[start]}"
+            previous = self.encode_cursor(Cursor(0, True, position))
+        self.ranked_links = (following, previous)
+        return [int(pk) for pk in ids[start:end]]
+
+    def _ranked_position(self, position) -> tuple[int, int]:
+        try:
+            rank, pk = (int(part) for part in str(position).split(":"))
+        except ValueError as error:
+            raise NotFound("Invalid cursor.") from error
+        return rank, pk
+
+    def get_next_link(self):
+        if getattr(self, "ranked_links", None) is not None:
+            return self.ranked_links[0]
+        return super().get_next_link()
+
+    def get_previous_link(self):
+        if getattr(self, "ranked_links", None) is not None:
+            return self.ranked_links[1]
+        return super().get_previous_link()
 
 
 def _plain_json(request) -> bool:
@@ -191,7 +244,17 @@ class ListingViewSet(
             if key is not None:
                 caching.put(key, (response.content, response["Content-Type"]))
             return response
-        response = super().list(request, *args, **kwargs)
+        page = self._ranked_page(request)
+        if page is None:
+            response = super().list(request, *args, **kwargs)
+        else:
+            found = {
+                listing.pk: listing
+                for listing in listing_list(user=request.user).filter(pk__in=page)
+            }
+            listings = [found[pk] for pk in page if pk in found]
+            serializer = self.get_serializer(listings, many=True)
+            response = self.get_paginated_response(serializer.data)
         if key is not None and response.status_code == 200:
             response.add_post_render_callback(
                 lambda rendered: caching.put(
@@ -201,21 +264,24 @@ class ListingViewSet(
         return response
 
     def _card_page(self, request) -> HttpResponse:
-        """A page in plain JSON from the stored cards: the page's ids and sort keys
-        are read with the filters and cursor as usual, then its cards in one read.
-        Cards hold nothing that depends on who asks."""
-        queryset = self.filter_queryset(self.get_queryset())
+        """A page in plain JSON from the stored cards: the page's ids (and sort keys)
+        are read with the filters and cursor as usual, or ranked in the facet index
+        for a search in relevance order, then its cards in one read. Cards hold
+        nothing that depends on who asks."""
         paginator = self.paginator
-        keys = {
-            field.lstrip("-")
-            for field in paginator.get_ordering(request, queryset, self)
-        }
-        rows = paginator.paginate_queryset(
-            queryset.prefetch_related(None).values("id", *sorted(keys - {"id"})),
-            request,
-            view=self,
-        )
-        ids = [row["id"] for row in rows]
+        ids = self._ranked_page(request)
+        if ids is None:
+            queryset = self.filter_queryset(self.get_queryset())
+            keys = {
+                field.lstrip("-")
+                for field in paginator.get_ordering(request, queryset, self)
+            }
+            rows = paginator.paginate_queryset(
+                queryset.prefetch_related(None).values("id", *sorted(keys - {"id"})),
+                request,
+                view=self,
+            )
+            ids = [row["id"] for row in rows]
         cards = cards_for(ids=ids)
         body = page_json(
             next_link=paginator.get_next_link(),
@@ -223,6 +289,19 @@ class ListingViewSet(
             cards=cards_json([cards[pk] for pk in ids if pk in cards], request),
         )
         return HttpResponse(body, content_type=JSONRenderer.media_type)
+
+    def _ranked_page(self, request) -> "list[int] | None":
+        """For a search in relevance order, the page's ids, ranked and filtered in
+        the facet index as the HTML catalogue is (the paginator keeps the page's
+        links); None for any other request."""
+        q = request.query_params.get("q", "").strip()[:200]
+        if not q or request.query_params.get("ordering", "") in SORT_ORDERS:
+            return None
+        # Bad filter values are the same 400 as on the other orders.
+        self.filter_queryset(self.get_queryset())
+        filterset = ListingFilter(request.query_params, queryset=self.get_queryset())
+        ids, ranks = CatalogueQuery(filterset).ranked(*listing_search_ranks(q))
+        return self.paginator.paginate_ranked(ids, ranks, request)
 
     def _list_cache_key(self, request) -> str | None:
         """Anonymous pages in plain JSON are cached as rendered bytes, so that a hit
@@ -279,9 +358,10 @@ class ListingViewSet(
             raise DjangoValidationError(
                 {k: [str(e) for e in v] for k, v in filterset.form.errors.items()}
             )
-        searched = bool(request.query_params.get("q", "").strip())
+        q = request.query_params.get("q", "").strip()[:200]
         query = CatalogueQuery(filterset)
-        facets = query.facets(base, searched=searched)
+        matches = listing_search_ids(q) if q else None
+        facets = query.facets(base, searched=bool(q), matches=matches)
         data = {"count": query.total, "facets": facets}
         if cacheable:
             caching.put(key, data)

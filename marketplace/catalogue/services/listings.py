@@ -971,7 +971,8 @@ def listing_search_rebuild(*, queryset=None) -> int:
 
     On PostgreSQL the weighted document is built in SQL from the listing, its artisan
     and its materials, so rows inserted with ``bulk_create`` become searchable after
-    one call. SQLite searches the columns directly and needs nothing stored.
+    one call. SQLite's FTS5 index is kept by triggers in the database (migration
+    0014) on every write, so it needs nothing here.
     """
     queryset = Listing.objects.all() if queryset is None else queryset
     if connection.vendor != "postgresql":

@@ -25,6 +25,7 @@ from marketplace.catalogue.selectors import (
     listing_hallmark_status,
     listing_list,
     listing_search,
+    listing_search_ranks,
     listing_value_panel,
 )
 from marketplace.catalogue.services.favourites import favourite_toggle
@@ -41,11 +42,9 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     filterset = ListingFilter(request.GET, queryset=base)
     match_ids = ranks = None
     if q:
-        # One pass over the search's matches gives their ids (for the facets) and
-        # ranks (for the order).
-        found = list(base.prefetch_related(None).order_by().values_list("pk", "rank"))
-        match_ids = [pk for pk, _rank in found]
-        ranks = [rank for _pk, rank in found]
+        # The search's matches: their ids (for the facets) and ranks (for the order),
+        # without reading the listings; the facet index keeps the published ones.
+        match_ids, ranks = listing_search_ranks(q)
     catalogue = CatalogueQuery(filterset)
     facets = catalogue.facets(base, searched=bool(q), matches=match_ids)
     if not filterset.is_valid():
