@@ -227,6 +227,45 @@ def trigger_sql(vendor: str, tables: set[str] | None = None) -> list[str]:
     return statements
 
 
+def _search_vector_update(connection, listings_sql: str) -> str:
+    """The UPDATE that rebuilds the search vector of the listings ``listings_sql``
+    selects, compiled from the one definition of the vector, values inlined."""
+    from django.db.models.expressions import RawSQL
+    from django.db.models.sql import UpdateQuery
+
+    from marketplace.catalogue.models import Listing
+    from marketplace.catalogue.services.listings import search_vector
+
+    listings = Listing.objects.filter(pk__in=RawSQL(listings_sql, []))  # noqa: S611
+    query = listings.query.chain(UpdateQuery)
+    query.add_update_values({"search_vector": search_vector()})
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    return connection.ops.compose_sql(sql, params)
+
+
+def _search_sql(connection, tables: set[str]) -> list[str]:
+    """PostgreSQL: every change logged for a listing rebuilds its search vector, and
+    an artisan's new name rebuilds all of theirs, in the writer's transaction."""
+    if "marketplace_listing" not in tables or "artisans_artisan" not in tables:
+        return []
+    listing = _search_vector_update(connection, "SELECT NEW.listing_id")
+    artisan = _search_vector_update(
+        connection, "SELECT id FROM marketplace_listing WHERE artisan_id = NEW.id"
+    )
+    name, by_name = f"{PREFIX}search", f"{PREFIX}search_artisan"
+    return [
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF NEW.listing_id IS NOT NULL THEN {listing}; END IF; RETURN NULL; END $$",
+        f'CREATE TRIGGER {name} AFTER INSERT ON "{CHANGE_TABLE}" FOR EACH ROW '
+        f"EXECUTE FUNCTION {name}()",
+        f"CREATE FUNCTION {by_name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"{artisan}; RETURN NULL; END $$",
+        f'CREATE TRIGGER {by_name} AFTER UPDATE OF "public_name" ON "artisans_artisan" '
+        'FOR EACH ROW WHEN (OLD."public_name" IS DISTINCT FROM NEW."public_name") '
+        f"EXECUTE FUNCTION {by_name}()",
+    ]
+
+
 def installed(connection) -> set[str]:
     """The names of the change triggers in this database."""
     with connection.cursor() as cursor:
@@ -267,5 +306,8 @@ def install(connection) -> None:
     uninstall(connection)
     tables = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
-        for statement in trigger_sql(connection.vendor, tables):
+        statements = trigger_sql(connection.vendor, tables)
+        if connection.vendor == "postgresql":
+            statements += _search_sql(connection, tables)
+        for statement in statements:
             cursor.execute(statement)

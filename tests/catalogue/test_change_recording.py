@@ -248,3 +248,28 @@ def test_a_change_is_recorded_in_the_writers_transaction(world):
         assert recorded(since)[0] == {listing.pk}
         raise RuntimeError
     assert recorded(since) == (set(), set())
+
+
+def test_search_follows_every_kind_of_write(world):
+    """The search index (SQLite's FTS5 table, PostgreSQL's stored vector) is kept in
+    the writer's transaction, however the write is made."""
+    listing, _lot, _technique = world
+
+    def found(word):
+        return set(
+            listing_search(Listing.objects.published(), word).values_list(
+                "pk", flat=True
+            )
+        )
+
+    assert listing.pk not in found("wombat")
+    Listing.objects.filter(pk=listing.pk).update(title="Wombat cuff")
+    assert listing.pk in found("wombat")
+    Gemstone.objects.bulk_create(
+        [f.GemstoneFactory.build(listing=listing, species="Tanzanite")]
+    )
+    assert listing.pk in found("tanzanite")
+    MetalComponent.objects.filter(listing=listing).delete()
+    assert listing.pk not in found("silver")
+    Artisan.objects.filter(pk=listing.artisan_id).update(public_name="Quokka Studio")
+    assert listing.pk in found("quokka")

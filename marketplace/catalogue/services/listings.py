@@ -966,17 +966,10 @@ def hallmark_record_submit(*, record: HallmarkRecord, actor):
 # --- Search -----------------------------------------------------------------------------
 
 
-def listing_search_rebuild(*, queryset=None) -> int:
-    """Recompute the stored search vector of many listings in one UPDATE.
-
-    On PostgreSQL the weighted document is built in SQL from the listing, its artisan
-    and its materials, so rows inserted with ``bulk_create`` become searchable after
-    one call. SQLite's FTS5 index is kept by triggers in the database (migration
-    0014) on every write, so it needs nothing here.
-    """
-    queryset = Listing.objects.all() if queryset is None else queryset
-    if connection.vendor != "postgresql":
-        return queryset.count()
+def search_vector():
+    """A listing's weighted search document (PostgreSQL): title, then its artisan's
+    name and its materials, then its description. The one definition, used by
+    :func:`listing_search_rebuild` and by the change log's trigger that keeps it."""
     artisan_name = Subquery(
         Artisan.objects.filter(pk=OuterRef("artisan_id")).values("public_name")[:1]
     )
@@ -994,7 +987,7 @@ def listing_search_rebuild(*, queryset=None) -> int:
         .annotate(words=StringAgg("species", " "))
         .values("words")[:1]
     )
-    vector = (
+    return (
         SearchVector("title", weight="A", config="english")
         + SearchVector(
             Coalesce(artisan_name, Value(""), output_field=TextField()),
@@ -1013,6 +1006,19 @@ def listing_search_rebuild(*, queryset=None) -> int:
         )
         + SearchVector("description", weight="C", config="english")
     )
+
+
+def listing_search_rebuild(*, queryset=None) -> int:
+    """Recompute the stored search vector of many listings in one UPDATE.
+
+    On PostgreSQL the weighted document is built in SQL from the listing, its artisan
+    and its materials; the change log's triggers keep it for every write
+    (``marketplace.catalogue.changes``), so this is for rows loaded around them. SQLite's
+    FTS5 index is kept by its own triggers and needs nothing here.
+    """
+    queryset = Listing.objects.all() if queryset is None else queryset
+    if connection.vendor != "postgresql":
+        return queryset.count()
     return Listing.objects.filter(pk__in=queryset.values("pk")).update(
-        search_vector=vector
+        search_vector=search_vector()
     )
