@@ -43,6 +43,8 @@ class Migration(migrations.Migration):
             model_name="cataloguechange",
             name="token",
         ),
+        # Undone: the log is emptied before its old columns come back.
+        migrations.RunPython(migrations.RunPython.noop, clear_log),
         migrations.AlterField(
             model_name="cataloguechange",
             name="created_at",
