@@ -2,6 +2,9 @@
 
 from django.db import models
 
+# The largest id a (big) auto field holds: an id given in input beyond it is no row's.
+MAX_ID = 2**63 - 1
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

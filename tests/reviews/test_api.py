@@ -221,3 +221,14 @@ def test_the_author_adds_and_removes_photos_within_the_limit():
         p["id"] for p in added.json()["photos"][1:]
     ]
     assert review.revisions.count() == 3
+
+
+def test_a_photo_id_past_any_row_is_a_field_error():
+    review = review_of(photos=[f.image_upload("a.jpg")])
+    client = api_client_for(review.author)
+    response = client.patch(
+        _url("detail", review), {"remove_photos": [2**70]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "remove_photos" in response.json()
+    assert review.photos.count() == 1

@@ -10,6 +10,7 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.models import MAX_ID
 from marketplace.accounts.models import Address
 from marketplace.catalogue.api.serializers import (
     ArtisanSummarySerializer,
@@ -23,7 +24,6 @@ from marketplace.payments.models import Charge, Refund
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 # Primary keys are 64-bit; a larger number names nothing.
-MAX_ID = 2**63 - 1
 
 # --- Basket -------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.models import MAX_ID
 from marketplace.accounts.roles import is_verifier
 from marketplace.reviews import services
 from marketplace.reviews.models import (
@@ -168,7 +169,7 @@ class ReviewUpdateSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=200, default=""
     )
     remove_photos = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=MAX_PHOTOS,
         help_text="Ids of this review's photos to remove.",
