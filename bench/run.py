@@ -302,9 +302,10 @@ def load(server: Server, items: list[dict], args, script: str) -> dict:
     return {"floor": floor, **results}
 
 
-def probe(env: dict[str, str], database_url: str) -> dict:
+def _json_from(script: str, env: dict[str, str], database_url: str, what: str) -> dict:
+    """Run one of the bench's scripts in its own process; its last line is JSON."""
     completed = subprocess.run(
-        [PYTHON, str(BENCH_DIR / "probe.py"), "--database-url", database_url],
+        [PYTHON, str(BENCH_DIR / script), "--database-url", database_url],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
@@ -312,24 +313,18 @@ def probe(env: dict[str, str], database_url: str) -> dict:
     )
     if completed.returncode:
         sys.stderr.write(completed.stderr)
-        raise SystemExit("the in-process query probe failed")
+        raise SystemExit(f"{what} failed")
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def probe(env: dict[str, str], database_url: str) -> dict:
+    return _json_from("probe.py", env, database_url, "the in-process query probe")
 
 
 def index_cost(env: dict[str, str], database_url: str) -> dict:
     """The facet index's build time and memory, and the cost of one edit
     (``bench/index_cost.py``, in its own process)."""
-    completed = subprocess.run(
-        [PYTHON, str(BENCH_DIR / "index_cost.py"), "--database-url", database_url],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-    )
-    if completed.returncode:
-        sys.stderr.write(completed.stderr)
-        raise SystemExit("the facet index measurement failed")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return _json_from("index_cost.py", env, database_url, "the facet index measurement")
 
 
 def index_markdown(index: dict, workers: dict) -> str:

@@ -36,7 +36,7 @@ from django.utils.encoding import iri_to_uri
 from rest_framework.renderers import JSONRenderer
 
 from marketplace.catalogue.models import CatalogueChange, Listing, ListingCard
-from marketplace.catalogue.summaries import ListingSerializer
+from marketplace.catalogue.summaries import ArtisanSummarySerializer, ListingSerializer
 
 CARD_TEMPLATE = "catalogue/includes/listing_card.html"
 
@@ -118,23 +118,16 @@ def _settings_changed(**kwargs):
     card_version.cache_clear()
 
 
-# The columns a card shows, and no others: the change log watches exactly these
+# The columns a card shows, and no others: those its serializers name (the template
+# shows a subset). The change log watches exactly these
 # (``tests/catalogue/test_change_recording`` reads this query's SQL).
 CARD_COLUMNS = (
-    "slug",
-    "title",
-    "category",
-    "kind",
-    "price",
-    "currency",
-    "status",
-    "published_at",
-    "artisan__slug",
-    "artisan__public_name",
-    "artisan__country",
-    "artisan__verification_status",
-    "artisan__rating_average",
-    "artisan__rating_count",
+    *(
+        name
+        for name in ListingSerializer.Meta.fields
+        if name not in ("artisan", "main_photo", "url")
+    ),
+    *(f"artisan__{name}" for name in ArtisanSummarySerializer.Meta.fields),
 )
 
 
