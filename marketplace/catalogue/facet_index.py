@@ -9,8 +9,10 @@ SQL. Counting a facet is then a mask and a ``bincount``.
 
 Each process keeps one snapshot and never serves a stale one: before use it reads the
 change log past its own position (one query, normally answering nothing). When the log
-moved, it reloads only the listings the log names, or rebuilds when the log cannot say
-(a change to everything, too many changes, or a log pruned past its position).
+moved, it reloads only the listings the log names into the snapshot's delta; it
+rebuilds when the log cannot say (a change to everything, too many changes, or a log
+pruned past its position) and folds a large delta into a new base. A request never
+rebuilds (``backend``): a thread does, and the FilterSet's own SQL answers meanwhile.
 
 The log is kept by database triggers (``marketplace.catalogue.changes``), so every
 write is recorded in its own transaction whoever makes it, without any lock shared by
