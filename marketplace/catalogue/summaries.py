@@ -7,6 +7,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from artisans.models import Artisan
+from config.serializers import ThumbnailsSerializer
 from marketplace.catalogue.models import Listing, ListingPhoto
 
 
@@ -26,18 +27,8 @@ class ArtisanSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PhotoThumbsSerializer(serializers.ModelSerializer):
+class PhotoThumbsSerializer(ThumbnailsSerializer):
     """A photo's thumbnails: null until the task that makes them has run."""
-
-    small = serializers.ImageField(
-        source="thumb_small", read_only=True, allow_null=True
-    )
-    medium = serializers.ImageField(
-        source="thumb_medium", read_only=True, allow_null=True
-    )
-    large = serializers.ImageField(
-        source="thumb_large", read_only=True, allow_null=True
-    )
 
     class Meta:
         model = ListingPhoto

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.models import MAX_ID
+from config.serializers import ThumbnailsSerializer
 from marketplace.accounts.roles import is_verifier
 from marketplace.reviews import services
 from marketplace.reviews.models import (
@@ -17,17 +18,7 @@ from marketplace.reviews.models import (
 )
 
 
-class ReviewPhotoSerializer(serializers.ModelSerializer):
-    small = serializers.ImageField(
-        source="thumb_small", read_only=True, allow_null=True
-    )
-    medium = serializers.ImageField(
-        source="thumb_medium", read_only=True, allow_null=True
-    )
-    large = serializers.ImageField(
-        source="thumb_large", read_only=True, allow_null=True
-    )
-
+class ReviewPhotoSerializer(ThumbnailsSerializer):
     class Meta:
         model = ReviewPhoto
         fields = ["id", "alt_text", "position", "small", "medium", "large"]
