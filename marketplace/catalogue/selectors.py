@@ -35,6 +35,12 @@ from marketplace.catalogue.sorting import ordering_fields
 from marketplace.materials import PRECIOUS_METALS, Metal
 
 MAX_SEARCH_TERMS = 8
+MAX_SEARCH_LENGTH = 200
+
+
+def search_text(params) -> str:
+    """The search a request asks for (``?q=``), trimmed and bounded in length."""
+    return (params.get("q") or "").strip()[:MAX_SEARCH_LENGTH]
 
 
 def listing_list(*, user=None) -> QuerySet[Listing]:

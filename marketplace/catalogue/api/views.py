@@ -39,6 +39,7 @@ from marketplace.catalogue.selectors import (
     listing_search_ids,
     listing_search_ranks,
     metal_price_list,
+    search_text,
     studio_listing_get,
 )
 from marketplace.catalogue.services import favourites as favourite_services
@@ -80,7 +81,7 @@ class ListingCursorPagination(CursorPagination):
     def get_ordering(self, request, queryset, view):
         return ordering_fields(
             request.query_params.get("ordering", ""),
-            searching=bool(request.query_params.get("q", "").strip()),
+            searching=bool(search_text(request.query_params)),
         )
 
     def _get_position_from_instance(self, instance, ordering):
@@ -163,7 +164,7 @@ def _plain_json(request) -> bool:
 
 
 def _search_base(request):
-    q = request.query_params.get("q", "").strip()[:200]
+    q = search_text(request.query_params)
     return listing_search(listing_list(user=request.user), q)
 
 
@@ -294,7 +295,7 @@ class ListingViewSet(
         """For a search in relevance order, the page's ids, ranked and filtered in
         the facet index as the HTML catalogue is (the paginator keeps the page's
         links); None for any other request."""
-        q = request.query_params.get("q", "").strip()[:200]
+        q = search_text(request.query_params)
         if not q or request.query_params.get("ordering", "") in SORT_ORDERS:
             return None
         # Bad filter values are the same 400 as on the other orders.
@@ -358,7 +359,7 @@ class ListingViewSet(
             raise DjangoValidationError(
                 {k: [str(e) for e in v] for k, v in filterset.form.errors.items()}
             )
-        q = request.query_params.get("q", "").strip()[:200]
+        q = search_text(request.query_params)
         query = CatalogueQuery(filterset)
         matches = listing_search_ids(q) if q else None
         facets = query.facets(base, searched=bool(q), matches=matches)

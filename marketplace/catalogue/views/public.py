@@ -27,6 +27,7 @@ from marketplace.catalogue.selectors import (
     listing_search,
     listing_search_ranks,
     listing_value_panel,
+    search_text,
 )
 from marketplace.catalogue.services.favourites import favourite_toggle
 from marketplace.catalogue.sorting import DEFAULT_ORDER, SORT_CHOICES, SORT_ORDERS
@@ -36,7 +37,7 @@ PAGE_SIZE = 24
 
 def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     """Filter, search, sort, facet and paginate the catalogue for one request."""
-    q = request.GET.get("q", "").strip()[:200]
+    q = search_text(request.GET)
     ordering = request.GET.get("ordering", "")
     base = listing_search(listing_list(user=request.user), q)
     filterset = ListingFilter(request.GET, queryset=base)
