@@ -23,9 +23,11 @@ read until they appear or ``GAP_TIMEOUT`` passes (a transaction rolled back).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -52,6 +54,8 @@ KEEP_CHANGES = timedelta(days=1)
 GAP_TIMEOUT = 15 * 60.0
 # At a build, ids missing among this many of the newest are taken for gaps.
 GAP_WINDOW = 1_000
+# Facet counts kept per snapshot, for this many of the most recent filter states.
+COUNTS_KEPT = 256
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -153,7 +157,9 @@ class Segment:
         code_of = column.code_of
         codes = [code_of[value] for value in values if value in code_of]
         if codes:
-            mask[column.rows[np.isin(column.codes, codes)]] = True
+            wanted = np.zeros(len(column.values), dtype=bool)
+            wanted[codes] = True
+            mask[column.rows[wanted[column.codes]]] = True
         return mask
 
     def count(self, name: str, mask: np.ndarray) -> dict[str, int]:
@@ -349,10 +355,21 @@ class Snapshot:
 
     def count_facets(self, active, *, base=None, within=None):
         """Per facet, its value counts with every *other* active facet applied; and the
-        number of listings matching all of them."""
-        return self.facet_counts(
-            active, None if within is None else self.rows_of(within)
-        )
+        number of listings matching all of them.
+
+        The answers for the most recent ``COUNTS_KEPT`` filter states (with the search's
+        matches, by digest) are kept with the snapshot: a snapshot never changes, so
+        they hold until the catalogue does, when the next snapshot starts afresh."""
+        within = None if within is None else np.asarray(within, dtype=np.int64)
+        key = _counts_key(active, within)
+        kept = self._cache.setdefault("counts", _Kept(COUNTS_KEPT))
+        found = kept.get(key)
+        if found is None:
+            found = self.facet_counts(
+                active, None if within is None else self.rows_of(within)
+            )
+            kept.put(key, found)
+        return found
 
     def ids_in_order(self, active, ordering: str, *, base=None, within=None):
         """The ids of the listings matching ``active``, in ``ordering``."""
@@ -403,6 +420,39 @@ class Snapshot:
             for name in names
         }
         return counts, int(np.count_nonzero(everything))
+
+
+def _counts_key(active: Mapping[str, Iterable[str]], within: np.ndarray | None):
+    """What a count answers to: the ticked values per facet and the search's matches."""
+    state = tuple(
+        sorted((name, tuple(sorted(set(values)))) for name, values in active.items())
+    )
+    if within is None:
+        return state, None
+    return state, hashlib.blake2b(within.tobytes(), digest_size=16).digest()
+
+
+class _Kept:
+    """The ``size`` most recently used answers, safe to share between threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.answers: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            found = self.answers.get(key)
+            if found is not None:
+                self.answers.move_to_end(key)
+            return found
+
+    def put(self, key, answer) -> None:
+        with self.lock:
+            self.answers[key] = answer
+            self.answers.move_to_end(key)
+            while len(self.answers) > self.size:
+                self.answers.popitem(last=False)
 
 
 def _by_rank(ids: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

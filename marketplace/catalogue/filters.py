@@ -68,7 +68,12 @@ class ChoiceFacet(FacetMixin, django_filters.MultipleChoiceFilter):
         )
 
     def facet_choices(self, counts):
-        choices = [(str(value), str(label)) for value, label in self.field.choices]
+        # The declared choices, not the form field's: the field would normalise every
+        # lazy label (some 250 countries) on each request.
+        declared = self.extra["choices"]
+        if callable(declared):
+            declared = declared()
+        choices = [(str(value), str(label)) for value, label in declared]
         if self.dynamic:
             choices = [(value, label) for value, label in choices if value in counts]
         return choices

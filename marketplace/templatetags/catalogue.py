@@ -1,6 +1,10 @@
-"""Template helpers for the catalogue: facet links and the favourites on "My account"."""
+"""Template helpers for the catalogue: facet values, sort links and the favourites
+on "My account"."""
+
+from html import escape
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from marketplace.catalogue.selectors import favourite_list
 
@@ -8,18 +12,23 @@ register = template.Library()
 
 
 @register.simple_tag
-def facet_toggle_url(query, name: str, value: str) -> str:
-    """The catalogue URL with one facet value ticked or unticked (and page reset)."""
-    query = query.copy()
-    query.pop("page", None)
-    values = query.getlist(name)
-    if value in values:
-        values.remove(value)
-    else:
-        values.append(value)
-    query.setlist(name, values)
-    encoded = query.urlencode()
-    return f"?{encoded}" if encoded else "?"
+def facet_options(facet: dict) -> str:
+    """A facet's values as list items: each a link ticking or unticking it (its
+    ``url``), ticked ones marked, with its count. Written in one pass, escaping each
+    text once, rather than a template loop: the sidebar links every value of every
+    facet."""
+    name = escape(facet["name"])
+    items = []
+    for option in facet["values"]:
+        current, tick = (
+            (' aria-current="true"', "✓ ") if option["selected"] else ("", "")
+        )
+        items.append(
+            f'<li><a href="{escape(option["url"])}"{current} data-facet="{name}" '
+            f'data-value="{escape(option["value"])}">{tick}{escape(option["label"])}'
+            f'</a> <span class="count">{int(option["count"])}</span></li>'
+        )
+    return mark_safe("\n".join(items))  # noqa: S308 - each text in it is escaped
 
 
 @register.simple_tag

@@ -416,3 +416,38 @@ def test_a_large_delta_is_folded_into_a_new_base(catalogue, monkeypatch):
     assert folded.base is not first.base
     assert len(folded.delta.ids) == 0
     assert_same_as_a_fresh_build()
+
+
+def test_counts_are_kept_per_snapshot_and_never_outlive_a_change(catalogue):
+    """A filter state counted once is answered again from the snapshot (the same
+    answer, not a recount); after an edit the next snapshot counts afresh."""
+    active = {"category": ["ring"], "metal": ["gold"]}
+    snapshot = facet_index.current()
+    first = snapshot.count_facets(active)
+    # The same state, its values in another order: the kept answer itself.
+    assert snapshot.count_facets({"metal": ["gold"], "category": ["ring"]}) is first
+    # With a search's matches, keyed by those matches.
+    some = [piece.pk for piece in catalogue[:5]]
+    narrowed = snapshot.count_facets(active, within=some)
+    assert snapshot.count_facets(active, within=list(some)) is narrowed
+    assert narrowed != first
+    ring = next(p for p in catalogue if p.category == "ring" and p.metals.exists())
+    Listing.objects.filter(pk=ring.pk).update(category="pendant")
+    edited = facet_index.current()
+    assert edited is not snapshot
+    assert edited.count_facets(active) == facet_index.build().count_facets(active)
+    assert edited.count_facets(active)[1] == first[1] - (
+        1 if ring.metals.filter(metal="gold").exists() else 0
+    )
+
+
+def test_kept_counts_are_bounded(catalogue, monkeypatch):
+    monkeypatch.setattr(facet_index, "COUNTS_KEPT", 2)
+    snapshot = facet_index.current()
+    states = [{"category": [c]} for c in ("ring", "pendant", "earrings")]
+    answers = [snapshot.count_facets(state) for state in states]
+    kept = snapshot._cache["counts"]
+    assert len(kept.answers) == 2
+    # The oldest state was let go and is counted again, to the same figures.
+    again = snapshot.count_facets(states[0])
+    assert again is not answers[0] and again == answers[0]

@@ -135,6 +135,40 @@ class TestFacets:
         assert 'data-facet="metal" data-value="gold"' in html
         assert "2 pieces" in html
 
+    def test_each_value_links_to_the_page_with_it_toggled(self, client, shelf):
+        """Ticking adds the value, unticking removes it (once, if given twice); the
+        other parameters keep their order, and the page number is dropped."""
+        query = "q=ring&metal=gold&metal=gold&page=2&ordering=price&category=ring"
+        html = client.get(f"{PIECES}?{query}").content.decode()
+
+        def link(facet, value):
+            marker = f'data-facet="{facet}" data-value="{value}"'
+            start = html.rindex('<a href="', 0, html.index(marker)) + len('<a href="')
+            return html[start : html.index('"', start)].replace("&amp;", "&")
+
+        assert (
+            link("metal", "gold") == "?q=ring&metal=gold&ordering=price&category=ring"
+        )
+        assert link("metal", "silver") == (
+            "?q=ring&metal=gold&metal=gold&metal=silver&ordering=price&category=ring"
+        )
+        assert (
+            link("category", "ring") == "?q=ring&metal=gold&metal=gold&ordering=price"
+        )
+        assert link("kind", "one_of_a_kind") == (
+            "?q=ring&metal=gold&metal=gold&ordering=price&category=ring"
+            "&kind=one_of_a_kind"
+        )
+        assert 'aria-current="true" data-facet="metal" data-value="gold">✓ ' in html
+
+    def test_facet_labels_and_values_are_escaped(self, client, shelf):
+        f.TechniqueFactory(slug="x", name='<script>alert("t")</script>')
+        listing = shelf["gold_ring"]
+        listing.techniques.add(f.TechniqueFactory(slug="y", name="A & B <b>"))
+        html = client.get(PIECES, {"technique": '"><b>'}).content.decode()
+        assert "A &amp; B &lt;b&gt;" in html
+        assert "<b>" not in html.split("<aside", 1)[1].split("</aside>", 1)[0]
+
     def test_bad_filter_value_is_an_error_not_a_500(self, client, shelf):
         response = client.get(PIECES, {"metal": "unobtainium"})
         assert response.status_code == 200

@@ -1,5 +1,7 @@
 """The catalogue: browse, search and facets, the piece page and favourites."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -64,6 +66,7 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     cards = [stored[pk] for pk in page_ids if pk in stored]
     query = request.GET.copy()
     query.pop("page", None)
+    _add_toggle_urls(facets, query)
     return {
         "q": q,
         "ordering": ordering,
@@ -75,6 +78,26 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
         "querystring_base": query.urlencode(),
         "query": query,
     }
+
+
+def _add_toggle_urls(facets: list[dict], query) -> None:
+    """Give each facet value the catalogue URL with that value ticked or unticked (the
+    page reset): the other parameters are encoded once per facet, not once per value."""
+    params = list(query.lists())
+    for facet in facets:
+        name = facet["name"]
+        at = next((n for n, (key, _) in enumerate(params) if key == name), len(params))
+        before = urlencode([(k, v) for k, vs in params[:at] for v in vs])
+        after = urlencode([(k, v) for k, vs in params[at + 1 :] for v in vs])
+        ticked = params[at][1] if at < len(params) else []
+        for option in facet["values"]:
+            values = list(ticked)
+            if option["value"] in values:
+                values.remove(option["value"])
+            else:
+                values.append(option["value"])
+            parts = [before, urlencode([(name, v) for v in values]), after]
+            option["url"] = "?" + "&".join(part for part in parts if part)
 
 
 class HomeView(TemplateView):
