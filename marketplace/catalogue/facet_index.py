@@ -312,22 +312,38 @@ class Snapshot:
 
     def ordered_ids(self, mask: np.ndarray, ordering: str) -> np.ndarray:
         """Listing ids of the rows in ``mask``, in the ``sorting.SORT_ORDERS`` order
-        of that name: by its key column, then by id, both in its direction. The
-        base's order is worked out once; the delta's few rows are merged into it."""
+        of that name: by its key column, then by id, both in its direction."""
+        return self.ordered(mask, ordering, with_keys=False)[0]
+
+    def ordered(
+        self, mask: np.ndarray, ordering: str, *, with_keys: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``ordered_ids``, and each one's sort key (unless ``with_keys`` is false).
+        The base's order is worked out once; the delta's few rows are merged into it.
+        """
         in_base, in_delta = self._split(mask)
         order, compound, distinct = self.base.ascending(ordering)
         chosen = in_base[order]
-        ids = self.base.ids[order[chosen]]
+        picked = order[chosen]
+        ids = self.base.ids[picked]
+        keys = self.base.keys(ordering)[picked] if with_keys else None
         rows = np.flatnonzero(in_delta)
         if len(rows):
             # In (key, id) order: keys that fall between the same two base keys share
             # a place, and go in there in this order.
-            keys, delta_ids = self.delta.keys(ordering)[rows], self.delta.ids[rows]
-            by_key = np.lexsort((delta_ids, keys))
-            keys, delta_ids = keys[by_key], delta_ids[by_key]
-            at = np.searchsorted(compound[chosen], _compound(distinct, keys, delta_ids))
+            delta_keys = self.delta.keys(ordering)[rows]
+            delta_ids = self.delta.ids[rows]
+            by_key = np.lexsort((delta_ids, delta_keys))
+            delta_keys, delta_ids = delta_keys[by_key], delta_ids[by_key]
+            at = np.searchsorted(
+                compound[chosen], _compound(distinct, delta_keys, delta_ids)
+            )
             ids = np.insert(ids, at, delta_ids)
-        return ids[::-1] if _sort(ordering).descending else ids
+            if with_keys:
+                keys = np.insert(keys, at, delta_keys)
+        if _sort(ordering).descending:
+            return ids[::-1], None if keys is None else keys[::-1]
+        return ids, keys
 
     def _everything(self) -> dict[str, dict[str, int]]:
         """Counts with nothing selected, from the base's (worked out once) less its
@@ -373,10 +389,18 @@ class Snapshot:
 
     def ids_in_order(self, active, ordering: str, *, base=None, within=None):
         """The ids of the listings matching ``active``, in ``ordering``."""
+        return self.ordered(self._scope(active, within), ordering, with_keys=False)[0]
+
+    def ids_and_keys_in_order(self, active, ordering: str, *, base=None, within=None):
+        """``ids_in_order`` and each listing's sort key (its publication time in
+        microseconds, its price or its artisan's rating)."""
+        return self.ordered(self._scope(active, within), ordering)
+
+    def _scope(self, active, within) -> np.ndarray:
         mask = self.match(active)
         if within is not None:
             mask = mask & self.rows_of(within)
-        return self.ordered_ids(mask, ordering)
+        return mask
 
     def ids_by_rank(self, active, ids, ranks, *, base=None):
         """Of these search matches, the ids that pass ``active`` and their ranks, best
@@ -489,10 +513,23 @@ class DatabaseFacets:
         return counts, self._matching(active, base).order_by().count()
 
     def ids_in_order(self, active, ordering: str, *, base=None, within=None):
-        if ordering not in SORT_ORDERS:
-            raise ValueError(f"Unknown ordering {ordering!r}")
-        ids = self._matching(active, base).order_by(*SORT_ORDERS[ordering].fields)
+        ids = self._matching(active, base).order_by(*_sort(ordering).fields)
         return np.fromiter(ids.values_list("pk", flat=True), dtype=np.int64)
+
+    def ids_and_keys_in_order(self, active, ordering: str, *, base=None, within=None):
+        order = _sort(ordering)
+        rows = list(
+            self._matching(active, base)
+            .order_by(*order.fields)
+            .values_list("pk", order.key)
+        )
+        key_of = _KEY_OF[order.key]
+        return (
+            np.fromiter((row[0] for row in rows), np.int64, len(rows)),
+            np.fromiter(
+                (key_of(row[1]) for row in rows), _KEY_TYPE[order.key], len(rows)
+            ),
+        )
 
     def ids_by_rank(self, active, ids, ranks, *, base=None):
         matching = set(
@@ -512,18 +549,30 @@ def _micros(moment) -> int:
     return int(moment.timestamp() * 1_000_000) if moment is not None else 0
 
 
+def _number(value) -> float:
+    return float(value or 0)
+
+
+# Each sort key's column, as the index holds it (``Segment.published`` and the rest).
+_KEY_OF = {
+    "published_at": _micros,
+    "price": _number,
+    "artisan__rating_average": _number,
+}
+_KEY_TYPE = {
+    "published_at": np.int64,
+    "price": np.float64,
+    "artisan__rating_average": np.float64,
+}
+
+
 def _pairs(queryset):
     """The listings' ids, sort keys and (id, value) pairs per facet."""
-    rows = list(
-        queryset.order_by("pk").values_list(
-            "pk", "published_at", "price", "artisan__rating_average"
-        )
-    )
+    rows = list(queryset.order_by("pk").values_list("pk", *_KEY_OF))
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    keys = (
-        np.fromiter((_micros(row[1]) for row in rows), np.int64, len(rows)),
-        np.fromiter((float(row[2] or 0) for row in rows), np.float64, len(rows)),
-        np.fromiter((float(row[3] or 0) for row in rows), np.float64, len(rows)),
+    keys = tuple(
+        np.fromiter((key_of(row[n]) for row in rows), _KEY_TYPE[key], len(rows))
+        for n, (key, key_of) in enumerate(_KEY_OF.items(), start=1)
     )
     return (
         ids,

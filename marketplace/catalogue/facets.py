@@ -67,6 +67,17 @@ class CatalogueQuery:
             self.active, ordering, base=self.base, within=within
         )
 
+    def ordered(self, ordering: str, *, within=None, base=None):
+        """``ordered_ids`` with each listing's sort key, for cursors that hold the
+        key and id of the listing they follow. ``base`` is the search's queryset,
+        when ``facets()`` was not asked first."""
+        return self.backend.ids_and_keys_in_order(
+            self.active,
+            ordering,
+            base=self.base if base is None else base,
+            within=within,
+        )
+
     def ranked(self, ids, ranks):
         """Of these search matches, the ids that pass these filters and their ranks,
         best rank first (ties: newest id first), as ``sorting.RELEVANCE_FIELDS``

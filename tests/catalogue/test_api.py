@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
+from marketplace.catalogue import facet_index
 from marketplace.catalogue.models import Favourite, Listing, MetalPrice
 from marketplace.catalogue.services.listings import listing_search_rebuild
 from marketplace.demo import images as demo_images
@@ -70,6 +71,63 @@ class TestList:
             url = body["next"]
         assert seen == sorted(prices)
 
+    @pytest.mark.parametrize("backend", ["index", "database"])
+    @pytest.mark.parametrize("ordering", ["newest", "price", "-price", "rating"])
+    def test_cursor_pages_are_exact_both_ways_in_every_order(
+        self, api_client, monkeypatch, backend, ordering
+    ):
+        """Pages from the facet index (or the database while it builds) follow the
+        SQL order exactly, ties included, forward and back."""
+        from marketplace.catalogue.sorting import SORT_ORDERS
+
+        if backend == "database":
+            monkeypatch.setattr(facet_index, "backend", facet_index.DatabaseFacets)
+        artisans = [f.ArtisanFactory(rating_average=r) for r in ("4.5", "3.0", "4.5")]
+        for n, price in enumerate(("30", "10", "30", "20", "30", "10", "45")):
+            f.catalogue_listing(
+                artisan=artisans[n % 3], price=Decimal(price), category="ring"
+            )
+        f.catalogue_listing(artisan=artisans[0], category="pendant")  # filtered out
+        expected = list(
+            Listing.objects.published()
+            .filter(category="ring")
+            .order_by(*SORT_ORDERS[ordering].fields)
+            .values_list("slug", flat=True)
+        )
+        pages, url = [], f"{LIST}?ordering={ordering}&category=ring&page_size=3"
+        while url:
+            body = api_client.get(url).json()
+            pages.append([row["slug"] for row in body["results"]])
+            last, url = body, body["next"]
+        assert [slug for page in pages for slug in page] == expected
+        assert [len(page) for page in pages] == [3, 3, 1]
+        back = api_client.get(last["previous"]).json()
+        assert [row["slug"] for row in back["results"]] == pages[1]
+        first = api_client.get(back["previous"]).json()
+        assert [row["slug"] for row in first["results"]] == pages[0]
+        assert first["previous"] is None
+
+    def test_a_page_continues_after_its_boundary_even_when_that_piece_changed(
+        self, api_client
+    ):
+        pieces = [f.catalogue_listing(price=Decimal(p)) for p in ("10", "20", "30")]
+        body = api_client.get(LIST, {"ordering": "price", "page_size": 1}).json()
+        assert body["results"][0]["slug"] == pieces[0].slug
+        # The boundary piece now costs the most: the next page still starts after
+        # where it stood (20), not after where it is now.
+        Listing.objects.filter(pk=pieces[0].pk).update(price=Decimal("99"))
+        following = api_client.get(body["next"]).json()
+        assert [row["slug"] for row in following["results"]] == [pieces[1].slug]
+
+    @pytest.mark.parametrize("position", [b"p=silver", b"p=1:2:3", b"p=x:1", b"p="])
+    def test_a_forged_cursor_on_any_order_is_a_404(self, api_client, position):
+        import base64
+
+        f.catalogue_listing()
+        cursor = base64.b64encode(position).decode()
+        response = api_client.get(LIST, {"ordering": "price", "cursor": cursor})
+        assert response.status_code == 404
+
     def test_search_results_page_by_cursor_without_repeats(self, api_client):
         artisan = f.ArtisanFactory()
         for n in range(5):
@@ -99,12 +157,14 @@ class TestList:
             f.catalogue_listing(artisan=artisans[n % 3])
         client = api_client_for(f.UserFactory())  # authenticated: not cached
         query = {"page_size": page_size, "metal": "silver"}
-        # The page's ids and sort keys, its cards; for the missing cards, in one
-        # transaction (a savepoint here), the catalogue revision, the listings with
-        # artisans, their photos and one upsert; then the changes since that revision.
+        facet_index.current()  # as a worker builds it before its first request
+        # The change log read by the facet index (which gives the page's ids and sort
+        # keys), the page's cards; for the missing cards, in one transaction (a
+        # savepoint here), the change log's position, the listings with artisans,
+        # their photos and one upsert; then the changes since that position.
         with django_assert_num_queries(9):
             first = client.get(LIST, query)
-        # Once stored: the page's ids and sort keys, its cards.
+        # Once stored: the change log read, the page's cards.
         with django_assert_num_queries(2):
             response = client.get(LIST, query)
         assert len(response.json()["results"]) == page_size

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -45,7 +46,7 @@ from marketplace.catalogue.selectors import (
 from marketplace.catalogue.services import favourites as favourite_services
 from marketplace.catalogue.services import listings as services
 from marketplace.catalogue.services import prices
-from marketplace.catalogue.sorting import RELEVANCE, SORT_ORDERS, ordering_fields
+from marketplace.catalogue.sorting import DEFAULT_ORDER, RELEVANCE, SORT_ORDERS
 
 # Any segment reaches the view, so that a malformed id or slug is a JSON 404 from the
 # API rather than the site's HTML "page not found".
@@ -71,41 +72,18 @@ SEARCH_PARAMETERS = [
 
 
 class ListingCursorPagination(CursorPagination):
-    """Cursor pages follow the requested sort order, each ending in a unique column, so
-    deep pages cost the same as the first. Relevance ranks are stored as integers."""
+    """Cursor pages over the catalogue's ids in the requested order, as the facet
+    index (or, while it builds, the database) gives them with each one's sort key.
+    A cursor holds the key and id of the listing it follows (or, going back,
+    precedes), so pages stay exact and a deep page costs what the first does."""
 
     page_size = 24
     page_size_query_param = "page_size"
     max_page_size = 100
 
-    def get_ordering(self, request, queryset, view):
-        return ordering_fields(
-            request.query_params.get("ordering", ""),
-            searching=bool(search_text(request.query_params)),
-        )
-
-    def _get_position_from_instance(self, instance, ordering):
-        # A sort key may be the artisan's column (``artisan__rating_average``); a row
-        # from ``values()`` has it under its full name.
-        key = ordering[0].lstrip("-")
-        if isinstance(instance, dict) and key in instance:
-            return str(instance[key])
-        value = instance
-        for part in ordering[0].lstrip("-").split("__"):
-            value = value[part] if isinstance(value, dict) else getattr(value, part)
-        return str(value)
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self.ranked_links = None
-        try:
-            return super().paginate_queryset(queryset, request, view)
-        except (ValueError, TypeError, DjangoValidationError) as error:
-            raise NotFound("Invalid cursor.") from error
-
-    def paginate_ranked(self, ids, ranks, request) -> list[int]:
-        """The ids of one page of search matches already in relevance order (best
-        rank first, ties newest id first). A cursor holds the rank and id of the
-        listing it follows (or, going back, precedes), so pages stay exact."""
+    def paginate_ordered(self, ids, keys, request, *, descending: bool) -> list[int]:
+        """The ids of one page of ``ids`` (already in order: by key, then id, both
+        descending or both ascending)."""
         self.request = request
         self.base_url = request.build_absolute_uri()
         self.page_size = self.get_page_size(request)
@@ -115,41 +93,43 @@ class ListingCursorPagination(CursorPagination):
             start = 0
             end = min(self.page_size, count)
         else:
-            rank, pk = self._ranked_position(cursor.position)
-            ahead = ranks > rank
-            tied = ranks == rank
+            key, pk = self._position(cursor.position)
+            # Compared as a descending order: an ascending one is negated.
+            sign = 1 if descending else -1
+            ahead = sign * keys > sign * key
+            tied = keys == key
             if cursor.reverse:
-                end = int(np.count_nonzero(ahead | (tied & (ids > pk))))
+                end = int(np.count_nonzero(ahead | (tied & (sign * ids > sign * pk))))
                 start = max(0, end - self.page_size)
             else:
-                start = int(np.count_nonzero(ahead | (tied & (ids >= pk))))
+                start = int(
+                    np.count_nonzero(ahead | (tied & (sign * ids >= sign * pk)))
+                )
                 end = min(start + self.page_size, count)
         following = previous = None
         if end < count and end > start:
-            position = f"{ranks[end - 1]}:{ids[end - 1]}"
-            following = self.encode_cursor(Cursor(0, False, position))
+            following = self._cursor(keys[end - 1], ids[end - 1], reverse=False)
         if 0 < start < count:
-            position = f"{ranks[start]}:{ids[start]}"
-            previous = self.encode_cursor(Cursor(0, True, position))
-        self.ranked_links = (following, previous)
+            previous = self._cursor(keys[start], ids[start], reverse=True)
+        self.links = (following, previous)
         return [int(pk) for pk in ids[start:end]]
 
-    def _ranked_position(self, position) -> tuple[int, int]:
+    def _cursor(self, key, pk, *, reverse: bool) -> str:
+        # repr() writes a float that reads back as the same float.
+        return self.encode_cursor(Cursor(0, reverse, f"{key.item()!r}:{int(pk)}"))
+
+    def _position(self, position) -> tuple[float, int]:
         try:
-            rank, pk = (int(part) for part in str(position).split(":"))
+            key, pk = str(position).split(":")
+            return float(key), int(pk)
         except ValueError as error:
             raise NotFound("Invalid cursor.") from error
-        return rank, pk
 
     def get_next_link(self):
-        if getattr(self, "ranked_links", None) is not None:
-            return self.ranked_links[0]
-        return super().get_next_link()
+        return self.links[0]
 
     def get_previous_link(self):
-        if getattr(self, "ranked_links", None) is not None:
-            return self.ranked_links[1]
-        return super().get_previous_link()
+        return self.links[1]
 
 
 def _plain_json(request) -> bool:
@@ -245,17 +225,14 @@ class ListingViewSet(
             if key is not None:
                 caching.put(key, (response.content, response["Content-Type"]))
             return response
-        page = self._ranked_page(request)
-        if page is None:
-            response = super().list(request, *args, **kwargs)
-        else:
-            found = {
-                listing.pk: listing
-                for listing in listing_list(user=request.user).filter(pk__in=page)
-            }
-            listings = [found[pk] for pk in page if pk in found]
-            serializer = self.get_serializer(listings, many=True)
-            response = self.get_paginated_response(serializer.data)
+        page = self._index_page(request)
+        found = {
+            listing.pk: listing
+            for listing in listing_list(user=request.user).filter(pk__in=page)
+        }
+        listings = [found[pk] for pk in page if pk in found]
+        serializer = self.get_serializer(listings, many=True)
+        response = self.get_paginated_response(serializer.data)
         if key is not None and response.status_code == 200:
             response.add_post_render_callback(
                 lambda rendered: caching.put(
@@ -265,44 +242,41 @@ class ListingViewSet(
         return response
 
     def _card_page(self, request) -> HttpResponse:
-        """A page in plain JSON from the stored cards: the page's ids (and sort keys)
-        are read with the filters and cursor as usual, or ranked in the facet index
-        for a search in relevance order, then its cards in one read. Cards hold
-        nothing that depends on who asks."""
-        paginator = self.paginator
-        ids = self._ranked_page(request)
-        if ids is None:
-            queryset = self.filter_queryset(self.get_queryset())
-            keys = {
-                field.lstrip("-")
-                for field in paginator.get_ordering(request, queryset, self)
-            }
-            rows = paginator.paginate_queryset(
-                queryset.prefetch_related(None).values("id", *sorted(keys - {"id"})),
-                request,
-                view=self,
-            )
-            ids = [row["id"] for row in rows]
+        """A page in plain JSON from the stored cards: the page's ids from the facet
+        index, then its cards in one read. Cards hold nothing that depends on who
+        asks."""
+        ids = self._index_page(request)
         cards = cards_for(ids=ids)
         body = page_json(
-            next_link=paginator.get_next_link(),
-            previous_link=paginator.get_previous_link(),
+            next_link=self.paginator.get_next_link(),
+            previous_link=self.paginator.get_previous_link(),
             cards=cards_json([cards[pk] for pk in ids if pk in cards], request),
         )
         return HttpResponse(body, content_type=JSONRenderer.media_type)
 
-    def _ranked_page(self, request) -> "list[int] | None":
-        """For a search in relevance order, the page's ids, ranked and filtered in
-        the facet index as the HTML catalogue is (the paginator keeps the page's
-        links); None for any other request."""
+    def _index_page(self, request) -> "list[int]":
+        """The page's ids, filtered, searched and ordered in the facet index as the
+        HTML catalogue's are (a search in relevance order by its ranks); the
+        paginator keeps the page's links. Bad filter values are a 400."""
         q = search_text(request.query_params)
-        if not q or request.query_params.get("ordering", "") in SORT_ORDERS:
-            return None
-        # Bad filter values are the same 400 as on the other orders.
-        self.filter_queryset(self.get_queryset())
-        filterset = ListingFilter(request.query_params, queryset=self.get_queryset())
-        ids, ranks = CatalogueQuery(filterset).ranked(*listing_search_ranks(q))
-        return self.paginator.paginate_ranked(ids, ranks, request)
+        ordering = request.query_params.get("ordering", "")
+        base = self.get_queryset()
+        filterset = ListingFilter(request.query_params, queryset=base)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        query = CatalogueQuery(filterset)
+        searched = base if q else None
+        if q and ordering not in SORT_ORDERS:
+            ids, keys = query.ranked(*listing_search_ranks(q))
+            descending = True
+        else:
+            order = SORT_ORDERS.get(ordering, DEFAULT_ORDER)
+            within = listing_search_ids(q) if q else None
+            ids, keys = query.ordered(order.name, within=within, base=searched)
+            descending = order.descending
+        return self.paginator.paginate_ordered(
+            ids, keys, request, descending=descending
+        )
 
     def _list_cache_key(self, request) -> str | None:
         """Anonymous pages in plain JSON are cached as rendered bytes, so that a hit
