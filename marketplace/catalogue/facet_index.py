@@ -387,14 +387,10 @@ class Snapshot:
             kept.put(key, found)
         return found
 
-    def ids_in_order(self, active, ordering: str, *, base=None, within=None):
-        """The ids of the listings matching ``active``, in ``ordering``."""
-        return self.ordered(self._scope(active, within), ordering, with_keys=False)[0]
-
-    def ids_and_keys_in_order(self, active, ordering: str, *, base=None, within=None):
-        """``ids_in_order`` and each listing's sort key (its publication time in
-        microseconds, its price or its artisan's rating)."""
-        return self.ordered(self._scope(active, within), ordering)
+    def in_order(self, active, ordering: str, *, base=None, within=None):
+        """The listings matching ``active``, in ``ordering``, read a page at a time
+        (``IndexOrder``): a page costs what it holds, not the whole catalogue."""
+        return IndexOrder(self, self._scope(active, within), ordering)
 
     def _scope(self, active, within) -> np.ndarray:
         mask = self.match(active)
@@ -479,6 +475,123 @@ class _Kept:
                 self.answers.popitem(last=False)
 
 
+# --- listings in order, a page at a time -----------------------------------------------
+#
+# An order is a sequence of listing ids (``len`` and slices, as Django's paginator
+# reads it) that also gives the ``count`` listings after a boundary (a key and an
+# id), or before it going backwards, with their keys: what a cursor page needs.
+
+
+class ArrayOrder:
+    """Listings already in order as arrays: by key, then by id, both descending or
+    both ascending (a search's matches by rank; the database's answer)."""
+
+    def __init__(self, ids: np.ndarray, keys: np.ndarray, *, descending: bool):
+        self.ids, self.keys, self.descending = ids, keys, descending
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, items: slice) -> np.ndarray:
+        return self.ids[items]
+
+    def after(self, boundary, count: int, *, backwards: bool = False):
+        """The ``count`` listings following ``boundary`` (a key and id; None for the
+        start), or preceding it, nearest first, ``backwards``; and their keys."""
+        if boundary is None:
+            start = stop = 0
+        else:
+            key, pk = boundary
+            sign = 1 if self.descending else -1
+            ahead = sign * self.keys > sign * key
+            tied = self.keys == key
+            # Those before the boundary; and those up to it, inclusive.
+            stop = int(np.count_nonzero(ahead | (tied & (sign * self.ids > sign * pk))))
+            start = int(
+                np.count_nonzero(ahead | (tied & (sign * self.ids >= sign * pk)))
+            )
+        if backwards:
+            taken = slice(max(0, stop - count), stop)
+            return self.ids[taken][::-1], self.keys[taken][::-1]
+        taken = slice(start, start + count)
+        return self.ids[taken], self.keys[taken]
+
+
+class IndexOrder:
+    """The rows of a snapshot in ``mask``, in one of ``sorting.SORT_ORDERS``, read
+    from the base's order (worked out once) where a boundary falls in it, with the
+    delta's few rows merged in: a page reads its own rows and the unmatched ones
+    between them, not the whole catalogue."""
+
+    def __init__(self, snapshot: Snapshot, mask: np.ndarray, ordering: str):
+        self.descending = _sort(ordering).descending
+        self.total = int(np.count_nonzero(mask))
+        self.in_base, in_delta = snapshot._split(mask)
+        self.order, self.compound, self.distinct = snapshot.base.ascending(ordering)
+        self.base_ids = snapshot.base.ids
+        self.base_keys = snapshot.base.keys(ordering)
+        rows = np.flatnonzero(in_delta)
+        self.delta_ids = snapshot.delta.ids[rows]
+        self.delta_keys = snapshot.delta.keys(ordering)[rows]
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, items: slice) -> np.ndarray:
+        start, stop, _step = items.indices(self.total)
+        return self.after(None, stop)[0][start:]
+
+    def after(self, boundary, count: int, *, backwards: bool = False):
+        """As ``ArrayOrder.after``."""
+        if count <= 0 or (boundary is None and backwards):
+            return self.base_ids[:0], self.base_keys[:0]
+        # Which way the walk goes through the ascending (key, id) order.
+        up = self.descending == backwards
+        if boundary is None:
+            position = 0 if up else len(self.order) - 1
+            delta = np.ones(len(self.delta_ids), dtype=bool)
+        else:
+            key, pk = boundary
+            key = np.array([key]).astype(self.base_keys.dtype)
+            place = _compound(self.distinct, key, np.array([pk], dtype=np.int64))[0]
+            key = key[0]
+            if up:
+                position = int(np.searchsorted(self.compound, place, side="right"))
+                delta = (self.delta_keys > key) | (
+                    (self.delta_keys == key) & (self.delta_ids > pk)
+                )
+            else:
+                position = int(np.searchsorted(self.compound, place, side="left")) - 1
+                delta = (self.delta_keys < key) | (
+                    (self.delta_keys == key) & (self.delta_ids < pk)
+                )
+        rows = self._walk(position, up, count)
+        ids = np.concatenate([self.base_ids[rows], self.delta_ids[delta]])
+        keys = np.concatenate([self.base_keys[rows], self.delta_keys[delta]])
+        ordered = np.lexsort((ids, keys))
+        if not up:
+            ordered = ordered[::-1]
+        ordered = ordered[:count]
+        return ids[ordered], keys[ordered]
+
+    def _walk(self, position: int, up: bool, count: int) -> np.ndarray:
+        """The first ``count`` base rows in the mask from ``position`` in the base's
+        order, going up or down it, in chunks that double."""
+        found, total, chunk, size = [], 0, max(256, 4 * count), len(self.order)
+        while total < count and 0 <= position < size:
+            if up:
+                rows = self.order[position : position + chunk]
+                position += chunk
+            else:
+                rows = self.order[max(0, position - chunk + 1) : position + 1][::-1]
+                position -= chunk
+            hits = rows[self.in_base[rows]]
+            found.append(hits)
+            total += len(hits)
+            chunk *= 2
+        return np.concatenate(found)[:count] if found else self.order[:0]
+
+
 def _by_rank(ids: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """These ids and their ranks, best rank first, ties newest id first."""
     order = np.lexsort((-ids, -ranks))
@@ -512,11 +625,7 @@ class DatabaseFacets:
             counts[name] = tally
         return counts, self._matching(active, base).order_by().count()
 
-    def ids_in_order(self, active, ordering: str, *, base=None, within=None):
-        ids = self._matching(active, base).order_by(*_sort(ordering).fields)
-        return np.fromiter(ids.values_list("pk", flat=True), dtype=np.int64)
-
-    def ids_and_keys_in_order(self, active, ordering: str, *, base=None, within=None):
+    def in_order(self, active, ordering: str, *, base=None, within=None):
         order = _sort(ordering)
         rows = list(
             self._matching(active, base)
@@ -524,11 +633,12 @@ class DatabaseFacets:
             .values_list("pk", order.key)
         )
         key_of = _KEY_OF[order.key]
-        return (
+        return ArrayOrder(
             np.fromiter((row[0] for row in rows), np.int64, len(rows)),
             np.fromiter(
                 (key_of(row[1]) for row in rows), _KEY_TYPE[order.key], len(rows)
             ),
+            descending=order.descending,
         )
 
     def ids_by_rank(self, active, ids, ranks, *, base=None):

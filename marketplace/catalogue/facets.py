@@ -60,18 +60,13 @@ class CatalogueQuery:
             )
         return result
 
-    def ordered_ids(self, ordering: str, *, within=None):
-        """The ids of every listing matching these filters, in ``ordering``;
-        ``within`` (the ids of the search given to ``facets()``) narrows them."""
-        return self.backend.ids_in_order(
-            self.active, ordering, base=self.base, within=within
-        )
-
     def ordered(self, ordering: str, *, within=None, base=None):
-        """``ordered_ids`` with each listing's sort key, for cursors that hold the
-        key and id of the listing they follow. ``base`` is the search's queryset,
-        when ``facets()`` was not asked first."""
-        return self.backend.ids_and_keys_in_order(
+        """The listings matching these filters in ``ordering``, as an order a page
+        is read from (``facet_index.IndexOrder``, or ``ArrayOrder`` from the
+        database): a sequence of ids that also gives the listings after a cursor's
+        boundary. ``within`` (the search's ids) narrows them; ``base`` is the
+        search's queryset when ``facets()`` was not asked first."""
+        return self.backend.in_order(
             self.active,
             ordering,
             base=self.base if base is None else base,
@@ -79,11 +74,13 @@ class CatalogueQuery:
         )
 
     def ranked(self, ids, ranks):
-        """Of these search matches, the ids that pass these filters and their ranks,
-        best rank first (ties: newest id first), as ``sorting.RELEVANCE_FIELDS``
-        sorts them. Listings not published are left out."""
-        return self.backend.ids_by_rank(self.active, ids, ranks, base=self.base)
+        """Of these search matches, those that pass these filters, best rank first
+        (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts them, as an
+        order like ``ordered()``'s keyed by rank. Listings not published are left
+        out."""
+        ids, ranks = self.backend.ids_by_rank(self.active, ids, ranks, base=self.base)
+        return facet_index.ArrayOrder(ids, ranks, descending=True)
 
     def ranked_ids(self, ids, ranks):
         """The ids of ``ranked()``."""
-        return self.ranked(ids, ranks)[0]
+        return self.ranked(ids, ranks).ids

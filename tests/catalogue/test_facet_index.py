@@ -16,6 +16,7 @@ from marketplace.catalogue.services.listings import (
     listing_archive,
     listing_search_rebuild,
 )
+from marketplace.catalogue.sorting import SORT_ORDERS
 from provenance.services.verification import claim_transition
 from tests import factories as f
 
@@ -114,6 +115,43 @@ def assert_same_as_a_fresh_build():
             assert list(kept.ordered_ids(kept.match(active), ordering)) == list(
                 fresh.ordered_ids(fresh.match(active), ordering)
             )
+            assert_pages_read_as_the_whole_order(kept, active, ordering)
+
+
+def assert_pages_read_as_the_whole_order(snapshot, active, ordering):
+    """Pages read from the index's order (from the start, after any boundary and
+    before it, that boundary matching the filters or not) are the slices of the
+    whole order that the boundary's (key, id) marks."""
+    ids, keys = snapshot.ordered(snapshot.match(active), ordering)
+    whole = list(zip(keys.tolist(), ids.tolist(), strict=True))
+    order = snapshot.in_order(active, ordering)
+    assert len(order) == len(whole)
+    assert order[0 : len(whole)].tolist() == ids.tolist()
+    assert order[2:5].tolist() == ids[2:5].tolist()
+    assert order.after(None, 4)[0].tolist() == ids[:4].tolist()
+    every_ids, every_keys = snapshot.ordered(snapshot.alive, ordering)
+    descending = SORT_ORDERS[ordering].descending
+    for boundary in zip(every_keys.tolist(), every_ids.tolist(), strict=True):
+        beyond = [
+            pk
+            for key_id in whole
+            if (key_id < boundary) == descending
+            for pk in [key_id[1]]
+            if key_id != boundary
+        ]
+        before = [
+            pk
+            for key_id in reversed(whole)
+            if (key_id > boundary) == descending
+            for pk in [key_id[1]]
+            if key_id != boundary
+        ]
+        following, following_keys = order.after(boundary, 3)
+        assert following.tolist() == beyond[:3], boundary
+        assert following_keys.tolist() == [
+            key for key, pk in whole if pk in set(beyond[:3])
+        ]
+        assert order.after(boundary, 3, backwards=True)[0].tolist() == before[:3]
 
 
 class TestFreshness:

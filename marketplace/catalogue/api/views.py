@@ -1,7 +1,6 @@
 """Catalogue API: listings with facets and transitions, their sub-resources,
 favourites and reference metal prices. Each write calls the same service as the HTML."""
 
-import numpy as np
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
@@ -81,38 +80,39 @@ class ListingCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
-    def paginate_ordered(self, ids, keys, request, *, descending: bool) -> list[int]:
-        """The ids of one page of ``ids`` (already in order: by key, then id, both
-        descending or both ascending)."""
+    def paginate_ordered(self, order, request) -> list[int]:
+        """The ids of one page of ``order`` (``facets.CatalogueQuery.ordered`` or
+        ``ranked``), reading only that page and its neighbours from it."""
         self.request = request
         self.base_url = request.build_absolute_uri()
-        self.page_size = self.get_page_size(request)
+        size = self.page_size = self.get_page_size(request)
         cursor = self.decode_cursor(request)
-        count = len(ids)
-        if cursor is None:
-            start = 0
-            end = min(self.page_size, count)
-        else:
-            key, pk = self._position(cursor.position)
-            # Compared as a descending order: an ascending one is negated.
-            sign = 1 if descending else -1
-            ahead = sign * keys > sign * key
-            tied = keys == key
-            if cursor.reverse:
-                end = int(np.count_nonzero(ahead | (tied & (sign * ids > sign * pk))))
-                start = max(0, end - self.page_size)
-            else:
-                start = int(
-                    np.count_nonzero(ahead | (tied & (sign * ids >= sign * pk)))
-                )
-                end = min(start + self.page_size, count)
+        boundary = None if cursor is None else self._position(cursor.position)
+        backwards = cursor is not None and cursor.reverse
+        ids, keys = order.after(boundary, size + 1, backwards=backwards)
+        more = len(ids) > size
+        ids, keys = ids[:size], keys[:size]
+        if backwards:
+            ids, keys = ids[::-1], keys[::-1]
         following = previous = None
-        if end < count and end > start:
-            following = self._cursor(keys[end - 1], ids[end - 1], reverse=False)
-        if 0 < start < count:
-            previous = self._cursor(keys[start], ids[start], reverse=True)
+        if len(ids):
+            first, last = (keys[0], ids[0]), (keys[-1], ids[-1])
+            # Going forward, more beyond the page means a next page, and the page
+            # had a start before it if anything precedes its first; backward, the
+            # other way round.
+            has_next = more if not backwards else len(order.after(last, 1)[0]) > 0
+            has_previous = (
+                more
+                if backwards
+                else boundary is not None
+                and len(order.after(first, 1, backwards=True)[0]) > 0
+            )
+            if has_next:
+                following = self._cursor(*last, reverse=False)
+            if has_previous:
+                previous = self._cursor(*first, reverse=True)
         self.links = (following, previous)
-        return [int(pk) for pk in ids[start:end]]
+        return [int(pk) for pk in ids]
 
     def _cursor(self, key, pk, *, reverse: bool) -> str:
         # repr() writes a float that reads back as the same float.
@@ -265,18 +265,15 @@ class ListingViewSet(
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
         query = CatalogueQuery(filterset)
-        searched = base if q else None
         if q and ordering not in SORT_ORDERS:
-            ids, keys = query.ranked(*listing_search_ranks(q))
-            descending = True
+            order = query.ranked(*listing_search_ranks(q))
         else:
-            order = SORT_ORDERS.get(ordering, DEFAULT_ORDER)
-            within = listing_search_ids(q) if q else None
-            ids, keys = query.ordered(order.name, within=within, base=searched)
-            descending = order.descending
-        return self.paginator.paginate_ordered(
-            ids, keys, request, descending=descending
-        )
+            order = query.ordered(
+                SORT_ORDERS.get(ordering, DEFAULT_ORDER).name,
+                within=listing_search_ids(q) if q else None,
+                base=base if q else None,
+            )
+        return self.paginator.paginate_ordered(order, request)
 
     def _list_cache_key(self, request) -> str | None:
         """Anonymous pages in plain JSON are cached as rendered bytes, so that a hit

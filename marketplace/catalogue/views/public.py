@@ -53,12 +53,12 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     if not filterset.is_valid():
         ids = []
     elif q and ordering not in SORT_ORDERS:
-        ids = catalogue.ranked_ids(match_ids, ranks)
+        ids = catalogue.ranked(match_ids, ranks)
     else:
         ordering_name = ordering if ordering in SORT_ORDERS else DEFAULT_ORDER.name
-        ids = catalogue.ordered_ids(ordering_name, within=match_ids)
-    # The facet index holds the matches in every order: the database reads only the
-    # page's own stored cards.
+        ids = catalogue.ordered(ordering_name, within=match_ids)
+    # The facet index holds the matches in every order and reads out only the page's
+    # ids; the database reads only the page's own stored cards.
     paginator = Paginator(ids, page_size)
     page = paginator.get_page(request.GET.get("page"))
     page_ids = [int(pk) for pk in page.object_list]
