@@ -7,6 +7,8 @@ disagree. Counts are disjunctive: a facet's counts apply every *other* active fi
 ticking "gold" still shows how many silver pieces there are.
 """
 
+import copy
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 from functools import partial
@@ -31,6 +33,14 @@ class FacetMixin:
     """A filter that is also a facet: it says which of its values each listing has."""
 
     facet = True
+
+    def __deepcopy__(self, memo):
+        # Each FilterSet deep-copies its filters. A facet holds nothing a request
+        # changes but the model and FilterSet it is bound to (set on the copy), so a
+        # shallow copy serves, without copying its choices and conditions each time.
+        copied = copy.copy(self)
+        copied.__dict__.pop("_field", None)
+        return copied
 
     def facet_pairs(self, queryset) -> Iterable[tuple[int, str]]:
         """(listing id, value) for every value each listing in ``queryset`` matches."""
@@ -265,6 +275,17 @@ class ListingFilter(django_filters.FilterSet):
     class Meta:
         model = Listing
         fields: list[str] = []
+
+    @classmethod
+    @functools.cache
+    def _form_class(cls):
+        return super().get_form_class(cls(queryset=Listing.objects.none()))
+
+    def get_form_class(self):
+        # The form's fields depend only on the declarations (choices given as
+        # callables are read by each form's copy of its fields): made once per class
+        # rather than on every request.
+        return self._form_class()
 
     def facet_filters(self):
         return {

@@ -487,3 +487,21 @@ class TestCache:
         response = client.get(PIECES)
         assert response.context is not None  # rendered, not served from the cache
         assert user.username in response.content.decode()
+
+
+def test_each_request_binds_its_own_filters_and_form():
+    """The FilterSet's filters are shallow copies and its form class is made once:
+    requests still get their own bound filters and form, with live choices."""
+    first = ListingFilter({"category": ["ring"]}, queryset=listing_list())
+    second = ListingFilter({"technique": ["new-one"]}, queryset=listing_list())
+    assert first.filters["category"] is not second.filters["category"]
+    assert first.filters["category"].parent is first
+    assert second.filters["category"].parent is second
+    assert type(first.form) is type(second.form)
+    assert first.form is not second.form
+    assert first.is_valid()
+    # A technique added since the form class was made is a valid choice.
+    assert not second.is_valid()
+    f.TechniqueFactory(slug="new-one", name="New one")
+    third = ListingFilter({"technique": ["new-one"]}, queryset=listing_list())
+    assert third.is_valid(), third.errors
