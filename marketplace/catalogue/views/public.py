@@ -20,7 +20,7 @@ from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.forms import CostPerWearForm
 from marketplace.catalogue.permissions import can_edit_listing
 from marketplace.catalogue.selectors import (
-    artisan_other_listings,
+    artisan_other_listing_ids,
     favourite_list,
     favourite_listing_ids,
     listing_get,
@@ -61,9 +61,7 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     # ids; the database reads only the page's own stored cards.
     paginator = Paginator(ids, page_size)
     page = paginator.get_page(request.GET.get("page"))
-    page_ids = [int(pk) for pk in page.object_list]
-    stored = cards_for(ids=page_ids)
-    cards = [stored[pk] for pk in page_ids if pk in stored]
+    cards = _stored_cards([int(pk) for pk in page.object_list])
     query = request.GET.copy()
     query.pop("page", None)
     _add_toggle_urls(facets, query)
@@ -78,6 +76,12 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
         "querystring_base": query.urlencode(),
         "query": query,
     }
+
+
+def _stored_cards(ids: list[int]) -> list:
+    """The stored cards of these listings, in this order (one query)."""
+    stored = cards_for(ids=ids)
+    return [stored[pk] for pk in ids if pk in stored]
 
 
 def _add_toggle_urls(facets: list[dict], query) -> None:
@@ -163,7 +167,9 @@ class ListingDetailView(TemplateView):
                 "hallmark_status": listing_hallmark_status(listing=listing),
                 "cost_form": cost_form,
                 "cost_per_wear": cost_form.cost_per_wear(listing.price),
-                "other_listings": artisan_other_listings(listing=listing),
+                "other_cards": _stored_cards(
+                    artisan_other_listing_ids(listing=listing)
+                ),
                 "is_favourite": bool(
                     favourite_listing_ids(user=user, listings=[listing])
                 ),
