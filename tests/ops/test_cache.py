@@ -88,3 +88,24 @@ def test_a_reachable_redis_caches(reachable, client):
         "ok": True,
         "detail": "ResilientRedisCache",
     }
+
+
+def test_one_redis_client_is_kept_per_pool_and_shared_by_threads(reachable):
+    import threading
+
+    client = reachable._cache.get_client(write=True)
+    assert reachable._cache.get_client(write=False) is client  # one server: one pool
+    results = []
+
+    def worker(n):
+        for i in range(50):
+            reachable.set(f"thread-{n}-{i}", i)
+            results.append(reachable.get(f"thread-{n}-{i}") == i)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 200 and all(results)
+    assert reachable._cache.get_client() is client
