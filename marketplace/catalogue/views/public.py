@@ -1,6 +1,6 @@
 """The catalogue: browse, search and facets, the piece page and favourites."""
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -86,7 +86,8 @@ def _stored_cards(ids: list[int]) -> list:
 
 def _add_toggle_urls(facets: list[dict], query) -> None:
     """Give each facet value the catalogue URL with that value ticked or unticked (the
-    page reset): the other parameters are encoded once per facet, not once per value."""
+    page reset): the other parameters are encoded once per facet, not once per value.
+    """
     params = list(query.lists())
     for facet in facets:
         name = facet["name"]
@@ -94,13 +95,17 @@ def _add_toggle_urls(facets: list[dict], query) -> None:
         before = urlencode([(k, v) for k, vs in params[:at] for v in vs])
         after = urlencode([(k, v) for k, vs in params[at + 1 :] for v in vs])
         ticked = params[at][1] if at < len(params) else []
+        prefix = quote_plus(name) + "="
+        encoded = [prefix + quote_plus(value) for value in ticked]
         for option in facet["values"]:
-            values = list(ticked)
-            if option["value"] in values:
-                values.remove(option["value"])
+            value = option["value"]
+            if value in ticked:
+                # Unticked once, as ``QueryDict.getlist().remove()`` would.
+                mine = list(encoded)
+                del mine[ticked.index(value)]
             else:
-                values.append(option["value"])
-            parts = [before, urlencode([(name, v) for v in values]), after]
+                mine = [*encoded, prefix + quote_plus(value)]
+            parts = [before, "&".join(mine), after]
             option["url"] = "?" + "&".join(part for part in parts if part)
 
 
