@@ -54,6 +54,8 @@ KEEP_CHANGES = timedelta(days=1)
 GAP_TIMEOUT = 15 * 60.0
 # At a build, ids missing among this many of the newest are taken for gaps.
 GAP_WINDOW = 1_000
+# A search tier is read from its index this many ids at a time at least (doubling).
+TIER_CHUNK = 64
 # Facet counts kept per snapshot, for this many of the most recent filter states.
 COUNTS_KEPT = 256
 
@@ -398,6 +400,19 @@ class Snapshot:
             mask = mask & self.rows_of(within)
         return mask
 
+    def in_tiers(self, active, tiers, *, total: int | None = None):
+        """A search's matches that pass ``active``, read tier by tier from the
+        search index (``TieredOrder``)."""
+        mask = self.match(active)
+
+        def keep(ids: np.ndarray) -> np.ndarray:
+            rows = self.row_positions(ids)
+            kept = rows >= 0
+            kept[kept] = mask[rows[kept]]
+            return kept
+
+        return TieredOrder(tiers, keep, total=total)
+
     def ids_by_rank(self, active, ids, ranks, *, base=None):
         """Of these search matches, the ids that pass ``active`` and their ranks, best
         rank first (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts
@@ -590,6 +605,75 @@ class IndexOrder:
             total += len(hits)
             chunk *= 2
         return np.concatenate(found)[:count] if found else self.order[:0]
+
+
+class TieredOrder:
+    """Search matches in relevance order where a search's ranks come in a few tiers
+    (best first, each tier newest first): each tier is read from the search index a
+    chunk at a time past a boundary, and its matches kept where ``keep`` allows (the
+    snapshot's published listings passing the filters). A page reads its own matches
+    and the few around them, not every match.
+
+    ``tiers`` are (rank, fetch) with ``fetch(past=, ascending=, limit=)`` giving up
+    to ``limit`` ids of that tier past an id (or from the start), newest first or,
+    ``ascending``, oldest first.
+    ``total`` is the number of kept matches, when known (pages by number need it).
+    """
+
+    def __init__(self, tiers, keep, *, total: int | None = None):
+        self.tiers, self.keep, self.total = tiers, keep, total
+
+    def __len__(self) -> int:
+        if self.total is None:
+            raise TypeError("The number of matches was not given.")
+        return self.total
+
+    def __getitem__(self, items: slice) -> np.ndarray:
+        start, stop, _step = items.indices(len(self))
+        return self.after(None, stop)[0][start:]
+
+    def after(self, boundary, count: int, *, backwards: bool = False):
+        """As ``ArrayOrder.after``: the keys are the ranks."""
+        found: list[np.ndarray] = []
+        ranks: list[np.ndarray] = []
+        wanted = count
+        if backwards and boundary is None:
+            wanted = 0
+        # Nearest first: forward, the boundary's tier below its id then the worse
+        # tiers; backward, its tier above its id then the better ones, oldest first.
+        tiers = reversed(self.tiers) if backwards else self.tiers
+        for rank, fetch in tiers:
+            if wanted <= 0:
+                break
+            bound = None
+            if boundary is not None:
+                key, pk = boundary
+                if (rank > key) if not backwards else (rank < key):
+                    continue
+                if rank == key:
+                    bound = pk
+            ids = self._walk(fetch, bound, backwards, wanted)
+            found.append(ids)
+            ranks.append(np.full(len(ids), rank, dtype=np.int64))
+            wanted -= len(ids)
+        if not found:
+            return _EMPTY, _EMPTY
+        return np.concatenate(found), np.concatenate(ranks)
+
+    def _walk(self, fetch, bound, backwards: bool, count: int) -> np.ndarray:
+        kept, total, chunk = [], 0, max(TIER_CHUNK, 2 * count)
+        while total < count:
+            ids = fetch(past=bound, ascending=backwards, limit=chunk)
+            if not len(ids):
+                break
+            hits = ids[self.keep(ids)]
+            kept.append(hits)
+            total += len(hits)
+            if len(ids) < chunk:
+                break
+            bound = int(ids[-1])
+            chunk *= 2
+        return np.concatenate(kept)[:count] if kept else _EMPTY
 
 
 def _by_rank(ids: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -73,6 +73,13 @@ class CatalogueQuery:
             within=within,
         )
 
+    def tiered(self, tiers, *, total: int | None = None):
+        """A search's matches that pass these filters in relevance order, read tier
+        by tier from the search index (``selectors.listing_search_tiers``); None
+        while the database answers for the index (the caller ranks every match)."""
+        in_tiers = getattr(self.backend, "in_tiers", None)
+        return None if in_tiers is None else in_tiers(self.active, tiers, total=total)
+
     def ranked(self, ids, ranks):
         """Of these search matches, those that pass these filters, best rank first
         (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts them, as an

@@ -1,7 +1,9 @@
 """Catalogue reads, scoped by who is asking, with their relations fetched once."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 import numpy as np
 from django.contrib.postgres.search import SearchQuery, SearchRank
@@ -202,6 +204,53 @@ def listing_search_ranks(q: str) -> tuple[np.ndarray, np.ndarray]:
         np.fromstring(ids or "", sep=",", dtype=np.int64),
         np.fromstring(ranks or "", sep=",", dtype=np.int64),
     )
+
+
+def listing_search_tiers(q: str) -> "list[tuple[int, Callable]] | None":
+    """For a one-word search on SQLite, the tiers its ranks come in, best first:
+    (rank, fetch), where ``fetch(past=, ascending=, limit=)`` reads the ids of that
+    tier's matches past an id (or from the start) from the FTS5 index, newest first
+    or oldest first, so a page of matches in relevance order is read without
+    ranking every match. None where ranks are worked out match by match (several
+    words, or PostgreSQL's ``ts_rank``).
+
+    The tiers are ``_sqlite_ranks``'s for one phrase: in the title; in the artisan
+    or materials but not the title; elsewhere only."""
+    if connection.vendor == "postgresql":
+        return None
+    phrases = _fts_phrases(search_terms(q))
+    if len(phrases) != 1:
+        return None
+    (phrase,) = phrases
+    in_title = f"{{title}} : {phrase}"
+    queries = (
+        (TITLE_POINTS, in_title),
+        (
+            ARTISAN_OR_MATERIALS_POINTS,
+            f"{{artisan materials}} : {phrase} NOT {in_title}",
+        ),
+        (DESCRIPTION_POINTS, f"{phrase} NOT {{title artisan materials}} : {phrase}"),
+    )
+    return [(rank, partial(_fts_ids_past, query)) for rank, query in queries]
+
+
+def _fts_ids_past(
+    query: str, *, past: int | None = None, ascending: bool = False, limit: int
+) -> np.ndarray:
+    sign, direction = (">", "") if ascending else ("<", " DESC")
+    sql = (
+        "SELECT rowid FROM marketplace_listing_fts "
+        "WHERE marketplace_listing_fts MATCH %s"
+    )
+    params: list = [query]
+    if past is not None:
+        sql += f" AND rowid {sign} %s"
+        params.append(past)
+    sql += f" ORDER BY rowid{direction} LIMIT %s"
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
 
 
 def listing_search_ids(q: str) -> np.ndarray:

@@ -239,6 +239,77 @@ HOSTILE = [
 ]
 
 
+@sqlite_only
+class TestRankTiers:
+    """A one-word search in relevance order is read tier by tier from the FTS5 index:
+    its pages are exactly the full ranking's, filtered, forward and back."""
+
+    @pytest.fixture
+    def tiers_shelf(self, monkeypatch):
+        from marketplace.catalogue import facet_index
+
+        monkeypatch.setattr(facet_index, "TIER_CHUNK", 2)  # many small reads
+        artisan = f.ArtisanFactory(public_name="Wombat Works")
+        for n in range(4):
+            f.catalogue_listing(title=f"Wombat ring {n}", category="ring")
+            f.catalogue_listing(title=f"Band {n}", artisan=artisan, category="ring")
+            f.catalogue_listing(
+                title=f"Hoop {n}", description="A wombat engraved.", category="pendant"
+            )
+            # Drafts match too, and are never shown.
+            f.ListingFactory(title=f"Wombat draft {n}", artisan=artisan)
+        gem = f.catalogue_listing(title="Plain", category="ring")
+        f.GemstoneFactory(listing=gem, species="wombatite")
+        listing_search_rebuild()
+
+    @pytest.mark.parametrize("params", [{}, {"category": ["ring"]}])
+    def test_tiers_read_as_the_full_ranking(self, tiers_shelf, params):
+        from marketplace.catalogue import facet_index
+        from marketplace.catalogue.facets import CatalogueQuery
+        from marketplace.catalogue.filters import ListingFilter
+        from marketplace.catalogue.selectors import listing_search_tiers
+
+        query = CatalogueQuery(ListingFilter(params, queryset=listing_list()))
+        assert isinstance(query.backend, facet_index.Snapshot)
+        full = query.ranked(*listing_search_ranks("wombat"))
+        assert len(full) == (13 if not params else 9)
+        # Every tier is there (the description's only holds pendants).
+        assert len(set(full.keys.tolist())) == (3 if not params else 2)
+        tiered = query.tiered(listing_search_tiers("wombat"), total=len(full))
+        assert tiered[0 : len(full)].tolist() == full.ids.tolist()
+        assert tiered[3:7].tolist() == full.ids[3:7].tolist()
+        for at in range(len(full)):
+            boundary = (int(full.keys[at]), int(full.ids[at]))
+            for count in (1, 4):
+                ids, keys = tiered.after(boundary, count)
+                assert ids.tolist() == full.ids[at + 1 : at + 1 + count].tolist()
+                assert keys.tolist() == full.keys[at + 1 : at + 1 + count].tolist()
+                back = tiered.after(boundary, count, backwards=True)[0]
+                assert back.tolist() == full.ids[max(0, at - count) : at][::-1].tolist()
+
+    def test_pages_and_cursors_follow_the_tiers(self, tiers_shelf, client, api_client):
+        found = listing_search_ranks("wombat")[0]
+        expected = Listing.objects.filter(pk__in=found).values_list("title", flat=True)
+        shown = page_titles(client, "wombat")
+        assert sorted(shown) == sorted(t for t in expected if "draft" not in t)
+        assert shown[:4] == [f"Wombat ring {n}" for n in (3, 2, 1, 0)]
+        pages, url = [], f"{API}?q=wombat&page_size=4"
+        while url:
+            body = api_client.get(url).json()
+            pages.append([row["title"] for row in body["results"]])
+            last, url = body, body["next"]
+        assert [title for page in pages for title in page] == shown
+        back = api_client.get(last["previous"]).json()
+        assert [row["title"] for row in back["results"]] == pages[-2]
+
+    def test_several_words_are_ranked_match_by_match(self):
+        from marketplace.catalogue.selectors import listing_search_tiers
+
+        assert listing_search_tiers("wombat") is not None
+        assert listing_search_tiers("wombat ring") is None
+        assert listing_search_tiers("!!") is None
+
+
 class TestHostileInput:
     @pytest.mark.parametrize("q", HOSTILE)
     def test_is_a_normal_answer_never_a_500(self, client, api_client, q):

@@ -38,6 +38,7 @@ from marketplace.catalogue.selectors import (
     listing_search,
     listing_search_ids,
     listing_search_ranks,
+    listing_search_tiers,
     metal_price_list,
     search_text,
     studio_listing_get,
@@ -266,7 +267,10 @@ class ListingViewSet(
             raise translate_validation(filterset.errors)
         query = CatalogueQuery(filterset)
         if q and ordering not in SORT_ORDERS:
-            order = query.ranked(*listing_search_ranks(q))
+            tiers = listing_search_tiers(q)
+            order = query.tiered(tiers) if tiers else None
+            if order is None:
+                order = query.ranked(*listing_search_ranks(q))
         else:
             order = query.ordered(
                 SORT_ORDERS.get(ordering, DEFAULT_ORDER).name,

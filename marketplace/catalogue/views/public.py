@@ -27,7 +27,9 @@ from marketplace.catalogue.selectors import (
     listing_hallmark_status,
     listing_list,
     listing_search,
+    listing_search_ids,
     listing_search_ranks,
+    listing_search_tiers,
     listing_value_panel,
     search_text,
 )
@@ -43,8 +45,12 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     ordering = request.GET.get("ordering", "")
     base = listing_search(listing_list(user=request.user), q)
     filterset = ListingFilter(request.GET, queryset=base)
+    relevance = bool(q) and ordering not in SORT_ORDERS
+    tiers = listing_search_tiers(q) if relevance else None
     match_ids = ranks = None
-    if q:
+    if q and (tiers or not relevance):
+        match_ids = listing_search_ids(q)
+    elif q:
         # The search's matches: their ids (for the facets) and ranks (for the order),
         # without reading the listings; the facet index keeps the published ones.
         match_ids, ranks = listing_search_ranks(q)
@@ -52,8 +58,12 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     facets = catalogue.facets(base, searched=bool(q), matches=match_ids)
     if not filterset.is_valid():
         ids = []
-    elif q and ordering not in SORT_ORDERS:
-        ids = catalogue.ranked(match_ids, ranks)
+    elif relevance:
+        ids = catalogue.tiered(tiers, total=catalogue.total) if tiers else None
+        if ids is None:
+            ids = catalogue.ranked(
+                *((match_ids, ranks) if ranks is not None else listing_search_ranks(q))
+            )
     else:
         ordering_name = ordering if ordering in SORT_ORDERS else DEFAULT_ORDER.name
         ids = catalogue.ordered(ordering_name, within=match_ids)
