@@ -70,8 +70,19 @@ def free_port() -> int:
 class Server:
     """gunicorn serving config.wsgi on loopback, with the given environment."""
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(
+        self, env: dict[str, str], log_path: Path, *, connections: int | None = None
+    ):
         self.env, self.log_path = env, log_path
+        # Under load, each worker takes at most its share of wrk's keep-alive
+        # connections: left to themselves, one worker sometimes accepts them all while
+        # the other idles, and the same endpoint then measures half as fast (the
+        # floor alternated between about 1,200 and 3,100 req/s from run to run).
+        self.limit = (
+            []
+            if connections is None
+            else [f"--worker-connections={max(1, connections // WORKERS)}"]
+        )
         self.port = free_port()
         self.process = None
 
@@ -91,6 +102,7 @@ class Server:
                 "--worker-class=gthread",
                 f"--threads={THREADS}",
                 "--keep-alive=5",
+                *self.limit,
                 "--log-level=warning",
                 "--timeout=60",
             ],
@@ -578,7 +590,7 @@ def main(argv=None) -> None:
                 ]
             print(f"cache {mode}:", flush=True)
             log = results_dir / f"gunicorn-{stamp}-{mode}.log"
-            with Server(server_env, log) as server:
+            with Server(server_env, log, connections=args.connections) as server:
                 report["runs"][mode] = load(server, chosen, args, script)
                 report["worker_rss_mb"][mode] = server.worker_rss_mb()
     report["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())

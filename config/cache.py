@@ -55,8 +55,8 @@ def _missing_key(key, *args, **kwargs):
 
 class KeptRedisCacheClient(RedisCacheClient):
     """Django's Redis cache client, with one ``redis.Redis`` kept per connection pool
-    rather than one made for every call (each is thread-safe: connections come from
-    the pool, which starts afresh in a forked process). Making one sets up some 170
+    rather than one made for every call (connections come from the pool, which starts
+    afresh in a forked process). Making one sets up some 170
     response callbacks: as long as the round trip to Redis on a cached page."""
 
     def __init__(self, *args, **kwargs):
@@ -64,11 +64,10 @@ class KeptRedisCacheClient(RedisCacheClient):
         self._clients: dict[int, object] = {}
 
     def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
         if client is None:
-            client = self._client(connection_pool=self._get_connection_pool(write))
-            self._clients[index] = client
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
 

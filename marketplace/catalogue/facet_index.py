@@ -54,6 +54,10 @@ KEEP_CHANGES = timedelta(days=1)
 GAP_TIMEOUT = 15 * 60.0
 # At a build, ids missing among this many of the newest are taken for gaps.
 GAP_WINDOW = 1_000
+# The index's compound (key place, id) number holds a listing id in 32 bits; sort keys
+# (publication microseconds, prices, ratings) stay exact as floats below 2**53.
+MAX_LISTING_ID = 2**32 - 1
+MAX_KEY = 2.0**53
 # A search tier is read from its index this many ids at a time at least (doubling).
 TIER_CHUNK = 64
 # Facet counts kept per snapshot, for this many of the most recent filter states.
@@ -620,6 +624,8 @@ class TieredOrder:
     ``total`` is the number of kept matches, when known (pages by number need it).
     """
 
+    descending = True  # best rank first, then newest first
+
     def __init__(self, tiers, keep, *, total: int | None = None):
         self.tiers, self.keep, self.total = tiers, keep, total
 
@@ -717,13 +723,16 @@ class DatabaseFacets:
             .values_list("pk", order.key)
         )
         key_of = _KEY_OF[order.key]
-        return ArrayOrder(
-            np.fromiter((row[0] for row in rows), np.int64, len(rows)),
-            np.fromiter(
-                (key_of(row[1]) for row in rows), _KEY_TYPE[order.key], len(rows)
-            ),
-            descending=order.descending,
+        ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))
+        keys = np.fromiter(
+            (key_of(row[1]) for row in rows), _KEY_TYPE[order.key], len(rows)
         )
+        # Sorted again by the keys as the index holds them (a missing value is 0,
+        # which the database would sort elsewhere), so cursors count as they do there.
+        in_order = np.lexsort((ids, keys))
+        if order.descending:
+            in_order = in_order[::-1]
+        return ArrayOrder(ids[in_order], keys[in_order], descending=order.descending)
 
     def ids_by_rank(self, active, ids, ranks, *, base=None):
         matching = set(

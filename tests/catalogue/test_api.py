@@ -119,13 +119,44 @@ class TestList:
         following = api_client.get(body["next"]).json()
         assert [row["slug"] for row in following["results"]] == [pieces[1].slug]
 
-    @pytest.mark.parametrize("position", [b"p=silver", b"p=1:2:3", b"p=x:1", b"p="])
+    def test_an_empty_page_past_a_gone_boundary_links_back_to_it(self, api_client):
+        pieces = [f.catalogue_listing(price=Decimal(p)) for p in ("10", "20", "30")]
+        first = api_client.get(LIST, {"ordering": "price", "page_size": 2}).json()
+        # Everything after the first page's boundary is taken down.
+        Listing.objects.filter(pk=pieces[2].pk).update(status="archived")
+        empty = api_client.get(first["next"]).json()
+        assert empty["results"] == [] and empty["next"] is None
+        back = api_client.get(empty["previous"]).json()
+        assert [row["slug"] for row in back["results"]] == [
+            pieces[0].slug,
+            pieces[1].slug,
+        ]
+        assert back["previous"] is None
+
+    @pytest.mark.parametrize(
+        "position",
+        [
+            b"p=silver",
+            b"p=1:2:3",
+            b"p=x:1",
+            b"p=",
+            b"p=1.0:99999999999999999999",
+            b"p=1.0:-1",
+            b"p=1.0:4294967296",
+            b"p=nan:1",
+            b"p=inf:1",
+            b"p=1e300:1",
+        ],
+    )
     def test_a_forged_cursor_on_any_order_is_a_404(self, api_client, position):
         import base64
 
         f.catalogue_listing()
         cursor = base64.b64encode(position).decode()
-        response = api_client.get(LIST, {"ordering": "price", "cursor": cursor})
+        for ordering in ("price", "newest", ""):
+            response = api_client.get(LIST, {"ordering": ordering, "cursor": cursor})
+            assert response.status_code == 404, ordering
+        response = api_client.get(LIST, {"q": "ring", "cursor": cursor})
         assert response.status_code == 404
 
     def test_search_results_page_by_cursor_without_repeats(self, api_client):

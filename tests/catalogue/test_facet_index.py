@@ -489,3 +489,16 @@ def test_kept_counts_are_bounded(catalogue, monkeypatch):
     # The oldest state was let go and is counted again, to the same figures.
     again = snapshot.count_facets(states[0])
     assert again is not answers[0] and again == answers[0]
+
+
+def test_the_database_answers_pages_in_the_index_order_even_with_missing_keys(
+    catalogue,
+):
+    """While the index builds, the database's answer is put in the order the index
+    keeps (a missing price counts as 0), so cursors count the same way."""
+    Listing.objects.filter(pk=catalogue[0].pk).update(price=None)
+    from_database = facet_index.DatabaseFacets().in_order({}, "price")
+    snapshot = facet_index.current()
+    ids, keys = snapshot.ordered(snapshot.alive, "price")
+    assert from_database.ids.tolist() == ids.tolist()
+    assert from_database.keys.tolist() == keys.tolist()

@@ -1,6 +1,9 @@
 """Catalogue API: listings with facets and transitions, their sub-resources,
 favourites and reference metal prices. Each write calls the same service as the HTML."""
 
+import math
+
+import numpy as np
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
@@ -27,6 +30,7 @@ from marketplace.accounts.roles import is_artisan
 from marketplace.catalogue import caching
 from marketplace.catalogue.api import serializers as s
 from marketplace.catalogue.cards import cards_for, cards_json, page_json
+from marketplace.catalogue.facet_index import MAX_KEY, MAX_LISTING_ID
 from marketplace.catalogue.facets import CatalogueQuery
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.models import Listing
@@ -112,19 +116,37 @@ class ListingCursorPagination(CursorPagination):
                 following = self._cursor(*last, reverse=False)
             if has_previous:
                 previous = self._cursor(*first, reverse=True)
+        elif boundary is not None:
+            # An empty page past its boundary (what followed it has gone): a link
+            # back the other way, taking in the boundary listing itself.
+            key, pk = boundary
+            # Just past the boundary, so that going back takes it in.
+            past = (key, pk - 1 if order.descending != backwards else pk + 1)
+            if len(order.after(past, 1, backwards=not backwards)[0]):
+                position = self._cursor(*past, reverse=not backwards)
+                following, previous = (
+                    (position, None) if backwards else (None, position)
+                )
         self.links = (following, previous)
         return [int(pk) for pk in ids]
 
     def _cursor(self, key, pk, *, reverse: bool) -> str:
         # repr() writes a float that reads back as the same float.
-        return self.encode_cursor(Cursor(0, reverse, f"{key.item()!r}:{int(pk)}"))
+        key = key.item() if isinstance(key, np.generic) else key
+        return self.encode_cursor(Cursor(0, reverse, f"{key!r}:{int(pk)}"))
 
     def _position(self, position) -> tuple[float, int]:
+        """The boundary's key and id; a 404 for anything no listing could have."""
         try:
             key, pk = str(position).split(":")
-            return float(key), int(pk)
+            key, pk = float(key), int(pk)
         except ValueError as error:
             raise NotFound("Invalid cursor.") from error
+        if not (
+            math.isfinite(key) and abs(key) < MAX_KEY and 0 <= pk <= MAX_LISTING_ID
+        ):
+            raise NotFound("Invalid cursor.")
+        return key, pk
 
     def get_next_link(self):
         return self.links[0]
