@@ -11,6 +11,7 @@ from marketplace.catalogue.services.listings import listing_search_rebuild
 from marketplace.demo import images as demo_images
 from tests import factories as f
 from tests.conftest import api_client_for
+from tests.paging import cursor_pages, flattened
 
 pytestmark = pytest.mark.django_db
 
@@ -63,13 +64,10 @@ class TestList:
         prices = [Decimal(p) for p in ("30", "10", "20", "50", "40")]
         for price in prices:
             f.catalogue_listing(artisan=artisan, price=price)
-        seen = []
-        url = f"{LIST}?ordering=price&page_size=2"
-        while url:
-            body = api_client.get(url).json()
-            seen += [Decimal(row["price"]) for row in body["results"]]
-            url = body["next"]
-        assert seen == sorted(prices)
+        pages, _last = cursor_pages(
+            api_client, f"{LIST}?ordering=price&page_size=2", "price"
+        )
+        assert [Decimal(price) for price in flattened(pages)] == sorted(prices)
 
     @pytest.mark.parametrize("backend", ["index", "database"])
     @pytest.mark.parametrize("ordering", ["newest", "price", "-price", "rating"])
@@ -94,12 +92,9 @@ class TestList:
             .order_by(*SORT_ORDERS[ordering].fields)
             .values_list("slug", flat=True)
         )
-        pages, url = [], f"{LIST}?ordering={ordering}&category=ring&page_size=3"
-        while url:
-            body = api_client.get(url).json()
-            pages.append([row["slug"] for row in body["results"]])
-            last, url = body, body["next"]
-        assert [slug for page in pages for slug in page] == expected
+        url = f"{LIST}?ordering={ordering}&category=ring&page_size=3"
+        pages, last = cursor_pages(api_client, url)
+        assert flattened(pages) == expected
         assert [len(page) for page in pages] == [3, 3, 1]
         back = api_client.get(last["previous"]).json()
         assert [row["slug"] for row in back["results"]] == pages[1]
@@ -164,11 +159,7 @@ class TestList:
         for n in range(5):
             f.catalogue_listing(artisan=artisan, title=f"Opal ring {n}")
         listing_search_rebuild()
-        slugs, url = [], f"{LIST}?q=opal&page_size=2"
-        while url:
-            body = api_client.get(url).json()
-            slugs += [row["slug"] for row in body["results"]]
-            url = body["next"]
+        slugs = flattened(cursor_pages(api_client, f"{LIST}?q=opal&page_size=2")[0])
         assert len(slugs) == 5 == len(set(slugs))
 
     def test_a_forged_cursor_is_a_404_not_a_500(self, api_client):

@@ -502,3 +502,16 @@ def test_the_database_answers_pages_in_the_index_order_even_with_missing_keys(
     ids, keys = snapshot.ordered(snapshot.alive, "price")
     assert from_database.ids.tolist() == ids.tolist()
     assert from_database.keys.tolist() == keys.tolist()
+
+
+def test_the_rows_of_a_filter_state_are_kept_read_only_and_per_snapshot(catalogue):
+    snapshot = facet_index.current()
+    rings = snapshot.match({"category": ["ring"]})
+    assert snapshot.match({"category": ["ring"]}) is rings
+    assert not rings.flags.writeable
+    Listing.objects.filter(pk=catalogue[1].pk).update(category="ring")
+    edited = facet_index.current()
+    assert edited.match({"category": ["ring"]}) is not rings
+    assert int(edited.match({"category": ["ring"]}).sum()) == int(rings.sum()) + (
+        0 if catalogue[1].category == "ring" else 1
+    )

@@ -21,6 +21,7 @@ from marketplace.catalogue.selectors import (
 from marketplace.catalogue.services import listings as services
 from marketplace.catalogue.services.listings import listing_search_rebuild
 from tests import factories as f
+from tests.paging import cursor_pages, flattened
 
 pytestmark = pytest.mark.django_db
 
@@ -185,12 +186,8 @@ class TestRanking:
         # Title matches first (newest first), then the artisan's other pieces.
         titled = [p.slug for p in reversed(pieces) if p.title == "Wombat ring"]
         assert expected[:3] == titled
-        pages, url = [], f"{API}?q=wombat&page_size=3"
-        while url:
-            body = api_client.get(url).json()
-            pages.append([row["slug"] for row in body["results"]])
-            url = body["next"]
-        assert [slug for page in pages for slug in page] == expected
+        pages, _last = cursor_pages(api_client, f"{API}?q=wombat&page_size=3")
+        assert flattened(pages) == expected
         assert [len(page) for page in pages] == [3, 3, 1]
         # And back from the last page.
         last = api_client.get(f"{API}?q=wombat&page_size=3")
@@ -293,12 +290,8 @@ class TestRankTiers:
         shown = page_titles(client, "wombat")
         assert sorted(shown) == sorted(t for t in expected if "draft" not in t)
         assert shown[:4] == [f"Wombat ring {n}" for n in (3, 2, 1, 0)]
-        pages, url = [], f"{API}?q=wombat&page_size=4"
-        while url:
-            body = api_client.get(url).json()
-            pages.append([row["title"] for row in body["results"]])
-            last, url = body, body["next"]
-        assert [title for page in pages for title in page] == shown
+        pages, last = cursor_pages(api_client, f"{API}?q=wombat&page_size=4", "title")
+        assert flattened(pages) == shown
         back = api_client.get(last["previous"]).json()
         assert [row["title"] for row in back["results"]] == pages[-2]
 
