@@ -576,7 +576,10 @@ def main(argv=None) -> None:
         script = str(Path(tmp) / "report.lua")
         Path(script).write_text(WRK_REPORT)
         for mode in args.cache.split(","):
-            server_env = dict(env)
+            # Workers are never replaced during a run: the floor alone sends each
+            # some 90,000 requests, and a replacement builds its index (5 s at M,
+            # 35 s at L) while the endpoint being measured waits on it.
+            server_env = {**env, "GUNICORN_MAX_REQUESTS": "0"}
             chosen = items
             if mode == "off":
                 server_env["DJANGO_SETTINGS_MODULE"] = "bench.settings_nocache"
