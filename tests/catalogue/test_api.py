@@ -273,7 +273,11 @@ class TestFacets:
         assert metal["gold"] == (1, True) and metal["silver"] == (1, False)
 
     def test_bad_facet_filter_is_a_400(self, api_client):
-        assert api_client.get(f"{LIST}facets/", {"kind": "unique"}).status_code == 400
+        response = api_client.get(f"{LIST}facets/", {"kind": "unique"})
+        assert response.status_code == 400
+        assert "kind" in response.json()
+        # The list names the field the same way.
+        assert api_client.get(LIST, {"kind": "unique"}).json() == response.json()
 
 
 class TestDetailAndVisibility:

@@ -23,7 +23,6 @@ from marketplace.orders.moves import MOVES, moves_for
 from marketplace.payments.models import Charge, Refund
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
-# Primary keys are 64-bit; a larger number names nothing.
 
 # --- Basket -------------------------------------------------------------------------
 
