@@ -65,6 +65,11 @@ TIER_CHUNK = 64
 # 900,000 listings).
 COUNTS_KEPT = 256
 MASKS_KEPT = 32
+# A snapshot keeps the matches of its most recent searches too (and their ranked
+# orders per filter state), within a bound on the bytes their arrays take: a common
+# word matches half the catalogue (about 4 MB of ids and ranks at 1M listings).
+SEARCHES_KEPT = 64
+SEARCH_BYTES_KEPT = 64 * 2**20
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -385,15 +390,20 @@ class Snapshot:
     # search narrows by ``within`` (the matches' ids) here, by ``base`` (its queryset)
     # in the database.
 
-    def count_facets(self, active, *, base=None, within=None):
+    def count_facets(self, active, *, base=None, within=None, within_key=None):
         """Per facet, its value counts with every *other* active facet applied; and the
         number of listings matching all of them.
 
         The answers for the most recent ``COUNTS_KEPT`` filter states (with the search's
-        matches, by digest) are kept with the snapshot: a snapshot never changes, so
-        they hold until the catalogue does, when the next snapshot starts afresh."""
+        matches, by ``within_key`` or else by digest) are kept with the snapshot: a
+        snapshot never changes, so they hold until the catalogue does, when the next
+        snapshot starts afresh."""
         within = None if within is None else np.asarray(within, dtype=np.int64)
-        key = _counts_key(active, within)
+        key = (
+            _counts_key(active, within)
+            if within_key is None or within is None
+            else (_counts_key(active, None)[0], within_key)
+        )
         kept = self._cache.setdefault("counts", _Kept(COUNTS_KEPT))
         found = kept.get(key)
         if found is None:
@@ -427,10 +437,31 @@ class Snapshot:
 
         return TieredOrder(tiers, keep, total=total)
 
-    def ids_by_rank(self, active, ids, ranks, *, base=None):
+    def kept(self, kind: str, key, find, *, size: int, budget: int | None = None):
+        """``find()``'s answer, kept with the snapshot among the ``size`` most recent
+        of its ``kind`` (and their arrays within ``budget`` bytes), read-only: for
+        what holds as long as the snapshot does (a search's matches: every write to
+        what a search reads is logged, and starts the next snapshot)."""
+        kept = self._cache.setdefault(kind, _Kept(size, budget=budget))
+        found = kept.get(key)
+        if found is None:
+            found = _read_only(find())
+            kept.put(key, found)
+        return found
+
+    def ids_by_rank(self, active, ids, ranks, *, base=None, key=None):
         """Of these search matches, the ids that pass ``active`` and their ranks, best
         rank first (ties: newest id first), as ``sorting.RELEVANCE_FIELDS`` sorts
-        them."""
+        them. With a ``key`` naming the matches (their search), the answer is kept
+        per filter state, as a search's matches are."""
+        if key is not None:
+            return self.kept(
+                "ranked",
+                (_counts_key(active, None)[0], key),
+                lambda: self.ids_by_rank(active, ids, ranks),
+                size=SEARCHES_KEPT,
+                budget=SEARCH_BYTES_KEPT,
+            )
         ids = np.asarray(ids, dtype=np.int64)
         ranks = np.asarray(ranks, dtype=np.int64)
         rows = self.row_positions(ids)
@@ -481,12 +512,31 @@ def _counts_key(active: Mapping[str, Iterable[str]], within: np.ndarray | None):
     return state, hashlib.blake2b(within.tobytes(), digest_size=16).digest()
 
 
-class _Kept:
-    """The ``size`` most recently used answers, safe to share between threads."""
+def _arrays(answer) -> list[np.ndarray]:
+    if isinstance(answer, np.ndarray):
+        return [answer]
+    if isinstance(answer, tuple):
+        return [a for part in answer for a in _arrays(part)]
+    return []
 
-    def __init__(self, size: int):
+
+def _read_only(answer):
+    """``answer`` with its arrays made read-only, to be shared between requests."""
+    for array in _arrays(answer):
+        array.flags.writeable = False
+    return answer
+
+
+class _Kept:
+    """The ``size`` most recently used answers, safe to share between threads; with a
+    ``budget``, only as many as their arrays fit in that many bytes."""
+
+    def __init__(self, size: int, *, budget: int | None = None):
         self.size = size
+        self.budget = budget
         self.answers: OrderedDict = OrderedDict()
+        self.weights: dict = {}
+        self.weight = 0
         self.lock = threading.Lock()
 
     def get(self, key):
@@ -497,11 +547,19 @@ class _Kept:
             return found
 
     def put(self, key, answer) -> None:
+        weight = sum(a.nbytes for a in _arrays(answer)) if self.budget else 0
+        if self.budget is not None and weight > self.budget:
+            return
         with self.lock:
+            self.weight += weight - self.weights.get(key, 0)
             self.answers[key] = answer
+            self.weights[key] = weight
             self.answers.move_to_end(key)
-            while len(self.answers) > self.size:
-                self.answers.popitem(last=False)
+            while len(self.answers) > self.size or (
+                self.budget is not None and self.weight > self.budget
+            ):
+                oldest, _ = self.answers.popitem(last=False)
+                self.weight -= self.weights.pop(oldest)
 
 
 # --- listings in order, a page at a time -----------------------------------------------
@@ -715,7 +773,10 @@ class DatabaseFacets:
                 queryset = self.filters[name].filter(queryset, values)
         return queryset.prefetch_related(None)
 
-    def count_facets(self, active, *, base=None, within=None):
+    def kept(self, kind: str, key, find, *, size: int, budget: int | None = None):
+        return find()
+
+    def count_facets(self, active, *, base=None, within=None, within_key=None):
         counts = {}
         for name, facet in self.filters.items():
             matching = self._matching(active, base, excluding=name)
@@ -744,7 +805,7 @@ class DatabaseFacets:
             in_order = in_order[::-1]
         return ArrayOrder(ids[in_order], keys[in_order], descending=order.descending)
 
-    def ids_by_rank(self, active, ids, ranks, *, base=None):
+    def ids_by_rank(self, active, ids, ranks, *, base=None, key=None):
         matching = set(
             self._matching(active, base).order_by().values_list("pk", flat=True)
         )

@@ -566,3 +566,115 @@ def admin_form_data(response) -> dict:
         for form in formset.initial_forms:
             add(form)
     return data
+
+
+class TestKeptSearches:
+    """The facet index's snapshot keeps its recent searches' matches, and their ranked
+    orders per filter state; every write to what a search reads starts the next
+    snapshot, so a kept search is never stale."""
+
+    @staticmethod
+    def query(q, **params):
+        from marketplace.catalogue.facets import CatalogueQuery
+        from marketplace.catalogue.filters import ListingFilter
+
+        base = listing_search(listing_list(), q)
+        return CatalogueQuery(ListingFilter(params, queryset=base), q=q)
+
+    @pytest.fixture
+    def wombats(self):
+        pieces = [f.catalogue_listing(title=f"Wombat ring {n}") for n in range(3)]
+        other = f.catalogue_listing(title="Plain cuff", category="bracelet")
+        listing_search_rebuild()
+        return pieces, other
+
+    def test_a_search_is_read_once_per_snapshot(self, wombats):
+        pieces, _ = wombats
+        first = self.query("wombat")
+        ids, ranked = first.search_ids(), first.ranked()
+        assert sorted(ids.tolist()) == sorted(piece.pk for piece in pieces)
+        assert not ids.flags.writeable
+        again = self.query("wombat")
+        with CaptureQueriesContext(connection) as searching:
+            assert again.search_ids() is ids
+            assert again.ranked().ids is ranked.ids
+        assert searching.captured_queries == []
+        # As if worked out afresh; another filter state is ranked on its own.
+        fresh = again.ranked(*listing_search_ranks("wombat"))
+        assert fresh.ids.tolist() == ranked.ids.tolist()
+        assert fresh.keys.tolist() == ranked.keys.tolist()
+        bracelets = self.query("wombat", category=["bracelet"]).ranked()
+        assert len(bracelets) == 0
+
+    def test_counts_of_a_search_are_kept_under_its_words(self, wombats):
+        query = self.query("wombat")
+        base = listing_search(listing_list(), "wombat")
+        facets = query.facets(base, searched=True, matches=query.search_ids())
+        assert query.total == 3
+        kept = query.backend._cache["counts"].answers
+        assert any(key[1] == ("search", "wombat") for key in kept)
+        again = self.query("wombat")
+        assert again.facets(base, searched=True, matches=again.search_ids()) == facets
+
+    WRITES = {
+        "its title": lambda piece: Listing.objects.filter(pk=piece.pk).update(
+            title="Quokka cuff"
+        ),
+        "its artisan's name": lambda piece: (
+            type(piece.artisan)
+            .objects.filter(pk=piece.artisan_id)
+            .update(public_name="Quokka Studio")
+        ),
+        "a gemstone": lambda piece: f.GemstoneFactory(listing=piece, species="quokka"),
+    }
+
+    @pytest.fixture
+    def buyer(self, client):
+        """A signed-in client: its pages are never served from the response cache,
+        whose entries a write through the ORM does not bump."""
+        client.force_login(f.UserFactory())
+        return client
+
+    @pytest.mark.parametrize("write", WRITES)
+    def test_a_write_to_what_a_search_reads_is_found_at_once(
+        self, wombats, buyer, write
+    ):
+        _, other = wombats
+        client = buyer
+        assert page_titles(client, "quokka") == []
+        assert api_titles(client, "quokka") == []
+        assert api_titles(client, "quokka", ordering="price") == []
+        self.WRITES[write](other)
+        title = Listing.objects.get(pk=other.pk).title
+        assert page_titles(client, "quokka") == [title]
+        assert api_titles(client, "quokka") == [title]
+        assert api_titles(client, "quokka", ordering="price") == [title]
+        facets = client.get(FACETS, {"q": "quokka"}).json()
+        assert facets["count"] == 1
+
+    def test_a_listing_leaving_the_catalogue_leaves_its_kept_searches(
+        self, wombats, buyer
+    ):
+        pieces, _ = wombats
+        client = buyer
+        assert len(page_titles(client, "wombat")) == 3
+        services.listing_archive(listing=pieces[0], actor=pieces[0].artisan.user)
+        assert sorted(page_titles(client, "wombat")) == [
+            "Wombat ring 1",
+            "Wombat ring 2",
+        ]
+        assert len(api_titles(client, "wombat")) == 2
+
+    def test_kept_searches_are_bounded_in_bytes(self, wombats, monkeypatch):
+        from marketplace.catalogue import facet_index
+
+        # Room for one search's three ids (8 bytes each), not for two.
+        monkeypatch.setattr(facet_index, "SEARCH_BYTES_KEPT", 40)
+        first = self.query("wombat").search_ids()
+        assert self.query("wombat").search_ids() is first
+        self.query("ring").search_ids()
+        kept = self.query("ring").backend._cache["searches"]
+        assert kept.weight <= 40
+        assert [key[1] for key in kept.answers] == ["ring"]
+        again = self.query("wombat").search_ids()
+        assert again is not first and again.tolist() == first.tolist()

@@ -39,8 +39,6 @@ from marketplace.catalogue.selectors import (
     listing_get,
     listing_list,
     listing_search,
-    listing_search_ids,
-    listing_search_ranks,
     listing_search_tiers,
     metal_price_list,
     search_text,
@@ -172,7 +170,7 @@ def _catalogue_query(request, base) -> CatalogueQuery:
     filterset = ListingFilter(request.query_params, queryset=base)
     if not filterset.is_valid():
         raise translate_validation(filterset.errors)
-    return CatalogueQuery(filterset)
+    return CatalogueQuery(filterset, q=search_text(request.query_params))
 
 
 def _search_base(request):
@@ -300,11 +298,11 @@ class ListingViewSet(
             tiers = listing_search_tiers(q)
             order = query.tiered(tiers) if tiers else None
             if order is None:
-                order = query.ranked(*listing_search_ranks(q))
+                order = query.ranked()
         else:
             order = query.ordered(
                 SORT_ORDERS.get(ordering, DEFAULT_ORDER).name,
-                within=listing_search_ids(q) if q else None,
+                within=query.search_ids() if q else None,
                 base=base if q else None,
             )
         return self.paginator.paginate_ordered(order, request)
@@ -361,7 +359,7 @@ class ListingViewSet(
         base = _search_base(request)
         query = _catalogue_query(request, base)
         q = search_text(request.query_params)
-        matches = listing_search_ids(q) if q else None
+        matches = query.search_ids() if q else None
         facets = query.facets(base, searched=bool(q), matches=matches)
         data = {"count": query.total, "facets": facets}
         if cacheable:

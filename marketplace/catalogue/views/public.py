@@ -27,8 +27,6 @@ from marketplace.catalogue.selectors import (
     listing_hallmark_status,
     listing_list,
     listing_search,
-    listing_search_ids,
-    listing_search_ranks,
     listing_search_tiers,
     listing_value_panel,
     search_text,
@@ -47,23 +45,21 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     filterset = ListingFilter(request.GET, queryset=base)
     relevance = bool(q) and ordering not in SORT_ORDERS
     tiers = listing_search_tiers(q) if relevance else None
-    match_ids = ranks = None
+    catalogue = CatalogueQuery(filterset, q=q)
+    match_ids = None
     if q and (tiers or not relevance):
-        match_ids = listing_search_ids(q)
+        match_ids = catalogue.search_ids()
     elif q:
         # The search's matches: their ids (for the facets) and ranks (for the order),
         # without reading the listings; the facet index keeps the published ones.
-        match_ids, ranks = listing_search_ranks(q)
-    catalogue = CatalogueQuery(filterset)
+        match_ids = catalogue.search_ranks()[0]
     facets = catalogue.facets(base, searched=bool(q), matches=match_ids)
     if not filterset.is_valid():
         ids = []
     elif relevance:
         ids = catalogue.tiered(tiers, total=catalogue.total) if tiers else None
         if ids is None:
-            ids = catalogue.ranked(
-                *((match_ids, ranks) if ranks is not None else listing_search_ranks(q))
-            )
+            ids = catalogue.ranked()
     else:
         ordering_name = ordering if ordering in SORT_ORDERS else DEFAULT_ORDER.name
         ids = catalogue.ordered(ordering_name, within=match_ids)
