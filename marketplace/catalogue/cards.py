@@ -19,6 +19,7 @@ that starts with an escaped NUL is always a stand-in, never text someone wrote.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from functools import cache
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils import translation
 from django.utils.encoding import iri_to_uri
+from django.utils.safestring import SafeString, mark_safe
 from rest_framework.renderers import JSONRenderer
 
 from marketplace.catalogue.models import CatalogueChange, Listing, ListingCard
@@ -116,6 +118,7 @@ def card_version() -> str:
 @receiver(setting_changed, dispatch_uid="ts-card-version")
 def _settings_changed(**kwargs):
     card_version.cache_clear()
+    piece_version.cache_clear()
 
 
 # The columns a card shows, and no others: those its serializers name (the template
@@ -234,6 +237,74 @@ def _delete(listings: list[int], artisans: list[int], everything: bool) -> None:
         ListingCard.objects.of_listings(listings).delete()
     if artisans:
         ListingCard.objects.of_artisans(artisans).delete()
+
+
+# --- the piece page's parts that every visitor sees alike -------------------------------
+
+# Part name -> template. The piece page (``catalogue/listing_detail.html``) puts what
+# depends on the visitor, the stock, reference prices and reviews around them.
+PIECE_PARTS = {
+    name: f"catalogue/piece/{name}.html"
+    for name in ("gallery", "summary", "about", "maker", "materials", "care")
+}
+
+
+@cache
+def piece_version() -> str:
+    """What stored piece parts were built with: parts of another version are rebuilt."""
+    parts = [get_template(name).template.source for name in PIECE_PARTS.values()]
+    parts += [
+        str(settings.MEDIA_URL),
+        repr(settings.STORAGES.get("default")),
+        settings.LANGUAGE_CODE,
+        settings.TIME_ZONE,
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def piece_parts_render(listing: Listing, *, hallmark_status: dict) -> dict[str, str]:
+    """The parts of a listing read by ``selectors.listing_parts_queryset``."""
+    context = {
+        "listing": listing,
+        "photos": list(listing.photos.all()),
+        "metals": list(listing.metals.all()),
+        "gemstones": list(listing.gemstones.all()),
+        "hallmarks": list(listing.hallmarks.all()),
+        "maker_marks": [
+            mark for mark in listing.artisan.maker_marks.all() if mark.is_verified
+        ],
+        "hallmark_status": hallmark_status,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        return {
+            name: get_template(template).render(context)
+            for name, template in PIECE_PARTS.items()
+        }
+
+
+def piece_parts_for(*, listing_id: int, build) -> dict[str, SafeString]:
+    """The stored piece parts of a listing; built by ``build()`` (the parts of the
+    listing read afresh: ``piece_parts_render``) and stored where missing, as cards
+    are: a write logged after the read forgets them again."""
+    version = piece_version()
+    stored = (
+        ListingCard.objects.filter(pk=listing_id, page_version=version)
+        .values_list("page", flat=True)
+        .first()
+    )
+    if stored:
+        parts = json.loads(stored)
+    else:
+        card = cards_for(ids=[listing_id]).get(listing_id)
+        with transaction.atomic():
+            revision = _revision()
+            parts = build()
+            stored = ListingCard.objects.filter(pk=listing_id).update(
+                page=json.dumps(parts), page_version=version
+            )
+        if card is not None and stored and _changed_since(revision, [card]):
+            ListingCard.objects.filter(pk=listing_id).delete()
+    return {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308
 
 
 def cards_forget(

@@ -75,6 +75,14 @@ WATCHES: tuple[Watch, ...] = (
             "title",
             "slug",
             "description",
+            # What the piece page's stored parts show besides.
+            "edition_size",
+            "quantity_available",
+            "lead_time_days",
+            "dimensions",
+            "ring_size",
+            "customisation_options",
+            "care_instructions",
         ),
     ),
     Watch("marketplace.MetalComponent", _own()),
@@ -93,7 +101,7 @@ WATCHES: tuple[Watch, ...] = (
             "SELECT link.listing_id AS id FROM marketplace_listing_techniques link "
             "WHERE link.technique_id = {row}.id",
         ),
-        columns=("slug",),
+        columns=("slug", "name"),
     ),
     Watch(
         "artisans.Artisan",
@@ -105,13 +113,16 @@ WATCHES: tuple[Watch, ...] = (
             "verification_status",
             "rating_average",
             "rating_count",
+            "workshop_name",
+            "city",
+            "region",
         ),
         artisan=True,
     ),
     Watch(
         "artisans.MakerMark",
         _own("artisan_id"),
-        columns=("artisan_id", "verification_status"),
+        columns=("artisan_id", "verification_status", "text", "registration_system"),
         artisan=True,
     ),
     Watch(

@@ -22,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.http import Http404
 
-from artisans.models import MakerMark
+from artisans.models import MakerMark, Technique
 from marketplace.catalogue import hallmarking
 from marketplace.catalogue.models import (
     Favourite,
@@ -306,15 +306,96 @@ def listing_detail_queryset() -> QuerySet[Listing]:
     )
 
 
-def listing_get(*, user, slug: str) -> Listing:
-    """A piece anyone may open (published, reserved, sold), or the maker's own: else 404."""
+# What the piece page's stored parts (``cards.PIECE_PARTS``) show of a listing and its
+# artisan, and no more: the change log watches exactly these (with every column of
+# the listing's photos, materials, hallmark records and certificate).
+PIECE_PART_COLUMNS = (
+    "artisan_id",
+    "title",
+    "slug",
+    "category",
+    "kind",
+    "price",
+    "currency",
+    "edition_size",
+    "quantity_available",
+    "lead_time_days",
+    "dimensions",
+    "ring_size",
+    "description",
+    "customisation_options",
+    "care_instructions",
+    "artisan__public_name",
+    "artisan__slug",
+    "artisan__verification_status",
+    "artisan__workshop_name",
+    "artisan__city",
+    "artisan__region",
+    "artisan__country",
+    "certificate__code",
+    "certificate__chain_verified",
+)
+
+
+def listing_parts_queryset() -> QuerySet[Listing]:
+    """What the piece page's stored parts show, in a fixed number of queries."""
+    return (
+        Listing.objects.select_related("artisan", "certificate")
+        .only(*PIECE_PART_COLUMNS)
+        .annotate(**hallmarking.hallmark_annotations())
+        .prefetch_related(
+            Prefetch(
+                "photos", queryset=ListingPhoto.objects.order_by("position", "id")
+            ),
+            Prefetch(
+                "metals", queryset=MetalComponent.objects.order_by("position", "id")
+            ),
+            Prefetch("gemstones", queryset=Gemstone.objects.order_by("position", "id")),
+            Prefetch("hallmarks", queryset=HallmarkRecord.objects.order_by("id")),
+            Prefetch("hallmarks__maker_mark", queryset=MakerMark.objects.only("text")),
+            Prefetch("techniques", queryset=Technique.objects.only("name")),
+            Prefetch(
+                "artisan__maker_marks",
+                queryset=MakerMark.objects.only(
+                    "artisan_id", "text", "registration_system", "verification_status"
+                ).order_by("text"),
+            ),
+        )
+    )
+
+
+def _visible(user) -> Q:
+    """Pieces anyone may open (published, reserved, sold), and the user's own."""
     visible = Listing.public_q()
     if user is not None and user.is_authenticated:
         visible |= Q(artisan__user=user) | Q(private_to=user)
-    listing = listing_detail_queryset().filter(visible, slug=slug).first()
+    return visible
+
+
+def listing_get(*, user, slug: str) -> Listing:
+    """A piece anyone may open (published, reserved, sold), or the maker's own: else 404."""
+    listing = listing_detail_queryset().filter(_visible(user), slug=slug).first()
     if listing is None:
         raise Http404("No such piece.")
     return listing
+
+
+def listing_page_get(*, user, slug: str) -> Listing:
+    """``listing_get``'s piece with its artisan only: what the piece page shows around
+    its stored parts (``listing_parts_get`` reads the rest when they are built)."""
+    listing = (
+        Listing.objects.select_related("artisan")
+        .filter(_visible(user), slug=slug)
+        .first()
+    )
+    if listing is None:
+        raise Http404("No such piece.")
+    return listing
+
+
+def listing_parts_get(*, pk: int) -> Listing:
+    """A listing as its piece page's stored parts show it."""
+    return listing_parts_queryset().get(pk=pk)
 
 
 def studio_listing_list(*, user) -> QuerySet[Listing]:

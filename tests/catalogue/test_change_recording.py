@@ -25,7 +25,12 @@ from marketplace.catalogue.models import (
     ListingPhoto,
     MetalComponent,
 )
-from marketplace.catalogue.selectors import listing_order, listing_search
+from marketplace.catalogue.selectors import (
+    listing_hallmark_status,
+    listing_order,
+    listing_parts_get,
+    listing_search,
+)
 from marketplace.catalogue.services.listings import listing_search_rebuild
 from marketplace.catalogue.sorting import SORT_ORDERS
 from provenance.models import Certificate, EventItem, MaterialLot, TraceEvent
@@ -39,13 +44,17 @@ IMMUTABLE = {"id", "created_at", "search_vector"}
 
 
 def catalogue_sql() -> list[str]:
-    """The SQL of every facet (its values and its filter), sort order, search and
-    stored card."""
+    """The SQL of every facet (its values and its filter), sort order, search,
+    stored card and stored piece page part."""
     published = Listing.objects.published()
     shown = f.catalogue_listing()
     f.ListingPhotoFactory(listing=shown)
     with CaptureQueriesContext(connection) as captured:
         cards._build([shown.pk], "any")
+        parts = listing_parts_get(pk=shown.pk)
+        cards.piece_parts_render(
+            parts, hallmark_status=listing_hallmark_status(listing=parts)
+        )
         filterset = ListingFilter({}, queryset=Listing.objects.none())
         for facet in filterset.facet_filters().values():
             list(facet.facet_pairs(published))
@@ -91,6 +100,11 @@ def test_the_catalogue_sql_is_understood():
     assert "country" in read["artisans_artisan"]
     assert "origin_type" in read["provenance_materiallot"]
     assert "slug" in read["artisans_technique"]
+    # And the piece page's stored parts.
+    assert {"care_instructions", "ring_size"} <= read["marketplace_listing"]
+    assert {"workshop_name", "city"} <= read["artisans_artisan"]
+    assert "name" in read["artisans_technique"]
+    assert "registration_system" in read["artisans_makermark"]
 
 
 def test_every_column_the_catalogue_reads_is_watched():
@@ -236,7 +250,7 @@ def test_an_unwatched_column_records_nothing(world):
     artisan = Artisan.objects.get(pk=listing.artisan_id)
     artisan.story = "Fifty years."
     artisan.save()  # a save writes every column; only changed values count
-    Listing.objects.filter(pk=listing.pk).update(care_instructions="Polish gently.")
+    Listing.objects.filter(pk=listing.pk).update(quantity_held=1)
     assert recorded(since) == (set(), set())
 
 

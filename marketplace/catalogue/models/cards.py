@@ -14,7 +14,8 @@ class ListingCardQuerySet(models.QuerySet):
 
 
 class ListingCard(models.Model):
-    """A listing's card as the API list serves it (JSON) and the grid shows it (HTML).
+    """A listing's card as the API list serves it (JSON) and the grid shows it (HTML),
+    and the parts of its piece page that every visitor sees alike.
 
     Stored by ``marketplace.catalogue.cards`` when first read and deleted by
     ``cards_forget`` in the transaction of any write that changes what it shows.
@@ -31,6 +32,10 @@ class ListingCard(models.Model):
     # What built the card (template, fields, URL prefixes): a card built otherwise is
     # rebuilt on read.
     version = models.CharField(max_length=32)
+    # The parts of the piece page that are the same for every visitor (JSON: part
+    # name -> HTML), stored when the page is first shown, and what built them.
+    page = models.TextField(blank=True, default="")
+    page_version = models.CharField(max_length=32, blank=True, default="")
 
     objects = ListingCardQuerySet.as_manager()
 

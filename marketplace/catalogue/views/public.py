@@ -1,5 +1,6 @@
 """The catalogue: browse, search and facets, the piece page and favourites."""
 
+from functools import partial
 from urllib.parse import quote_plus, urlencode
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from django.views.generic import TemplateView
 
 from artisans.models import Artisan
 from marketplace.catalogue import caching
-from marketplace.catalogue.cards import cards_for
+from marketplace.catalogue.cards import cards_for, piece_parts_for, piece_parts_render
 from marketplace.catalogue.facets import CatalogueQuery
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.forms import CostPerWearForm
@@ -26,6 +27,8 @@ from marketplace.catalogue.selectors import (
     listing_get,
     listing_hallmark_status,
     listing_list,
+    listing_page_get,
+    listing_parts_get,
     listing_search,
     listing_search_tiers,
     listing_value_panel,
@@ -156,7 +159,7 @@ class ListingDetailView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        listing = listing_get(user=user, slug=kwargs["slug"])
+        listing = listing_page_get(user=user, slug=kwargs["slug"])
         cost_form = CostPerWearForm(
             self.request.GET
             if "wears_per_week" in self.request.GET
@@ -165,17 +168,12 @@ class ListingDetailView(TemplateView):
         context.update(
             {
                 "listing": listing,
-                "photos": list(listing.photos.all()),
-                "metals": list(listing.metals.all()),
-                "gemstones": list(listing.gemstones.all()),
-                "hallmarks": list(listing.hallmarks.all()),
-                "maker_marks": [
-                    mark
-                    for mark in listing.artisan.maker_marks.all()
-                    if mark.is_verified
-                ],
+                # The parts every visitor sees alike are stored with the listing's
+                # card, and forgotten with it by any write to what they show.
+                "parts": piece_parts_for(
+                    listing_id=listing.pk, build=partial(_piece_parts, listing.pk)
+                ),
                 "value": listing_value_panel(listing=listing),
-                "hallmark_status": listing_hallmark_status(listing=listing),
                 "cost_form": cost_form,
                 "cost_per_wear": cost_form.cost_per_wear(listing.price),
                 "other_cards": _stored_cards(
@@ -188,6 +186,13 @@ class ListingDetailView(TemplateView):
             }
         )
         return context
+
+
+def _piece_parts(pk: int) -> dict[str, str]:
+    listing = listing_parts_get(pk=pk)
+    return piece_parts_render(
+        listing, hallmark_status=listing_hallmark_status(listing=listing)
+    )
 
 
 def _safe_next(request, fallback: str) -> str:
