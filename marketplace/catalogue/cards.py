@@ -21,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -249,11 +251,16 @@ PIECE_PARTS = {
 }
 
 
+# How the parts are stored (``_piece_json``): a change to it changes the version.
+_PIECE_LAYOUT = "html, fine_metal"
+
+
 @cache
 def piece_version() -> str:
     """What stored piece parts were built with: parts of another version are rebuilt."""
     parts = [get_template(name).template.source for name in PIECE_PARTS.values()]
     parts += [
+        _PIECE_LAYOUT,
         str(settings.MEDIA_URL),
         repr(settings.STORAGES.get("default")),
         settings.LANGUAGE_CODE,
@@ -262,7 +269,18 @@ def piece_version() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
-def piece_parts_render(listing: Listing, *, hallmark_status: dict) -> dict[str, str]:
+@dataclass(frozen=True)
+class PieceParts:
+    """A piece page's stored parts (name -> HTML) and the fine metal its value panel
+    prices (metal -> grams)."""
+
+    html: dict[str, SafeString]
+    fine_metal: dict[str, Decimal]
+
+
+def piece_parts_render(
+    listing: Listing, *, hallmark_status: dict, fine_metal: dict[str, Decimal]
+) -> PieceParts:
     """The parts of a listing read by ``selectors.listing_parts_queryset``."""
     context = {
         "listing": listing,
@@ -276,13 +294,29 @@ def piece_parts_render(listing: Listing, *, hallmark_status: dict) -> dict[str, 
         "hallmark_status": hallmark_status,
     }
     with translation.override(settings.LANGUAGE_CODE):
-        return {
+        html = {
             name: get_template(template).render(context)
             for name, template in PIECE_PARTS.items()
         }
+    return PieceParts(html=html, fine_metal=fine_metal)
 
 
-def piece_parts_for(*, listing_id: int, build) -> dict[str, SafeString]:
+def _piece_json(parts: PieceParts) -> str:
+    fine = {metal: str(grams) for metal, grams in parts.fine_metal.items()}
+    return json.dumps({"html": parts.html, "fine_metal": fine})
+
+
+def _piece_from_json(text: str) -> PieceParts:
+    stored = json.loads(text)
+    return PieceParts(
+        html={name: mark_safe(html) for name, html in stored["html"].items()},  # noqa: S308
+        fine_metal={
+            metal: Decimal(grams) for metal, grams in stored["fine_metal"].items()
+        },
+    )
+
+
+def piece_parts_for(*, listing_id: int, build) -> PieceParts:
     """The stored piece parts of a listing; built by ``build()`` (the parts of the
     listing read afresh: ``piece_parts_render``) and stored where missing, as cards
     are: a write logged after the read forgets them again."""
@@ -293,18 +327,18 @@ def piece_parts_for(*, listing_id: int, build) -> dict[str, SafeString]:
         .first()
     )
     if stored:
-        parts = json.loads(stored)
-    else:
-        card = cards_for(ids=[listing_id]).get(listing_id)
-        with transaction.atomic():
-            revision = _revision()
-            parts = build()
-            stored = ListingCard.objects.filter(pk=listing_id).update(
-                page=json.dumps(parts), page_version=version
-            )
-        if card is not None and stored and _changed_since(revision, [card]):
-            ListingCard.objects.filter(pk=listing_id).delete()
-    return {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308
+        return _piece_from_json(stored)
+    card = cards_for(ids=[listing_id]).get(listing_id)
+    with transaction.atomic():
+        revision = _revision()
+        text = _piece_json(build())
+        kept = ListingCard.objects.filter(pk=listing_id).update(
+            page=text, page_version=version
+        )
+    if card is not None and kept and _changed_since(revision, [card]):
+        ListingCard.objects.filter(pk=listing_id).delete()
+    # Read back as a stored one is, so that both give the same.
+    return _piece_from_json(text)
 
 
 def cards_forget(

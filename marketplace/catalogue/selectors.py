@@ -501,14 +501,24 @@ class ValuePanel:
         return [row.label for row in self.rows if row.price is None]
 
 
-def listing_value_panel(*, listing: Listing) -> ValuePanel:
-    """Fine metal per precious metal and its value at the latest reference prices."""
+def listing_fine_metal(*, listing: Listing) -> dict[str, Decimal]:
+    """Grams of fine metal per precious metal in the piece (its components')."""
     fine: dict[str, Decimal] = {}
     for component in listing.metals.all():
         if component.metal in PRECIOUS_METALS and component.fine_weight_grams > 0:
             fine[component.metal] = (
                 fine.get(component.metal, Decimal("0")) + component.fine_weight_grams
             )
+    return fine
+
+
+def listing_value_panel(
+    *, listing: Listing, fine: dict[str, Decimal] | None = None
+) -> ValuePanel:
+    """Fine metal per precious metal (``listing_fine_metal``, unless given) and its
+    value at the latest reference prices."""
+    if fine is None:
+        fine = listing_fine_metal(listing=listing)
     prices = (
         MetalPrice.objects.filter(
             currency=listing.currency, metal__in=list(fine)

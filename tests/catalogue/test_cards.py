@@ -532,14 +532,14 @@ def test_an_artisan_save_forgets_their_cards_only_when_a_card_shows_it():
 # --- the piece page's stored parts -----------------------------------------------------
 
 
-def piece_parts_now(listing) -> dict[str, str]:
+def piece_parts_now(listing):
     """The piece page's parts rendered afresh from the database."""
     from marketplace.catalogue.views.public import _piece_parts
 
     return _piece_parts(listing.pk)
 
 
-def stored_piece_parts(listing) -> dict[str, str]:
+def stored_piece_parts(listing):
     from marketplace.catalogue.cards import piece_parts_for
     from marketplace.catalogue.views.public import _piece_parts
 
@@ -590,6 +590,12 @@ def rename_a_maker_mark(listing):
     type(mark).objects.filter(pk=mark.pk).update(text="A.S")
 
 
+def reweigh_the_metal(listing):
+    from marketplace.catalogue.models import MetalComponent
+
+    MetalComponent.objects.filter(listing=listing).update(weight_grams=Decimal("12.5"))
+
+
 def retitle_a_photo(listing):
     listing.photos.update(alt_text="Seen from the side")
 
@@ -603,6 +609,7 @@ PIECE_WRITES = [
     rename_a_technique,
     move_the_workshop,
     rename_a_maker_mark,
+    reweigh_the_metal,
     retitle_a_photo,
 ]
 
@@ -637,7 +644,7 @@ def test_the_piece_page_shows_each_write_at_once(
     page = viewer.web.get(f"/pieces/{listing.slug}/")
     if page.status_code == 200:
         content = page.content.decode()
-        assert all(html in content for html in after.values())
+        assert all(html in content for html in after.html.values())
     else:  # gone from the catalogue for this visitor
         assert page.status_code == 404
 

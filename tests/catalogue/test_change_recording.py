@@ -26,6 +26,7 @@ from marketplace.catalogue.models import (
     MetalComponent,
 )
 from marketplace.catalogue.selectors import (
+    listing_fine_metal,
     listing_hallmark_status,
     listing_order,
     listing_parts_get,
@@ -53,7 +54,9 @@ def catalogue_sql() -> list[str]:
         cards._build([shown.pk], "any")
         parts = listing_parts_get(pk=shown.pk)
         cards.piece_parts_render(
-            parts, hallmark_status=listing_hallmark_status(listing=parts)
+            parts,
+            hallmark_status=listing_hallmark_status(listing=parts),
+            fine_metal=listing_fine_metal(listing=parts),
         )
         filterset = ListingFilter({}, queryset=Listing.objects.none())
         for facet in filterset.facet_filters().values():

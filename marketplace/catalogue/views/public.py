@@ -15,7 +15,12 @@ from django.views.generic import TemplateView
 
 from artisans.models import Artisan
 from marketplace.catalogue import caching
-from marketplace.catalogue.cards import cards_for, piece_parts_for, piece_parts_render
+from marketplace.catalogue.cards import (
+    PieceParts,
+    cards_for,
+    piece_parts_for,
+    piece_parts_render,
+)
 from marketplace.catalogue.facets import CatalogueQuery
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.forms import CostPerWearForm
@@ -24,6 +29,7 @@ from marketplace.catalogue.selectors import (
     artisan_other_listing_ids,
     favourite_list,
     favourite_listing_ids,
+    listing_fine_metal,
     listing_get,
     listing_hallmark_status,
     listing_list,
@@ -165,15 +171,16 @@ class ListingDetailView(TemplateView):
             if "wears_per_week" in self.request.GET
             else {"wears_per_week": 3, "years": 10}
         )
+        # The parts every visitor sees alike are stored with the listing's card, and
+        # forgotten with it by any write to what they show.
+        parts = piece_parts_for(
+            listing_id=listing.pk, build=partial(_piece_parts, listing.pk)
+        )
         context.update(
             {
                 "listing": listing,
-                # The parts every visitor sees alike are stored with the listing's
-                # card, and forgotten with it by any write to what they show.
-                "parts": piece_parts_for(
-                    listing_id=listing.pk, build=partial(_piece_parts, listing.pk)
-                ),
-                "value": listing_value_panel(listing=listing),
+                "parts": parts.html,
+                "value": listing_value_panel(listing=listing, fine=parts.fine_metal),
                 "cost_form": cost_form,
                 "cost_per_wear": cost_form.cost_per_wear(listing.price),
                 "other_cards": _stored_cards(
@@ -188,10 +195,12 @@ class ListingDetailView(TemplateView):
         return context
 
 
-def _piece_parts(pk: int) -> dict[str, str]:
+def _piece_parts(pk: int) -> PieceParts:
     listing = listing_parts_get(pk=pk)
     return piece_parts_render(
-        listing, hallmark_status=listing_hallmark_status(listing=listing)
+        listing,
+        hallmark_status=listing_hallmark_status(listing=listing),
+        fine_metal=listing_fine_metal(listing=listing),
     )
 
 
