@@ -194,7 +194,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist here too (DJANGO_CONN_MAX_AGE): each thread keeps its own,
+    # and with it SQLite's page cache and parsed schema, which a connection opened
+    # per request would read again every time.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # Writers take the lock up front, so concurrent buyers queue instead of
