@@ -7,7 +7,9 @@ is logged per process every ``WARN_EVERY`` seconds, not one per call.
 """
 
 import logging
+import math
 import time
+import uuid
 from functools import wraps
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -75,6 +77,7 @@ class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = KeptRedisCacheClient
+        self._scripts: dict[int, object] = {}
 
     add = _degrading(lambda *a, **k: False)(RedisCache.add)
     get = _degrading(lambda key, default=None, *a, **k: default)(RedisCache.get)
@@ -91,3 +94,50 @@ class ResilientRedisCache(RedisCache):
     def ping(self) -> bool:
         """Ask Redis directly (no degrading): raises while it is unreachable."""
         return self._cache.get_client(write=True).ping()
+
+    def count_in_window(
+        self, key: str, *, now: float, window: float, limit: int
+    ) -> tuple[bool, float]:
+        """Count one event at ``now`` among the events of the last ``window`` seconds
+        under ``key`` (a sorted set of their times), in one round trip: whether it is
+        within ``limit`` (an event over it is not counted), and the time of the
+        oldest event counted. While Redis is unreachable every event is within it.
+        """
+        name = self.make_and_validate_key(key)
+        try:
+            client = self._cache.get_client(name, write=True)
+            script = self._scripts.get(id(client))
+            if script is None:
+                script = self._scripts[id(client)] = client.register_script(
+                    _COUNT_IN_WINDOW
+                )
+            allowed, oldest = script(
+                keys=[name],
+                args=[
+                    repr(now),
+                    repr(now - window),
+                    limit,
+                    f"{now!r}:{uuid.uuid4().hex}",
+                    math.ceil(window),
+                ],
+            )
+            return bool(allowed), float(oldest)
+        except UNREACHABLE as error:
+            _warn(error)
+            return True, now
+
+
+# Drop the events that left the window; count the event unless the window is full;
+# answer whether it was counted and the oldest event's time (as a string: Redis would
+# truncate a Lua number to an integer).
+_COUNT_IN_WINDOW = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+local count = redis.call('ZCARD', KEYS[1])
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or ARGV[1]
+if count >= tonumber(ARGV[3]) then
+  return {0, oldest}
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return {1, oldest}
+"""

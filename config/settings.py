@@ -419,7 +419,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "config.throttling.AnonymousRateThrottle",
         "config.throttling.SignedInRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {

@@ -109,3 +109,59 @@ def test_one_redis_client_is_kept_per_pool_and_shared_by_threads(reachable):
         thread.join()
     assert len(results) == 200 and all(results)
     assert reachable._cache.get_client() is client
+
+
+def test_the_api_throttle_counts_a_sliding_window_in_one_round_trip(
+    reachable, monkeypatch, rf
+):
+    from rest_framework.request import Request
+
+    from config.throttling import AnonymousRateThrottle
+
+    monkeypatch.setitem(AnonymousRateThrottle.THROTTLE_RATES, "anon", "3/minute")
+    clock = [1_000.0]
+    monkeypatch.setattr(AnonymousRateThrottle, "timer", lambda self: clock[0])
+    client = reachable._cache.get_client(write=True)
+    trips = []
+    execute = type(client).execute_command
+
+    def counted(redis, *args, **kwargs):
+        trips.append(args[0])
+        return execute(redis, *args, **kwargs)
+
+    monkeypatch.setattr(type(client), "execute_command", counted)
+
+    def ask(address="203.0.113.9"):
+        throttle = AnonymousRateThrottle()
+        request = Request(rf.get("/api/listings/", REMOTE_ADDR=address))
+        return throttle.allow_request(request, None), throttle
+
+    for step in range(3):
+        clock[0] = 1_000.0 + step * 10
+        trips.clear()
+        assert ask()[0]
+        if step:  # one round trip per request, once the script is loaded
+            assert trips == ["EVALSHA"]
+    clock[0] = 1_030.0
+    allowed, throttle = ask()
+    assert not allowed
+    assert throttle.wait() == pytest.approx(30.0)  # until the first one leaves
+    # A refused request is not counted: the first leaves the window at 1,060.
+    clock[0] = 1_060.5
+    assert ask()[0]
+    assert not ask()[0]
+    # Another client has a window of its own.
+    assert ask("198.51.100.4")[0]
+
+
+def test_the_api_throttle_lets_requests_through_while_redis_is_down(
+    unreachable, monkeypatch, rf
+):
+    from rest_framework.request import Request
+
+    from config.throttling import AnonymousRateThrottle
+
+    monkeypatch.setitem(AnonymousRateThrottle.THROTTLE_RATES, "anon", "1/minute")
+    for _ in range(3):
+        request = Request(rf.get("/api/listings/", REMOTE_ADDR="203.0.113.9"))
+        assert AnonymousRateThrottle().allow_request(request, None)
