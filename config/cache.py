@@ -11,6 +11,7 @@ import math
 import time
 import uuid
 from functools import wraps
+from typing import NamedTuple
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -96,14 +97,22 @@ class ResilientRedisCache(RedisCache):
         return self._cache.get_client(write=True).ping()
 
     def count_in_window(
-        self, key: str, *, now: float, window: float, limit: int
-    ) -> tuple[bool, float]:
+        self,
+        key: str,
+        *,
+        now: float,
+        window: float,
+        limit: int,
+        also_get: tuple[str, ...] = (),
+    ) -> "WindowCount":
         """Count one event at ``now`` among the events of the last ``window`` seconds
         under ``key`` (a sorted set of their times), in one round trip: whether it is
-        within ``limit`` (an event over it is not counted), and the time of the
-        oldest event counted. While Redis is unreachable every event is within it.
-        """
+        within ``limit`` (an event over it is not counted), the time of the oldest
+        event counted, and the values of the keys ``also_get`` (read in the same trip,
+        as ``get_many`` would). While Redis is unreachable every event is within it
+        and nothing is found."""
         name = self.make_and_validate_key(key)
+        names = [self.make_and_validate_key(other) for other in also_get]
         try:
             client = self._cache.get_client(name, write=True)
             script = self._scripts.get(id(client))
@@ -111,8 +120,8 @@ class ResilientRedisCache(RedisCache):
                 script = self._scripts[id(client)] = client.register_script(
                     _COUNT_IN_WINDOW
                 )
-            allowed, oldest = script(
-                keys=[name],
+            allowed, oldest, *values = script(
+                keys=[name, *names],
                 args=[
                     repr(now),
                     repr(now - window),
@@ -121,23 +130,40 @@ class ResilientRedisCache(RedisCache):
                     math.ceil(window),
                 ],
             )
-            return bool(allowed), float(oldest)
         except UNREACHABLE as error:
             _warn(error)
-            return True, now
+            return WindowCount(True, now, {})
+        loads = self._cache._serializer.loads
+        found = {
+            other: loads(value)
+            for other, value in zip(also_get, values, strict=True)
+            if value is not None
+        }
+        return WindowCount(bool(allowed), float(oldest), found)
+
+
+class WindowCount(NamedTuple):
+    allowed: bool
+    oldest: float
+    found: dict
 
 
 # Drop the events that left the window; count the event unless the window is full;
-# answer whether it was counted and the oldest event's time (as a string: Redis would
-# truncate a Lua number to an integer).
+# answer whether it was counted, the oldest event's time (as a string: Redis would
+# truncate a Lua number to an integer) and the values of the other keys.
 _COUNT_IN_WINDOW = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 local count = redis.call('ZCARD', KEYS[1])
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or ARGV[1]
-if count >= tonumber(ARGV[3]) then
-  return {0, oldest}
+local allowed = 0
+if count < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  allowed = 1
 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-return {1, oldest}
+local answer = {allowed, oldest}
+for n = 2, #KEYS do
+  answer[n + 1] = redis.call('GET', KEYS[n])
+end
+return answer
 """

@@ -12,6 +12,9 @@ from rest_framework.throttling import (
     UserRateThrottle,
 )
 
+# Where a request's counts are kept, by throttle key, once counted (``count_with``).
+COUNTED = "_touchstone_window_counts"
+
 
 class OneTripThrottle(SimpleRateThrottle):
     """DRF's sliding window, counted in one round trip where the cache can."""
@@ -27,11 +30,21 @@ class OneTripThrottle(SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        self.now = self.timer()
-        allowed, self.oldest = count(
-            self.key, now=self.now, window=self.duration, limit=self.num_requests
-        )
-        return allowed
+        counted = getattr(request, COUNTED, {}).get(self.key)
+        if counted is None:
+            self.now = self.timer()
+            counted = (
+                self.now,
+                count(
+                    self.key,
+                    now=self.now,
+                    window=self.duration,
+                    limit=self.num_requests,
+                ),
+            )
+        self.now, outcome = counted
+        self.oldest = outcome.oldest
+        return outcome.allowed
 
     def wait(self):
         if self.oldest is None:
@@ -55,3 +68,33 @@ class SignedInRateThrottle(OneTripThrottle, UserRateThrottle):
         if not (request.user and request.user.is_authenticated):
             return None
         return super().get_cache_key(request, view)
+
+
+def count_with(throttles, request, view, *, also_get: tuple[str, ...]) -> dict | None:
+    """Count ``request`` against ``throttles`` and read the cache keys ``also_get``
+    in the same round trip, where one throttle counts it and the cache can; else
+    None (the caller reads the keys, and DRF counts). The count is kept on the
+    request: DRF's own pass over these throttles answers from it, not counting the
+    request twice."""
+    keyed = [
+        (throttle, key)
+        for throttle in throttles
+        if throttle.rate is not None
+        and (key := throttle.get_cache_key(request, view)) is not None
+    ]
+    if len(keyed) != 1 or not isinstance(keyed[0][0], OneTripThrottle):
+        return None
+    throttle, key = keyed[0]
+    count = getattr(throttle.cache, "count_in_window", None)
+    if count is None:
+        return None
+    now = throttle.timer()
+    outcome = count(
+        key,
+        now=now,
+        window=throttle.duration,
+        limit=throttle.num_requests,
+        also_get=also_get,
+    )
+    request.__dict__.setdefault(COUNTED, {})[key] = (now, outcome)
+    return outcome.found if outcome.allowed else None

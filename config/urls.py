@@ -14,11 +14,13 @@ admin.site.site_title = "Touchstone admin"
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
+    # Before the pages' includes, which are tried in turn: an API request is matched
+    # without trying each page's pattern first.
+    path("api/", include((api.urlpatterns, "api"))),
     path("accounts/", include("marketplace.accounts.urls")),
     path("", include("marketplace.urls")),
     path("", include("artisans.urls")),
     path("", include("provenance.urls")),
-    path("api/", include((api.urlpatterns, "api"))),
     path("admin/", admin.site.urls),
     path("files/<path:name>", private_files.serve, name="private-file"),
     path("healthz", ops_views.healthz, name="healthz"),

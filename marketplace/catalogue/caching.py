@@ -62,13 +62,20 @@ def cache_key(kind: str, request) -> Key:
     return Key(f"catalogue:{kind}:{digest}")
 
 
-def get(key: Key):
+def lookup(key: Key) -> tuple[str, str]:
+    """The cache keys ``get`` reads for ``key``."""
+    return (VERSION_KEY, key)
+
+
+def get(key: Key, *, found: dict | None = None):
     """The cached value if it was stored at the current catalogue version.
 
-    The version and the entry come back in one round trip; entries carry the version
-    they were made at, so a bump makes every older entry a miss.
+    The version and the entry come back in one round trip (or were read already, as
+    ``found``: the values of ``lookup(key)``); entries carry the version they were
+    made at, so a bump makes every older entry a miss.
     """
-    found = cache.get_many([VERSION_KEY, key])
+    if found is None:
+        found = cache.get_many(lookup(key))
     version = found.get(VERSION_KEY)
     key.version = version if version is not None else catalogue_version()
     entry = found.get(key)

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from marketplace.catalogue import facet_index
+from marketplace.catalogue.api.views import ListingViewSet
 from marketplace.catalogue.models import Favourite, Listing, MetalPrice
 from marketplace.catalogue.services.listings import listing_search_rebuild
 from marketplace.demo import images as demo_images
@@ -253,8 +254,66 @@ class TestList:
 
         f.catalogue_listing()
         monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "3/minute")
-        statuses = [api_client.get(LIST).status_code for _ in range(4)]
-        assert statuses == [200, 200, 200, 429]
+        responses = [api_client.get(LIST) for _ in range(4)]
+        assert [r.status_code for r in responses] == [200, 200, 200, 429]
+        assert int(responses[-1]["Retry-After"]) > 0
+
+    @staticmethod
+    def through_drf(monkeypatch) -> list:
+        """Requests that went through DRF's request cycle, from now on."""
+        seen = []
+        initial = ListingViewSet.initial
+
+        def counted(view, request, *args, **kwargs):
+            seen.append(request.META.get("HTTP_ACCEPT"))
+            return initial(view, request, *args, **kwargs)
+
+        monkeypatch.setattr(ListingViewSet, "initial", counted)
+        return seen
+
+    @pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+    def test_a_cached_hit_skips_drf_and_answers_as_drf_does(
+        self, api_client, monkeypatch, accept
+    ):
+        for _ in range(3):
+            f.catalogue_listing()
+        headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+        miss = api_client.get(LIST, {"page_size": 2}, **headers)
+        seen = self.through_drf(monkeypatch)
+        hit = api_client.get(LIST, {"page_size": 2}, **headers)
+        assert seen == []
+        assert hit.content == miss.content
+        for header in ("Content-Type", "Vary", "Allow"):
+            assert hit[header] == miss[header]
+
+    @pytest.mark.parametrize(
+        "extra",
+        [
+            {"HTTP_ACCEPT": "application/json; indent=2"},
+            {"HTTP_ACCEPT": "text/html"},
+            {"format": "json"},
+            {"HTTP_AUTHORIZATION": "Token not-a-real-one"},
+        ],
+    )
+    def test_anything_but_a_plain_anonymous_hit_goes_through_drf(
+        self, api_client, monkeypatch, extra
+    ):
+        f.catalogue_listing()
+        api_client.get(LIST)  # cached
+        seen = self.through_drf(monkeypatch)
+        query = {k: v for k, v in extra.items() if not k.startswith("HTTP_")}
+        headers = {k: v for k, v in extra.items() if k.startswith("HTTP_")}
+        response = api_client.get(LIST, query, **headers)
+        assert len(seen) == 1
+        assert response.status_code in (200, 401)
+
+    def test_a_signed_in_visitor_goes_through_drf(self, api_client, monkeypatch):
+        f.catalogue_listing()
+        api_client.get(LIST)  # cached for anonymous visitors
+        api_client.force_login(f.UserFactory())
+        seen = self.through_drf(monkeypatch)
+        assert api_client.get(LIST).status_code == 200
+        assert len(seen) == 1
 
 
 class TestFacets:

@@ -165,3 +165,32 @@ def test_the_api_throttle_lets_requests_through_while_redis_is_down(
     for _ in range(3):
         request = Request(rf.get("/api/listings/", REMOTE_ADDR="203.0.113.9"))
         assert AnonymousRateThrottle().allow_request(request, None)
+
+
+def test_a_cached_api_page_and_its_throttle_take_one_round_trip(
+    reachable, monkeypatch, client
+):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from tests import factories as f
+
+    f.catalogue_listing()
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "3/minute")
+    redis = reachable._cache.get_client(write=True)
+    trips = []
+    execute = type(redis).execute_command
+
+    def counted(self, *args, **kwargs):
+        trips.append(args[0])
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(redis), "execute_command", counted)
+    assert client.get("/api/listings/").status_code == 200  # a miss, counted once
+    trips.clear()
+    hit = client.get("/api/listings/")
+    assert hit.status_code == 200 and hit.json()["results"]
+    assert trips == ["EVALSHA"]
+    # The miss and the hit each counted once: the third request is the last allowed.
+    assert client.get("/api/listings/").status_code == 200
+    refused = client.get("/api/listings/")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0

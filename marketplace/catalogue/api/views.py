@@ -22,9 +22,11 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from config.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from config.schema import DETAIL_ERROR, VALIDATION_ERROR
+from config.throttling import count_with
 from marketplace.accounts.roles import is_artisan
 from marketplace.catalogue import caching
 from marketplace.catalogue.api import serializers as s
@@ -163,6 +165,19 @@ def _plain_json(request) -> bool:
     )
 
 
+# The Accept headers that DRF's negotiation answers with plain JSON (no parameters),
+# when no ``?format=`` overrides them: what the cached list pages are.
+PLAIN_JSON_ACCEPT = frozenset({"*/*", JSONRenderer.media_type})
+URL_FORMAT_OVERRIDE = api_settings.URL_FORMAT_OVERRIDE
+
+
+def _list_cache_key(request) -> str:
+    # Cursor links are absolute: one entry per scheme and host.
+    return caching.cache_key(
+        f"api-list-json:{request.scheme}://{request.get_host()}", request
+    )
+
+
 def _catalogue_query(request, base) -> CatalogueQuery:
     """The request's filters bound over ``base`` and answered by the facet index;
     bad filter values are a 400 naming each field, for the list and the facets
@@ -244,6 +259,43 @@ class ListingViewSet(
             status=code,
         )
 
+    def dispatch(self, request, *args, **kwargs):
+        if self.action_map.get(request.method.lower()) == "list":
+            hit = self._cached_hit(request, *args, **kwargs)
+            if hit is not None:
+                return hit
+        return super().dispatch(request, *args, **kwargs)
+
+    def _cached_hit(self, request, *args, **kwargs) -> HttpResponse | None:
+        """An anonymous page in plain JSON that is cached, answered before DRF's
+        request cycle: it is the same bytes for everyone, so it needs no
+        authentication, negotiation or permission beyond what the key says, only
+        the throttles, counted as DRF counts them. Anything else (a miss, a refused
+        request, another media type, credentials) goes through DRF."""
+        if (
+            request.method != "GET"
+            or URL_FORMAT_OVERRIDE in request.GET
+            or request.META.get("HTTP_ACCEPT", "*/*") not in PLAIN_JSON_ACCEPT
+            or not caching.is_cacheable(request)
+        ):
+            return None
+        key = _list_cache_key(request)
+        throttles = self.get_throttles()
+        # The throttle's count and the page come back in one round trip where they
+        # can; DRF, if it answers after all, does not count the request again.
+        found = count_with(throttles, request, self, also_get=caching.lookup(key))
+        cached = caching.get(key, found=found)
+        if cached is None:
+            return None
+        if found is None and not all(t.allow_request(request, self) for t in throttles):
+            return None  # DRF answers, with the wait
+        self.args, self.kwargs, self.request = args, kwargs, request
+        self.headers = self.default_response_headers
+        content, content_type = cached
+        return self.finalize_response(
+            request, HttpResponse(content, content_type=content_type)
+        )
+
     def list(self, request, *args, **kwargs):
         # Throttles and authentication have run by now, for hits as for misses.
         key = self._list_cache_key(request)
@@ -312,10 +364,7 @@ class ListingViewSet(
         skips rendering too; other media types (the browsable API) are not cached."""
         if not caching.is_cacheable(request) or not _plain_json(request):
             return None
-        # Cursor links are absolute: one entry per scheme and host.
-        return caching.cache_key(
-            f"api-list-json:{request.scheme}://{request.get_host()}", request
-        )
+        return _list_cache_key(request)
 
     def create(self, request, *args, **kwargs):
         if not is_artisan(request.user):
