@@ -29,10 +29,21 @@ from provenance import facets as provenance_facets
 from provenance.models import VerificationStatus
 
 
+class SharedChoicesField(forms.MultipleChoiceField):
+    """A facet's form field. Each form deep-copies its fields; the choices are
+    declared once (a list, or a callable read afresh on each use) and never changed
+    in place, so every copy shares them rather than copying each choice."""
+
+    def __deepcopy__(self, memo):
+        memo[id(self._choices)] = self._choices
+        return super().__deepcopy__(memo)
+
+
 class FacetMixin:
     """A filter that is also a facet: it says which of its values each listing has."""
 
     facet = True
+    field_class = SharedChoicesField
 
     def __deepcopy__(self, memo):
         # Each FilterSet deep-copies its filters. A facet holds nothing a request
