@@ -69,6 +69,8 @@ MASKS_KEPT = 32
 # orders per filter state), within a bound on the bytes their arrays take: a common
 # word matches half the catalogue (about 4 MB of ids and ranks at 1M listings).
 SEARCHES_KEPT = 64
+# Each facet's declared values and labels (a technique's name is watched).
+FACETS_KEPT = 64
 SEARCH_BYTES_KEPT = 64 * 2**20
 
 _EMPTY = np.zeros(0, dtype=np.int64)

@@ -72,6 +72,12 @@ class CatalogueQuery:
         result = []
         for name, facet_filter in self.filterset.facet_filters().items():
             facet_counts = counts.get(name, {})
+            declared = self.backend.kept(
+                "facet-choices",
+                name,
+                facet_filter.declared_choices,
+                size=facet_index.FACETS_KEPT,
+            )
             values = [
                 {
                     "value": value,
@@ -79,7 +85,7 @@ class CatalogueQuery:
                     "count": facet_counts.get(value, 0),
                     "selected": value in active.get(name, []),
                 }
-                for value, label in facet_filter.facet_choices(facet_counts)
+                for value, label in facet_filter.facet_choices(facet_counts, declared)
             ]
             result.append(
                 {"name": name, "label": str(facet_filter.label), "values": values}

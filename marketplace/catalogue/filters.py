@@ -57,8 +57,21 @@ class FacetMixin:
         """(listing id, value) for every value each listing in ``queryset`` matches."""
         raise NotImplementedError
 
-    def facet_choices(self, counts: dict[str, int]) -> list[tuple[str, str]]:
-        return [(str(value), str(label)) for value, label in self.extra["choices"]]
+    def declared_choices(self) -> list[tuple[str, str]]:
+        """Every value the facet can show, with its label, as text. They change only
+        with what the change log watches (a technique's slug or name), so the facet
+        index keeps them with each snapshot."""
+        declared = self.extra["choices"]
+        if callable(declared):
+            declared = declared()
+        return [(str(value), str(label)) for value, label in declared]
+
+    def facet_choices(
+        self, counts: dict[str, int], declared: list[tuple[str, str]] | None = None
+    ) -> list[tuple[str, str]]:
+        """The values to show beside these counts (``declared``: the facet's
+        ``declared_choices()``, read now if not given)."""
+        return self.declared_choices() if declared is None else declared
 
 
 class ChoiceFacet(FacetMixin, django_filters.MultipleChoiceFilter):
@@ -88,13 +101,10 @@ class ChoiceFacet(FacetMixin, django_filters.MultipleChoiceFilter):
             (pk, str(value)) for pk, value in rows.iterator() if value not in (None, "")
         )
 
-    def facet_choices(self, counts):
+    def facet_choices(self, counts, declared=None):
         # The declared choices, not the form field's: the field would normalise every
         # lazy label (some 250 countries) on each request.
-        declared = self.extra["choices"]
-        if callable(declared):
-            declared = declared()
-        choices = [(str(value), str(label)) for value, label in declared]
+        choices = self.declared_choices() if declared is None else declared
         if self.dynamic:
             choices = [(value, label) for value, label in choices if value in counts]
         return choices
@@ -130,7 +140,7 @@ class ConditionFacet(FacetMixin, django_filters.MultipleChoiceFilter):
             for (pk,) in matching.iterator():
                 yield pk, value
 
-    def facet_choices(self, counts):
+    def declared_choices(self):
         return [(value, str(label)) for value, (label, _q) in self.conditions.items()]
 
 

@@ -234,6 +234,23 @@ class TestFreshness:
         assert after["lost-wax"] == before
         assert "cast" not in after
 
+    def test_a_technique_renamed_is_shown_by_its_new_name(self, catalogue):
+        """Facet labels are kept with the snapshot; a technique's name is watched."""
+        from artisans.models import Technique
+
+        def labels():
+            base = listing_list()
+            query = CatalogueQuery(ListingFilter({}, queryset=base))
+            (technique,) = (f for f in query.facets(base) if f["name"] == "technique")
+            return {v["value"]: v["label"] for v in technique["values"]}
+
+        assert labels()["cast"] == "Cast"
+        Technique.objects.filter(slug="cast").update(name="Lost-wax cast")
+        assert labels()["cast"] == "Lost-wax cast"
+        # A technique no piece uses is not shown, so its arrival logs nothing.
+        f.TechniqueFactory(slug="chased", name="Chased")
+        assert "chased" not in labels()
+
     def test_clearing_a_technique_from_every_piece(self, catalogue):
         cast = catalogue[0].techniques.get(slug="cast")
         counts()
