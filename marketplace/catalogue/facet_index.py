@@ -71,6 +71,9 @@ MASKS_KEPT = 32
 SEARCHES_KEPT = 64
 # Each facet's declared values and labels (a technique's name is watched).
 FACETS_KEPT = 64
+# A search matching at most this many listings is ranked whole (and kept with the
+# snapshot) rather than read tier by tier from the search index on each request.
+RANK_ALL_UP_TO = 5_000
 SEARCH_BYTES_KEPT = 64 * 2**20
 
 _EMPTY = np.zeros(0, dtype=np.int64)

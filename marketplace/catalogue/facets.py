@@ -105,6 +105,17 @@ class CatalogueQuery:
             within=within,
         )
 
+    def by_relevance(self, tiers, *, total: int | None = None):
+        """The search's matches that pass these filters in relevance order: read tier
+        by tier from the search index (``tiered``) when the search matches many
+        listings; else (or without tiers) ranked all at once (``ranked``), which the
+        snapshot keeps, so that a repeated search reads nothing."""
+        if tiers and len(self.search_ids()) > facet_index.RANK_ALL_UP_TO:
+            order = self.tiered(tiers, total=total)
+            if order is not None:
+                return order
+        return self.ranked()
+
     def tiered(self, tiers, *, total: int | None = None):
         """A search's matches that pass these filters in relevance order, read tier
         by tier from the search index (``selectors.listing_search_tiers``); None

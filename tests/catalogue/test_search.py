@@ -284,7 +284,13 @@ class TestRankTiers:
                 back = tiered.after(boundary, count, backwards=True)[0]
                 assert back.tolist() == full.ids[max(0, at - count) : at][::-1].tolist()
 
-    def test_pages_and_cursors_follow_the_tiers(self, tiers_shelf, client, api_client):
+    def test_pages_and_cursors_follow_the_tiers(
+        self, tiers_shelf, client, api_client, monkeypatch
+    ):
+        from marketplace.catalogue import facet_index
+
+        # Read tier by tier however few the matches (else ranked whole and kept).
+        monkeypatch.setattr(facet_index, "RANK_ALL_UP_TO", 0)
         found = listing_search_ranks("wombat")[0]
         expected = Listing.objects.filter(pk__in=found).values_list("title", flat=True)
         shown = page_titles(client, "wombat")
@@ -605,6 +611,20 @@ class TestKeptSearches:
         assert fresh.keys.tolist() == ranked.keys.tolist()
         bracelets = self.query("wombat", category=["bracelet"]).ranked()
         assert len(bracelets) == 0
+
+    def test_a_search_with_few_matches_is_ranked_once_per_snapshot(
+        self, wombats, client
+    ):
+        from marketplace.catalogue.selectors import listing_search_tiers
+
+        first = self.query("wombat").by_relevance(listing_search_tiers("wombat"))
+        assert len(first) == 3
+        with CaptureQueriesContext(connection) as again:
+            order = self.query("wombat").by_relevance(listing_search_tiers("wombat"))
+        assert order.ids is first.ids
+        # The log check only: no search of the index.
+        assert len(again.captured_queries) == 1
+        assert "marketplace_listing_fts" not in again.captured_queries[0]["sql"]
 
     def test_counts_of_a_search_are_kept_under_its_words(self, wombats):
         query = self.query("wombat")

@@ -347,10 +347,7 @@ class ListingViewSet(
         base = self.get_queryset()
         query = _catalogue_query(request, base)
         if q and ordering not in SORT_ORDERS:
-            tiers = listing_search_tiers(q)
-            order = query.tiered(tiers) if tiers else None
-            if order is None:
-                order = query.ranked()
+            order = query.by_relevance(listing_search_tiers(q))
         else:
             order = query.ordered(
                 SORT_ORDERS.get(ordering, DEFAULT_ORDER).name,

@@ -55,20 +55,18 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     relevance = bool(q) and ordering not in SORT_ORDERS
     tiers = listing_search_tiers(q) if relevance else None
     catalogue = CatalogueQuery(filterset, q=q)
+    # The search's matches: their ids (for the facets; with their ranks, when every
+    # match is ranked), without reading the listings; the facet index keeps the
+    # published ones.
     match_ids = None
-    if q and (tiers or not relevance):
-        match_ids = catalogue.search_ids()
-    elif q:
-        # The search's matches: their ids (for the facets) and ranks (for the order),
-        # without reading the listings; the facet index keeps the published ones.
-        match_ids = catalogue.search_ranks()[0]
+    if q:
+        ranks_all = relevance and not tiers
+        match_ids = catalogue.search_ranks()[0] if ranks_all else catalogue.search_ids()
     facets = catalogue.facets(base, searched=bool(q), matches=match_ids)
     if not filterset.is_valid():
         ids = []
     elif relevance:
-        ids = catalogue.tiered(tiers, total=catalogue.total) if tiers else None
-        if ids is None:
-            ids = catalogue.ranked()
+        ids = catalogue.by_relevance(tiers, total=catalogue.total)
     else:
         ordering_name = ordering if ordering in SORT_ORDERS else DEFAULT_ORDER.name
         ids = catalogue.ordered(ordering_name, within=match_ids)
