@@ -278,19 +278,22 @@ def listing_order(queryset: QuerySet, ordering: str | None, *, searching: bool):
     return queryset.order_by(*ordering_fields(ordering, searching=searching))
 
 
+def _ordered_children() -> tuple[Prefetch, ...]:
+    """A piece's photos, metal components and gemstones, each in its order."""
+    return (
+        Prefetch("photos", queryset=ListingPhoto.objects.order_by("position", "id")),
+        Prefetch("metals", queryset=MetalComponent.objects.order_by("position", "id")),
+        Prefetch("gemstones", queryset=Gemstone.objects.order_by("position", "id")),
+    )
+
+
 def listing_detail_queryset() -> QuerySet[Listing]:
     """Everything the piece page shows, in a fixed number of queries."""
     return (
         Listing.objects.select_related("artisan", "artisan__user", "certificate")
         .annotate(**hallmarking.hallmark_annotations())
         .prefetch_related(
-            Prefetch(
-                "photos", queryset=ListingPhoto.objects.order_by("position", "id")
-            ),
-            Prefetch(
-                "metals", queryset=MetalComponent.objects.order_by("position", "id")
-            ),
-            Prefetch("gemstones", queryset=Gemstone.objects.order_by("position", "id")),
+            *_ordered_children(),
             Prefetch(
                 "hallmarks",
                 queryset=HallmarkRecord.objects.select_related("maker_mark").order_by(
@@ -344,13 +347,7 @@ def listing_parts_queryset() -> QuerySet[Listing]:
         .only(*PIECE_PART_COLUMNS)
         .annotate(**hallmarking.hallmark_annotations())
         .prefetch_related(
-            Prefetch(
-                "photos", queryset=ListingPhoto.objects.order_by("position", "id")
-            ),
-            Prefetch(
-                "metals", queryset=MetalComponent.objects.order_by("position", "id")
-            ),
-            Prefetch("gemstones", queryset=Gemstone.objects.order_by("position", "id")),
+            *_ordered_children(),
             Prefetch("hallmarks", queryset=HallmarkRecord.objects.order_by("id")),
             Prefetch("hallmarks__maker_mark", queryset=MakerMark.objects.only("text")),
             Prefetch("techniques", queryset=Technique.objects.only("name")),

@@ -435,6 +435,16 @@ WRITES = [
 ]
 
 
+def staged(write, listing):
+    """Set a write up (a generator's steps before its ``yield``) and return what
+    makes it (the rest)."""
+    if not inspect.isgeneratorfunction(write):
+        return lambda: write(listing)
+    steps = write(listing)
+    next(steps)
+    return lambda: all(True for _ in steps)
+
+
 def assert_card_fresh(listing):
     """The stored (or rebuilt) card of one listing equals a fresh one."""
     request = RequestFactory().get(LIST)
@@ -453,16 +463,10 @@ def test_the_lists_show_each_write_at_once(write, django_capture_on_commit_callb
     viewer = Viewer()
     viewer.look()
     assert ListingCard.objects.count() == 3
-    steps = write(listing) if inspect.isgeneratorfunction(write) else None
-    if steps is not None:
-        next(steps)
+    make = staged(write, listing)
     before, _ = viewer.look()  # the cards of the lists are stored now
     with django_capture_on_commit_callbacks(execute=True):
-        if steps is None:
-            write(listing)
-        else:
-            for _ in steps:
-                pass
+        make()
     after, _ = viewer.assert_fresh()
     assert_card_fresh(listing)
     assert after.content != before.content
@@ -625,19 +629,13 @@ def test_the_piece_page_shows_each_write_at_once(
     f.catalogue_listing(artisan=artisan)
     viewer = Viewer()
     url = f"/pieces/{listing.slug}/"
-    steps = write(listing) if inspect.isgeneratorfunction(write) else None
-    if steps is not None:
-        next(steps)
+    make = staged(write, listing)
     before = piece_parts_now(listing)
     assert viewer.web.get(url).status_code == 200  # the parts are stored now
     stored = ListingCard.objects.get(pk=listing.pk)
     assert stored.page_version and stored_piece_parts(listing) == before
     with django_capture_on_commit_callbacks(execute=True):
-        if steps is None:
-            write(listing)
-        else:
-            for _ in steps:
-                pass
+        make()
     after = piece_parts_now(listing)
     assert stored_piece_parts(listing) == after
     listing.refresh_from_db()
