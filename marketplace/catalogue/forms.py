@@ -1,8 +1,11 @@
 """Forms of the catalogue and the artisan's listing workspace; services do the rules."""
 
 from decimal import Decimal
+from functools import cache
 
 from django import forms
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
 from artisans.models import MakerMark, Technique
 from marketplace.catalogue.models import (
@@ -150,10 +153,24 @@ class HallmarkRecordForm(forms.ModelForm):
 class CostPerWearForm(forms.Form):
     """Price divided by the number of times the piece will be worn (a GET form)."""
 
+    DEFAULT = {"wears_per_week": 3, "years": 10}
+
     wears_per_week = forms.IntegerField(
         min_value=1, max_value=14, initial=3, label="Times worn a week"
     )
     years = forms.IntegerField(min_value=1, max_value=60, initial=10, label="For years")
+
+    @classmethod
+    def from_query(cls, query) -> "CostPerWearForm":
+        """The visitor's figures if the query has them, else the default ones."""
+        return cls(query) if "wears_per_week" in query else cls(cls.DEFAULT)
+
+    def as_html(self) -> SafeString:
+        """The fields as ``includes/form.html`` renders them: the default form's, the
+        same on every page, once per process."""
+        if self.data is self.DEFAULT:
+            return _default_cost_per_wear_html()
+        return _form_html(self)
 
     def cost_per_wear(self, price: Decimal | None) -> Decimal | None:
         if price is None or not self.is_valid():
@@ -166,3 +183,12 @@ class CostPerWearForm(forms.Form):
         if not self.is_valid():
             return None
         return self.cleaned_data["wears_per_week"] * 52 * self.cleaned_data["years"]
+
+
+def _form_html(form: forms.Form) -> SafeString:
+    return render_to_string("includes/form.html", {"form": form})
+
+
+@cache
+def _default_cost_per_wear_html() -> SafeString:
+    return _form_html(CostPerWearForm(CostPerWearForm.DEFAULT))

@@ -10,6 +10,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
     Case,
+    CharField,
     F,
     IntegerField,
     Prefetch,
@@ -377,12 +378,15 @@ def listing_get(*, user, slug: str) -> Listing:
     return listing
 
 
-def listing_page_get(*, user, slug: str) -> Listing:
+def listing_page_get(*, user, slug: str, also: dict | None = None) -> Listing:
     """``listing_get``'s piece with its artisan only: what the piece page shows around
-    its stored parts (``listing_parts_get`` reads the rest when they are built)."""
+    its stored parts (``listing_parts_get`` reads the rest when they are built), and
+    what tells whether the kept reference prices are current (``listing_value_panel``).
+    ``also``: more annotations read in the same query (the stored parts)."""
     listing = (
         Listing.objects.select_related("artisan")
         .filter(_visible(user), slug=slug)
+        .annotate(**_metal_prices_stamp(), **(also or {}))
         .first()
     )
     if listing is None:
@@ -415,15 +419,14 @@ def studio_listing_get(*, user, slug: str) -> Listing:
     return listing
 
 
-def artisan_other_listing_ids(*, listing: Listing, limit: int = 4) -> list[int]:
-    """A few more published pieces by the same artisan, newest first (their ids: a
-    page shows their stored cards)."""
-    return list(
+def artisan_other_listings(*, listing: Listing, limit: int = 4) -> QuerySet[Listing]:
+    """A few more published pieces by the same artisan, newest first (a page shows
+    their stored cards)."""
+    return (
         Listing.objects.published()
         .filter(artisan_id=listing.artisan_id)
         .exclude(pk=listing.pk)
-        .order_by("-published_at", "-id")
-        .values_list("pk", flat=True)[:limit]
+        .order_by("-published_at", "-id")[:limit]
     )
 
 
@@ -516,13 +519,19 @@ def listing_value_panel(
     value at the latest reference prices."""
     if fine is None:
         fine = listing_fine_metal(listing=listing)
-    prices = (
-        MetalPrice.objects.filter(
+    if not fine:
+        prices = {}
+    elif hasattr(listing, _PRICES_STAMP):
+        latest = _latest_metal_prices(stamp=getattr(listing, _PRICES_STAMP))
+        prices = {
+            metal: latest[listing.currency, metal]
+            for metal in fine
+            if (listing.currency, metal) in latest
+        }
+    else:
+        prices = MetalPrice.objects.filter(
             currency=listing.currency, metal__in=list(fine)
         ).latest_per_metal()
-        if fine
-        else {}
-    )
     rows = [
         MetalValue(
             metal=metal,
@@ -533,6 +542,34 @@ def listing_value_panel(
         for metal, grams in fine.items()
     ]
     return ValuePanel(rows=rows, currency=listing.currency)
+
+
+# The reference prices are few and change daily at most: each process keeps the latest
+# per currency and metal, and a piece page reads with its piece a stamp that says
+# whether they are still the latest (the table's number of rows and newest change).
+_PRICES_STAMP = "metal_prices_stamp"
+_kept_prices: tuple[str | None, dict] = (None, {})
+
+
+def _metal_prices_stamp() -> dict:
+    """The annotation that reads the stamp: written out, as the ORM would write the
+    subquery, because the piece page builds it on every request."""
+    table = connection.ops.quote_name(MetalPrice._meta.db_table)
+    stamp = (
+        "CAST(COUNT(*) AS TEXT) || ' ' || COALESCE(CAST(MAX(updated_at) AS TEXT), '')"
+    )
+    sql = f"SELECT {stamp} FROM {table}"  # noqa: S608
+    return {_PRICES_STAMP: RawSQL(sql, (), output_field=CharField())}  # noqa: S611
+
+
+def _latest_metal_prices(*, stamp: str) -> dict[tuple[str, str], MetalPrice]:
+    """The latest price per (currency, metal), read again when ``stamp`` changes."""
+    global _kept_prices
+    kept_stamp, latest = _kept_prices
+    if kept_stamp != stamp:
+        latest = MetalPrice.objects.latest_per_currency_and_metal()
+        _kept_prices = (stamp, latest)
+    return latest
 
 
 def component_label(metal: str) -> str:

@@ -978,6 +978,16 @@ class TestValuePanel:
             "silver": ("2026-01-05", "GBP", Decimal("5")),
         }
         assert MetalPrice.objects.latest_per_metal()["gold"].currency == "EUR"
+        with django_assert_num_queries(1):
+            every = MetalPrice.objects.latest_per_currency_and_metal()
+        assert {
+            key: (str(price.as_of), price.price_per_gram)
+            for key, price in every.items()
+        } == {
+            ("GBP", "gold"): ("2026-01-05", Decimal("5")),
+            ("GBP", "silver"): ("2026-01-05", Decimal("5")),
+            ("EUR", "gold"): ("2026-02-01", every["EUR", "gold"].price_per_gram),
+        }
 
     def test_no_price_says_so(self):
         panel = listing_value_panel(listing=f.catalogue_listing())

@@ -546,6 +546,20 @@ class MetalPriceQuerySet(models.QuerySet):
             for price in qs.filter(pk=models.Subquery(newest)).order_by("metal")
         }
 
+    def latest_per_currency_and_metal(self) -> dict:
+        """The most recent price of each metal in each currency, by (currency, metal)."""
+        newest = (
+            self.filter(
+                metal=models.OuterRef("metal"), currency=models.OuterRef("currency")
+            )
+            .order_by("-as_of", "-id")
+            .values("pk")[:1]
+        )
+        return {
+            (price.currency, price.metal): price
+            for price in self.filter(pk=models.Subquery(newest))
+        }
+
 
 class MetalPrice(TimeStampedModel):
     """The platform's reference price of one gram of fine metal, as of a date."""

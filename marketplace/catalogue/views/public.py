@@ -18,15 +18,17 @@ from marketplace.catalogue import caching
 from marketplace.catalogue.cards import (
     PieceParts,
     cards_for,
+    cards_html_of,
     piece_parts_for,
     piece_parts_render,
+    piece_parts_stored,
 )
 from marketplace.catalogue.facets import CatalogueQuery
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.forms import CostPerWearForm
 from marketplace.catalogue.permissions import can_edit_listing
 from marketplace.catalogue.selectors import (
-    artisan_other_listing_ids,
+    artisan_other_listings,
     favourite_list,
     favourite_listing_ids,
     listing_fine_metal,
@@ -163,16 +165,16 @@ class ListingDetailView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        listing = listing_page_get(user=user, slug=kwargs["slug"])
-        cost_form = CostPerWearForm(
-            self.request.GET
-            if "wears_per_week" in self.request.GET
-            else {"wears_per_week": 3, "years": 10}
-        )
         # The parts every visitor sees alike are stored with the listing's card, and
-        # forgotten with it by any write to what they show.
+        # forgotten with it by any write to what they show: read with the listing.
+        listing = listing_page_get(
+            user=user, slug=kwargs["slug"], also={"stored_parts": piece_parts_stored()}
+        )
+        cost_form = CostPerWearForm.from_query(self.request.GET)
         parts = piece_parts_for(
-            listing_id=listing.pk, build=partial(_piece_parts, listing.pk)
+            listing_id=listing.pk,
+            build=partial(_piece_parts, listing.pk),
+            stored=listing.stored_parts,
         )
         context.update(
             {
@@ -181,9 +183,7 @@ class ListingDetailView(TemplateView):
                 "value": listing_value_panel(listing=listing, fine=parts.fine_metal),
                 "cost_form": cost_form,
                 "cost_per_wear": cost_form.cost_per_wear(listing.price),
-                "other_cards": _stored_cards(
-                    artisan_other_listing_ids(listing=listing)
-                ),
+                "other_cards": cards_html_of(artisan_other_listings(listing=listing)),
                 "is_favourite": bool(
                     favourite_listing_ids(user=user, listings=[listing])
                 ),
