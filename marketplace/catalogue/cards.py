@@ -29,8 +29,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, TextField
-from django.db.models.expressions import RawSQL
+from django.db.models import Q
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.template import Context
@@ -317,27 +316,14 @@ def _piece_from_json(text: str) -> PieceParts:
     )
 
 
-def piece_parts_stored() -> RawSQL:
-    """A listing's stored piece parts if this version built them, else NULL: annotate
-    a query of listings with it (``piece_parts_for(stored=...)``). Written out, as the
-    ORM would write the subquery, because the piece page builds it on every request."""
-    quote = connection.ops.quote_name
-    listing, card = quote(Listing._meta.db_table), quote(ListingCard._meta.db_table)
-    # Identifiers from the models only; the version is a parameter.
-    sql = (
-        f"SELECT page FROM {card} WHERE listing_id = {listing}.id AND page_version = %s"  # noqa: S608
-    )
-    return RawSQL(sql, (piece_version(),), output_field=TextField())  # noqa: S611
-
-
 _UNREAD = object()
 
 
 def piece_parts_for(*, listing_id: int, build, stored=_UNREAD) -> PieceParts:
     """The stored piece parts of a listing; built by ``build()`` (the parts of the
     listing read afresh: ``piece_parts_render``) and stored where missing, as cards
-    are: a write logged after the read forgets them again. ``stored``: what
-    ``piece_parts_stored()`` read with the listing, when it was read so."""
+    are: a write logged after the read forgets them again. ``stored``: the stored
+    parts when they were read with the listing (``selectors.listing_page_get``)."""
     version = piece_version()
     if stored is _UNREAD:
         stored = (
@@ -360,11 +346,10 @@ def piece_parts_for(*, listing_id: int, build, stored=_UNREAD) -> PieceParts:
     return _piece_from_json(text)
 
 
-def cards_html_of(listings: QuerySet[Listing]) -> list[SafeString]:
-    """The stored card HTML of these listings, in their order: one query (the cards
-    read with the listings), and the few more of ``cards_for`` where one is missing."""
+def cards_html_of(rows: list) -> list[SafeString]:
+    """The card HTML of listings read with their stored cards, as rows of (id, card
+    HTML, card version), in their order; ``cards_for`` builds the missing ones."""
     version = card_version()
-    rows = list(listings.values_list("pk", "card__html", "card__version"))
     missing = [pk for pk, _html, built in rows if built != version]
     rebuilt = cards_for(ids=missing) if missing else {}
     return [

@@ -7,7 +7,7 @@ from functools import partial
 
 import numpy as np
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import (
     Case,
     CharField,
@@ -16,6 +16,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    TextField,
     Value,
     When,
 )
@@ -23,13 +24,15 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.http import Http404
 
-from artisans.models import MakerMark, Technique
+from artisans.models import Artisan, MakerMark, Technique
+from config.baked import Baked
 from marketplace.catalogue import hallmarking
 from marketplace.catalogue.models import (
     Favourite,
     Gemstone,
     HallmarkRecord,
     Listing,
+    ListingCard,
     ListingPhoto,
     MetalComponent,
     MetalPrice,
@@ -378,19 +381,66 @@ def listing_get(*, user, slug: str) -> Listing:
     return listing
 
 
-def listing_page_get(*, user, slug: str, also: dict | None = None) -> Listing:
-    """``listing_get``'s piece with its artisan only: what the piece page shows around
-    its stored parts (``listing_parts_get`` reads the rest when they are built), and
-    what tells whether the kept reference prices are current (``listing_value_panel``).
-    ``also``: more annotations read in the same query (the stored parts)."""
-    listing = (
-        Listing.objects.select_related("artisan")
-        .filter(_visible(user), slug=slug)
-        .annotate(**_metal_prices_stamp(), **(also or {}))
-        .first()
+def _page_columns(model, leave=()) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in leave]
+
+
+# What the piece page reads of its piece and artisan (not the search vector).
+_PAGE_LISTING = _page_columns(Listing, leave={"search_vector"})
+_PAGE_ARTISAN = _page_columns(Artisan)
+
+
+def _piece_page_query(*, slug: str, parts_version: str, user_id: int | None = None):
+    visible = Listing.public_q()
+    if user_id is not None:
+        visible |= Q(artisan__user_id=user_id) | Q(private_to_id=user_id)
+    return (
+        Listing.objects.filter(visible, slug=slug)
+        .annotate(**_metal_prices_stamp(), stored_parts=_stored_parts(parts_version))
+        .order_by()
+        .values_list(
+            *_PAGE_LISTING,
+            *(f"artisan__{name}" for name in _PAGE_ARTISAN),
+            _PRICES_STAMP,
+            "stored_parts",
+        )[:1]
     )
-    if listing is None:
+
+
+_PIECE_PAGE = Baked(_piece_page_query)
+
+
+def _stored_parts(version: str) -> RawSQL:
+    """A listing's stored piece parts if ``version`` built them, else NULL."""
+    quote = connection.ops.quote_name
+    listing, card = quote(Listing._meta.db_table), quote(ListingCard._meta.db_table)
+    # Identifiers from the models only; the version is a parameter.
+    sql = (
+        f"SELECT page FROM {card} WHERE listing_id = {listing}.id AND page_version = %s"  # noqa: S608
+    )
+    return RawSQL(sql, (version,), output_field=TextField())  # noqa: S611
+
+
+def listing_page_get(*, user, slug: str, parts_version: str) -> Listing:
+    """``listing_get``'s piece with its artisan, in one query compiled once per process:
+    what the piece page shows around its stored parts, the parts stored by
+    ``parts_version`` as ``stored_parts`` (else ``None``: ``listing_parts_get`` reads
+    what they show), and what says whether the kept reference prices are current
+    (``listing_value_panel``)."""
+    arguments: dict = {"slug": slug, "parts_version": parts_version}
+    if user is not None and user.is_authenticated:
+        arguments["user_id"] = user.pk
+    rows = _PIECE_PAGE.rows(**arguments)
+    if not rows:
         raise Http404("No such piece.")
+    row, listed = rows[0], len(_PAGE_LISTING)
+    artisan_end = listed + len(_PAGE_ARTISAN)
+    listing = Listing.from_db(DEFAULT_DB_ALIAS, _PAGE_LISTING, row[:listed])
+    listing.artisan = Artisan.from_db(
+        DEFAULT_DB_ALIAS, _PAGE_ARTISAN, row[listed:artisan_end]
+    )
+    setattr(listing, _PRICES_STAMP, row[artisan_end])
+    listing.stored_parts = row[artisan_end + 1]
     return listing
 
 
@@ -419,15 +469,30 @@ def studio_listing_get(*, user, slug: str) -> Listing:
     return listing
 
 
-def artisan_other_listings(*, listing: Listing, limit: int = 4) -> QuerySet[Listing]:
+def artisan_other_listings(
+    *, artisan_id: int, listing_id: int, limit: int = 4
+) -> QuerySet[Listing]:
     """A few more published pieces by the same artisan, newest first (a page shows
     their stored cards)."""
     return (
         Listing.objects.published()
-        .filter(artisan_id=listing.artisan_id)
-        .exclude(pk=listing.pk)
+        .filter(artisan_id=artisan_id)
+        .exclude(pk=listing_id)
         .order_by("-published_at", "-id")[:limit]
     )
+
+
+_OTHER_CARDS = Baked(
+    lambda artisan_id, listing_id: artisan_other_listings(
+        artisan_id=artisan_id, listing_id=listing_id
+    ).values_list("pk", "card__html", "card__version")
+)
+
+
+def artisan_other_cards(*, listing: Listing) -> list:
+    """``artisan_other_listings`` of a piece with their stored cards, as rows of (id,
+    card HTML, card version): one query, compiled once per process."""
+    return _OTHER_CARDS.rows(artisan_id=listing.artisan_id, listing_id=listing.pk)
 
 
 def favourite_list(*, user) -> QuerySet[Favourite]:

@@ -545,14 +545,12 @@ def piece_parts_now(listing):
 
 def stored_piece_parts(listing):
     """The parts as the piece page reads them: with the piece, in its query."""
-    from marketplace.catalogue.cards import piece_parts_for, piece_parts_stored
+    from marketplace.catalogue.cards import piece_parts_for, piece_version
     from marketplace.catalogue.selectors import listing_page_get
     from marketplace.catalogue.views.public import _piece_parts
 
     page = listing_page_get(
-        user=listing.artisan.user,
-        slug=listing.slug,
-        also={"stored_parts": piece_parts_stored()},
+        user=listing.artisan.user, slug=listing.slug, parts_version=piece_version()
     )
     return piece_parts_for(
         listing_id=listing.pk,

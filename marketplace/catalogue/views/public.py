@@ -21,14 +21,14 @@ from marketplace.catalogue.cards import (
     cards_html_of,
     piece_parts_for,
     piece_parts_render,
-    piece_parts_stored,
+    piece_version,
 )
 from marketplace.catalogue.facets import CatalogueQuery
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.forms import CostPerWearForm
 from marketplace.catalogue.permissions import can_edit_listing
 from marketplace.catalogue.selectors import (
-    artisan_other_listings,
+    artisan_other_cards,
     favourite_list,
     favourite_listing_ids,
     listing_fine_metal,
@@ -168,7 +168,7 @@ class ListingDetailView(TemplateView):
         # The parts every visitor sees alike are stored with the listing's card, and
         # forgotten with it by any write to what they show: read with the listing.
         listing = listing_page_get(
-            user=user, slug=kwargs["slug"], also={"stored_parts": piece_parts_stored()}
+            user=user, slug=kwargs["slug"], parts_version=piece_version()
         )
         cost_form = CostPerWearForm.from_query(self.request.GET)
         parts = piece_parts_for(
@@ -183,7 +183,7 @@ class ListingDetailView(TemplateView):
                 "value": listing_value_panel(listing=listing, fine=parts.fine_metal),
                 "cost_form": cost_form,
                 "cost_per_wear": cost_form.cost_per_wear(listing.price),
-                "other_cards": cards_html_of(artisan_other_listings(listing=listing)),
+                "other_cards": cards_html_of(artisan_other_cards(listing=listing)),
                 "is_favourite": bool(
                     favourite_listing_ids(user=user, listings=[listing])
                 ),
