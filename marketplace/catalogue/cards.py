@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Q
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -39,6 +39,7 @@ from django.utils.encoding import iri_to_uri
 from django.utils.safestring import SafeString, mark_safe
 from rest_framework.renderers import JSONRenderer
 
+from config.baked import Baked
 from marketplace.catalogue.models import CatalogueChange, Listing, ListingCard
 from marketplace.catalogue.summaries import ArtisanSummarySerializer, ListingSerializer
 
@@ -160,6 +161,19 @@ def _build(ids: list[int], version: str) -> list[ListingCard]:
         ]
 
 
+# What a card is read with (not the piece page's parts), in a query compiled once per
+# process and number of ids.
+_CARD_COLUMNS = ["listing_id", "artisan_id", "json", "html", "version"]
+_STORED_CARDS = Baked(
+    lambda ids, version: (
+        ListingCard.objects.of_listings(ids)
+        .filter(version=version)
+        .order_by()
+        .values_list(*_CARD_COLUMNS)
+    )
+)
+
+
 def cards_for(*, ids: Iterable[int]) -> dict[int, ListingCard]:
     """The cards of these listings by listing id, built and stored where missing.
 
@@ -171,10 +185,8 @@ def cards_for(*, ids: Iterable[int]) -> dict[int, ListingCard]:
         return {}
     version = card_version()
     found = {
-        card.pk: card
-        for card in ListingCard.objects.of_listings(ids)
-        .filter(version=version)
-        .order_by()
+        row[0]: ListingCard.from_db(DEFAULT_DB_ALIAS, _CARD_COLUMNS, row)
+        for row in _STORED_CARDS.rows(ids=ids, version=version)
     }
     missing = [pk for pk in ids if pk not in found]
     if missing:

@@ -38,6 +38,7 @@ from django.db import connection, connections
 from django.db.models import Q
 from django.utils import timezone
 
+from config.baked import Baked
 from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.models import CatalogueChange, Listing
 from marketplace.catalogue.sorting import SORT_ORDERS
@@ -1002,16 +1003,31 @@ def _log_position() -> tuple[int, tuple]:
     return newest[0], tuple((low, high, now) for low, high in gaps)
 
 
-def _pending(snapshot: Snapshot) -> list[tuple[int, int | None, int | None]]:
-    """Log entries this snapshot has not applied: past its watermark, or in its gaps."""
-    unseen = Q(pk__gt=snapshot.watermark)
-    for low, high, _since in snapshot.gaps:
+def _unseen_changes(watermark: int, lows: list[int], highs: list[int]):
+    unseen = Q(pk__gt=watermark)
+    for low, high in zip(lows, highs, strict=True):
         unseen |= Q(pk__range=(low, high))
-    return list(
+    return (
         CatalogueChange.objects.filter(unseen)
         .order_by("pk")
         .values_list("pk", "listing_id", "artisan_id")[: REBUILD_AFTER + 1]
     )
+
+
+# Every request asks it: compiled once per process and number of gaps.
+_UNSEEN_CHANGES = Baked(_unseen_changes)
+
+
+def _pending(snapshot: Snapshot) -> list[tuple[int, int | None, int | None]]:
+    """Log entries this snapshot has not applied: past its watermark, or in its gaps."""
+    return [
+        tuple(row)
+        for row in _UNSEEN_CHANGES.rows(
+            watermark=snapshot.watermark,
+            lows=[low for low, _high, _since in snapshot.gaps],
+            highs=[high for _low, high, _since in snapshot.gaps],
+        )
+    ]
 
 
 def _advance(snapshot: Snapshot, seen: list[int]) -> tuple[int, tuple]:
