@@ -37,10 +37,10 @@ from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.permissions import can_set_metal_prices
 from marketplace.catalogue.selectors import (
+    catalogue_search,
     favourite_list,
     listing_get,
     listing_list,
-    listing_search,
     listing_search_tiers,
     metal_price_list,
     search_text,
@@ -190,7 +190,7 @@ def _catalogue_query(request, base) -> CatalogueQuery:
 
 def _search_base(request):
     q = search_text(request.query_params)
-    return listing_search(listing_list(user=request.user), q)
+    return catalogue_search(user=request.user, q=q)
 
 
 @extend_schema_view(

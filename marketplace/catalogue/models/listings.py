@@ -55,7 +55,11 @@ class ListingQuerySet(models.QuerySet):
 
     def with_card_data(self):
         """What a catalogue card shows: the artisan and the main photo, in a fixed set of queries."""
-        return self.select_related("artisan").prefetch_related(
+        return self.select_related("artisan").with_card_photos()
+
+    def with_card_photos(self):
+        # A Prefetch of its own for each queryset: prefetching writes to its queryset.
+        return self.prefetch_related(
             models.Prefetch(
                 "photos",
                 queryset=ListingPhoto.objects.order_by("position", "id"),

@@ -29,15 +29,14 @@ from marketplace.catalogue.forms import CostPerWearForm
 from marketplace.catalogue.permissions import can_edit_listing
 from marketplace.catalogue.selectors import (
     artisan_other_cards,
+    catalogue_search,
     favourite_list,
     favourite_listing_ids,
     listing_fine_metal,
     listing_get,
     listing_hallmark_status,
-    listing_list,
     listing_page_get,
     listing_parts_get,
-    listing_search,
     listing_search_tiers,
     listing_value_panel,
     search_text,
@@ -52,7 +51,7 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
     """Filter, search, sort, facet and paginate the catalogue for one request."""
     q = search_text(request.GET)
     ordering = request.GET.get("ordering", "")
-    base = listing_search(listing_list(user=request.user), q)
+    base = catalogue_search(user=request.user, q=q)
     filterset = ListingFilter(request.GET, queryset=base)
     relevance = bool(q) and ordering not in SORT_ORDERS
     tiers = listing_search_tiers(q) if relevance else None
