@@ -698,3 +698,24 @@ class TestKeptSearches:
         assert [key[1] for key in kept.answers] == ["ring"]
         again = self.query("wombat").search_ids()
         assert again is not first and again.tolist() == first.tolist()
+
+
+class TestCatalogueSearchBase:
+    def test_each_call_has_its_own_copy_and_reads_the_catalogue_as_it_is_now(self):
+        from marketplace.catalogue.selectors import catalogue_search
+
+        ring = f.catalogue_listing(title="Garnet ring")
+        first = catalogue_search(q="garnet")
+        narrowed = first.filter(pk=-1)
+        second = catalogue_search(q="garnet")
+        assert list(narrowed) == []
+        assert [listing.pk for listing in second] == [ring.pk]
+        # Built once, read afresh: a piece published later is found by the same search.
+        later = f.catalogue_listing(title="Garnet pendant")
+        listing_search_rebuild()
+        found = catalogue_search(q="garnet")
+        assert {listing.pk for listing in found} == {ring.pk, later.pk}
+        assert found.query is not second.query
+        # Pieces leaving the catalogue leave the search.
+        services.listing_archive(listing=ring, actor=ring.artisan.user)
+        assert [listing.pk for listing in catalogue_search(q="garnet")] == [later.pk]
