@@ -32,11 +32,14 @@ from provenance.models import VerificationStatus
 class SharedChoicesField(forms.MultipleChoiceField):
     """A facet's form field. Each form deep-copies its fields; the choices are
     declared once (a list, or a callable read afresh on each use) and never changed
-    in place, so every copy shares them rather than copying each choice."""
+    in place, and nothing a request does changes the field or its widget (the catalogue
+    validates the filters and writes its own facet links), so every form's copy
+    shares them rather than copying the widget and each choice."""
 
     def __deepcopy__(self, memo):
-        memo[id(self._choices)] = self._choices
-        return super().__deepcopy__(memo)
+        copied = copy.copy(self)
+        memo[id(self)] = copied
+        return copied
 
 
 class FacetMixin:
