@@ -277,30 +277,23 @@ class TestPiecePage:
             html = client.get(url).content.decode()
             return html[html.index('id="value"') : html.index("Cost per wear")]
 
+        def set_price(per_gram: str, day: int, currency: str = "GBP"):
+            return metal_price_set(
+                actor=verifier,
+                metal="silver",
+                price_per_gram=Decimal(per_gram),
+                as_of=date(2026, 3, day),
+                currency=currency,
+            )
+
         assert "No reference price is set yet for silver" in panel()
-        price = metal_price_set(
-            actor=verifier,
-            metal="silver",
-            price_per_gram=Decimal("1.00"),
-            as_of=date(2026, 3, 2),
-        )
+        price = set_price("1.00", 2)
         assert "7.86 GBP" in panel()
         # The same day's price set again changes the row in place.
-        metal_price_set(
-            actor=verifier,
-            metal="silver",
-            price_per_gram=Decimal("2.00"),
-            as_of=date(2026, 3, 2),
-        )
+        set_price("2.00", 2)
         assert "15.72 GBP" in panel()
         # A newer price in another currency is not this piece's.
-        metal_price_set(
-            actor=verifier,
-            metal="silver",
-            price_per_gram=Decimal("9.00"),
-            as_of=date(2026, 3, 3),
-            currency="EUR",
-        )
+        set_price("9.00", 3, currency="EUR")
         assert "15.72 GBP" in panel() and "EUR" not in panel()
         MetalPrice.objects.filter(pk=price.pk).delete()
         assert "No reference price is set yet for silver" in panel()
