@@ -21,13 +21,14 @@ import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connections
 from django.db.models import QuerySet
 
 # Stand-ins: values no caller passes (negative ids, text starting with a NUL, which the
 # project refuses in every input), each unique so that its place can be found.
 _FIRST_STAND_IN = -(10**15)
+_NOTHING = object()
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class Baked:
             compiled = self._compile(using, arguments)
             with self._lock:
                 self._compiled[key] = compiled
+        if compiled is _NOTHING:
+            return []
         params = list(compiled.params)
         for name, places in compiled.places.items():
             value = arguments[name]
@@ -78,14 +81,17 @@ class Baked:
             rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
         return rows
 
-    def _compile(self, using: str, arguments: dict) -> _Compiled:
+    def _compile(self, using: str, arguments: dict):
         counter = itertools.count()
         stand_ins: dict[str, object] = {}
         for name, value in arguments.items():
             stand_ins[name] = _stand_in_like(value, counter)
         queryset = self.build(**stand_ins)
         compiler = queryset.query.get_compiler(using=using)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # this shape matches nothing (``pk__in=[]``)
+            return _NOTHING
         places: dict[str, list[tuple[int, int | None]]] = {}
         for name, stand_in in stand_ins.items():
             items = stand_in if isinstance(stand_in, list) else [stand_in]

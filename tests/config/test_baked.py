@@ -46,9 +46,9 @@ def test_compiled_once_per_shape(monkeypatch):
 
     baked = Baked(these)
     pks = [listing.pk for listing in listings]
-    for ids in (pks[:2], pks[1:], pks, pks[:2], [pks[0]]):
+    for ids in (pks[:2], pks[1:], pks, pks[:2], [pks[0]], [], []):
         assert [row[0] for row in baked.rows(ids=ids)] == sorted(ids)
-    assert builds == [2, 3, 1]
+    assert builds == [2, 3, 1, 0]
 
 
 def test_an_argument_carried_as_a_parameter_as_it_was_given_is_placed():
