@@ -753,12 +753,14 @@ class Generator:
         self.log(f"  search rebuilt ({time.monotonic() - started:.1f} s)")
 
     def _analyze(self) -> None:
-        """Planner statistics now, as autovacuum would gather them soon after a load."""
+        """Planner statistics and dead rows cleared now, as autovacuum would do soon
+        after a load (the search vector's rebuild leaves a dead version of every
+        listing's row)."""
         from django.db import connection
 
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+                cursor.execute("VACUUM (ANALYZE)")
 
     def _provenance_chains(self) -> None:
         """Chains for a share of pieces, once the provenance models exist."""
