@@ -328,21 +328,12 @@ def _piece_from_json(text: str) -> PieceParts:
     )
 
 
-_UNREAD = object()
-
-
-def piece_parts_for(*, listing_id: int, build, stored=_UNREAD) -> PieceParts:
-    """The stored piece parts of a listing; built by ``build()`` (the parts of the
-    listing read afresh: ``piece_parts_render``) and stored where missing, as cards
-    are: a write logged after the read forgets them again. ``stored``: the stored
-    parts when they were read with the listing (``selectors.listing_page_get``)."""
+def piece_parts_for(*, listing_id: int, build, stored: str | None) -> PieceParts:
+    """A listing's piece parts: ``stored``, as ``selectors.listing_page_get`` read
+    them with the listing (``None`` when this version has not stored them); else built
+    by ``build()`` (the parts read afresh: ``piece_parts_render``) and stored, as cards
+    are: a write logged after the read forgets them again."""
     version = piece_version()
-    if stored is _UNREAD:
-        stored = (
-            ListingCard.objects.filter(pk=listing_id, page_version=version)
-            .values_list("page", flat=True)
-            .first()
-        )
     if stored:
         return _piece_from_json(stored)
     card = cards_for(ids=[listing_id]).get(listing_id)

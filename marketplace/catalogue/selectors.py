@@ -386,9 +386,18 @@ def listing_parts_queryset() -> QuerySet[Listing]:
 
 def _visible(user) -> Q:
     """Pieces anyone may open (published, reserved, sold), and the user's own."""
+    return _visible_to(_signed_in_id(user))
+
+
+def _signed_in_id(user) -> int | None:
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _visible_to(user_id: int | None) -> Q:
+    """``_visible`` for a user by id (``None``: nobody signed in)."""
     visible = Listing.public_q()
-    if user is not None and user.is_authenticated:
-        visible |= Q(artisan__user=user) | Q(private_to=user)
+    if user_id is not None:
+        visible |= Q(artisan__user_id=user_id) | Q(private_to_id=user_id)
     return visible
 
 
@@ -410,11 +419,8 @@ _PAGE_ARTISAN = _page_columns(Artisan)
 
 
 def _piece_page_query(*, slug: str, parts_version: str, user_id: int | None = None):
-    visible = Listing.public_q()
-    if user_id is not None:
-        visible |= Q(artisan__user_id=user_id) | Q(private_to_id=user_id)
     return (
-        Listing.objects.filter(visible, slug=slug)
+        Listing.objects.filter(_visible_to(user_id), slug=slug)
         .annotate(**_metal_prices_stamp(), stored_parts=_stored_parts(parts_version))
         .order_by()
         .values_list(
@@ -447,8 +453,8 @@ def listing_page_get(*, user, slug: str, parts_version: str) -> Listing:
     what they show), and what says whether the kept reference prices are current
     (``listing_value_panel``)."""
     arguments: dict = {"slug": slug, "parts_version": parts_version}
-    if user is not None and user.is_authenticated:
-        arguments["user_id"] = user.pk
+    if (user_id := _signed_in_id(user)) is not None:
+        arguments["user_id"] = user_id
     rows = _PIECE_PAGE.rows(**arguments)
     if not rows:
         raise Http404("No such piece.")
@@ -636,8 +642,8 @@ _kept_prices: tuple[str | None, dict] = (None, {})
 
 
 def _metal_prices_stamp() -> dict:
-    """The annotation that reads the stamp: written out, as the ORM would write the
-    subquery, because the piece page builds it on every request."""
+    """The annotation that reads the stamp, as one text column: the table's number of
+    rows and its newest change (a row added, changed or deleted moves it)."""
     table = connection.ops.quote_name(MetalPrice._meta.db_table)
     stamp = (
         "CAST(COUNT(*) AS TEXT) || ' ' || COALESCE(CAST(MAX(updated_at) AS TEXT), '')"
