@@ -233,6 +233,21 @@ class TestVisibility:
             client.logout()
         assert draft.title not in client.get(PIECES).content.decode()
 
+    def test_a_private_piece_opens_for_its_buyer_and_maker_only(self, client):
+        buyer = f.UserFactory()
+        piece = f.catalogue_listing(title="Made for one")
+        Listing.objects.filter(pk=piece.pk).update(private_to=buyer)
+        url = piece.get_absolute_url()
+        assert client.get(url).status_code == 404
+        for stranger in (f.UserFactory(), f.ArtisanFactory().user):
+            client.force_login(stranger)
+            assert client.get(url).status_code == 404
+        for allowed in (buyer, piece.artisan.user):
+            client.force_login(allowed)
+            response = client.get(url)
+            assert response.status_code == 200
+            assert "Made for one" in response.content.decode()
+
     def test_the_maker_sees_their_draft(self, client):
         draft = f.ListingFactory()
         client.force_login(draft.artisan.user)
