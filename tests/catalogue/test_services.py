@@ -967,7 +967,7 @@ class TestValuePanel:
                 f.MetalPriceFactory(
                     metal=metal, price_per_gram=Decimal(day), as_of=f"2026-01-0{day}"
                 )
-        f.MetalPriceFactory(metal="gold", currency="EUR", as_of="2026-02-01")
+        euro = f.MetalPriceFactory(metal="gold", currency="EUR", as_of="2026-02-01")
         with django_assert_num_queries(1):
             latest = MetalPrice.objects.latest_per_metal(currency="GBP")
         assert {
@@ -986,7 +986,7 @@ class TestValuePanel:
         } == {
             ("GBP", "gold"): ("2026-01-05", Decimal("5")),
             ("GBP", "silver"): ("2026-01-05", Decimal("5")),
-            ("EUR", "gold"): ("2026-02-01", every["EUR", "gold"].price_per_gram),
+            ("EUR", "gold"): ("2026-02-01", euro.price_per_gram),
         }
 
     def test_no_price_says_so(self):
