@@ -74,7 +74,10 @@ class Baked:
             value = arguments[name]
             for param, item in places:
                 params[param] = value if item is None else value[item]
-        with connection.cursor() as cursor:
+        # Prepared where the backend offers it (config.db.postgresql): run again and
+        # again, a baked query is then planned once per connection.
+        cursor_of = getattr(connection, "prepared_cursor", connection.cursor)
+        with cursor_of() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         if compiled.converters:

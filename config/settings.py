@@ -193,6 +193,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, health-checking only connections that have been idle and
+    # preparing the baked queries' statements (config/db/postgresql/base.py). Behind a
+    # pooler in transaction mode without prepared statement support, set
+    # DJANGO_DB_PREPARED_STATEMENTS=0.
+    DATABASES["default"]["ENGINE"] = "config.db.postgresql"
+    if os.environ.get("DJANGO_DB_PREPARED_STATEMENTS", "1") != "0":
+        # Only cursors that bind on the server prepare (Django's own do not).
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Connections persist here too (DJANGO_CONN_MAX_AGE): each thread keeps its own,
     # and with it SQLite's page cache and parsed schema, which a connection opened

@@ -1,0 +1,1 @@
+"""Database backends: Django's own, with the changes this project needs."""
