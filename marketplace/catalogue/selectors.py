@@ -14,6 +14,7 @@ from django.db.models import (
     CharField,
     F,
     IntegerField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -27,6 +28,7 @@ from django.http import Http404
 
 from artisans.models import Artisan, MakerMark, Technique
 from config.baked import Baked
+from config.expressions import JSONRows
 from marketplace.catalogue import hallmarking
 from marketplace.catalogue.models import (
     Favourite,
@@ -421,13 +423,22 @@ _PAGE_ARTISAN = _page_columns(Artisan)
 def _piece_page_query(*, slug: str, parts_version: str, user_id: int | None = None):
     return (
         Listing.objects.filter(_visible_to(user_id), slug=slug)
-        .annotate(**_metal_prices_stamp(), stored_parts=_stored_parts(parts_version))
+        .annotate(
+            **_metal_prices_stamp(),
+            stored_parts=_stored_parts(parts_version),
+            other_cards=JSONRows(
+                artisan_other_listings(
+                    artisan_id=OuterRef("artisan_id"), listing_id=OuterRef("pk")
+                ).values_list("pk", "card__html", "card__version")
+            ),
+        )
         .order_by()
         .values_list(
             *_PAGE_LISTING,
             *(f"artisan__{name}" for name in _PAGE_ARTISAN),
             _PRICES_STAMP,
             "stored_parts",
+            "other_cards",
         )[:1]
     )
 
@@ -450,8 +461,9 @@ def listing_page_get(*, user, slug: str, parts_version: str) -> Listing:
     """``listing_get``'s piece with its artisan, in one query compiled once per process:
     what the piece page shows around its stored parts, the parts stored by
     ``parts_version`` as ``stored_parts`` (else ``None``: ``listing_parts_get`` reads
-    what they show), and what says whether the kept reference prices are current
-    (``listing_value_panel``)."""
+    what they show), what says whether the kept reference prices are current
+    (``listing_value_panel``), and ``artisan_other_listings`` with their stored cards
+    as ``other_cards``: rows of (id, card HTML, card version), for ``cards_html_of``."""
     arguments: dict = {"slug": slug, "parts_version": parts_version}
     if (user_id := _signed_in_id(user)) is not None:
         arguments["user_id"] = user_id
@@ -466,6 +478,7 @@ def listing_page_get(*, user, slug: str, parts_version: str) -> Listing:
     )
     setattr(listing, _PRICES_STAMP, row[artisan_end])
     listing.stored_parts = row[artisan_end + 1]
+    listing.other_cards = JSONRows.load(row[artisan_end + 2])
     return listing
 
 
@@ -505,19 +518,6 @@ def artisan_other_listings(
         .exclude(pk=listing_id)
         .order_by("-published_at", "-id")[:limit]
     )
-
-
-_OTHER_CARDS = Baked(
-    lambda artisan_id, listing_id: artisan_other_listings(
-        artisan_id=artisan_id, listing_id=listing_id
-    ).values_list("pk", "card__html", "card__version")
-)
-
-
-def artisan_other_cards(*, listing: Listing) -> list:
-    """``artisan_other_listings`` of a piece with their stored cards, as rows of (id,
-    card HTML, card version): one query, compiled once per process."""
-    return _OTHER_CARDS.rows(artisan_id=listing.artisan_id, listing_id=listing.pk)
 
 
 def favourite_list(*, user) -> QuerySet[Favourite]:

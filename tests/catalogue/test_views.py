@@ -495,9 +495,9 @@ class TestQueryBudgets:
             response = client.get(listing.get_absolute_url())
         assert response.status_code == 200
         assert len(response.context["other_cards"]) == 4
-        # Once stored: the piece with its parts and the prices' stamp, then the other
-        # pieces with their cards.
-        with django_assert_num_queries(2):
+        # Once stored: one query, the piece with its parts, the prices' stamp and the
+        # other pieces with their cards.
+        with django_assert_num_queries(1):
             response = client.get(listing.get_absolute_url())
         assert len(response.context["other_cards"]) == 4
 

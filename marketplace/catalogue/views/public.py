@@ -28,7 +28,6 @@ from marketplace.catalogue.filters import ListingFilter
 from marketplace.catalogue.forms import CostPerWearForm
 from marketplace.catalogue.permissions import can_edit_listing
 from marketplace.catalogue.selectors import (
-    artisan_other_cards,
     catalogue_search,
     favourite_list,
     favourite_listing_ids,
@@ -182,7 +181,7 @@ class ListingDetailView(TemplateView):
                 "value": listing_value_panel(listing=listing, fine=parts.fine_metal),
                 "cost_form": cost_form,
                 "cost_per_wear": cost_form.cost_per_wear(listing.price),
-                "other_cards": cards_html_of(artisan_other_cards(listing=listing)),
+                "other_cards": cards_html_of(listing.other_cards),
                 "is_favourite": bool(
                     favourite_listing_ids(user=user, listings=[listing])
                 ),
