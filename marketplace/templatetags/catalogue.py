@@ -12,23 +12,43 @@ register = template.Library()
 
 
 @register.simple_tag
-def facet_options(facet: dict) -> str:
-    """A facet's values as list items: each a link ticking or unticking it (its
-    ``url``), ticked ones marked, with its count. Written in one pass, escaping each
-    text once, rather than a template loop: the sidebar links every value of every
-    facet."""
-    name = escape(facet["name"])
-    items = []
-    for option in facet["values"]:
-        current, tick = (
-            (' aria-current="true"', "✓ ") if option["selected"] else ("", "")
+def facet_sections(facets: list[dict]) -> str:
+    """The catalogue sidebar's facets: a section per facet listing its values, each a
+    link ticking or unticking it (its ``url``), ticked ones marked, with its count.
+    Written in one pass, escaping each text once, rather than template loops: the
+    sidebar links every value of every facet on every catalogue page."""
+    sections = []
+    for facet in facets:
+        name = escape(facet["name"])
+        items = []
+        for option in facet["values"]:
+            current, tick = (
+                (' aria-current="true"', "✓ ") if option["selected"] else ("", "")
+            )
+            items.append(
+                f'<li><a href="{escape(option["url"])}"{current} data-facet="{name}" '
+                f'data-value="{escape(option["value"])}">{tick}'
+                f"{escape(option['label'])}</a> "
+                f'<span class="count">{int(option["count"])}</span></li>'
+            )
+        sections.append(
+            f'<section class="facet" aria-labelledby="facet-{name}">\n'
+            f'<h3 id="facet-{name}">{escape(str(facet["label"]))}</h3>\n'
+            f"<ul>\n{chr(10).join(items)}\n</ul>\n</section>"
         )
-        items.append(
-            f'<li><a href="{escape(option["url"])}"{current} data-facet="{name}" '
-            f'data-value="{escape(option["value"])}">{tick}{escape(option["label"])}'
-            f'</a> <span class="count">{int(option["count"])}</span></li>'
+    return mark_safe("\n".join(sections))  # noqa: S308 - each text in it is escaped
+
+
+@register.simple_tag
+def sort_options(choices, current: str) -> str:
+    """The sort menu's options, the current order selected."""
+    return mark_safe(  # noqa: S308 - each text in it is escaped
+        "".join(
+            f'<option value="{escape(value)}"'
+            f"{' selected' if value == current else ''}>{escape(str(label))}</option>"
+            for value, label in choices
         )
-    return mark_safe("\n".join(items))  # noqa: S308 - each text in it is escaped
+    )
 
 
 @register.simple_tag

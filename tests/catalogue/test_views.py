@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from marketplace.catalogue.facets import CatalogueQuery
 from marketplace.catalogue.filters import ListingFilter
@@ -169,6 +170,25 @@ class TestFacets:
         html = client.get(PIECES, {"technique": '"><b>'}).content.decode()
         assert "A &amp; B &lt;b&gt;" in html
         assert "<b>" not in html.split("<aside", 1)[1].split("</aside>", 1)[0]
+
+    def test_sidebar_has_a_labelled_section_per_facet_and_the_sort_chosen(
+        self, client, shelf
+    ):
+        response = client.get(PIECES, {"ordering": "price", "metal": "gold"})
+        html = response.content.decode()
+        sidebar = html.split("<aside", 1)[1].split("</aside>", 1)[0]
+        for facet in response.context["facets"]:
+            name = facet["name"]
+            assert (
+                f'<section class="facet" aria-labelledby="facet-{name}">\n'
+                f'<h3 id="facet-{name}">{escape(facet["label"])}</h3>'
+            ) in sidebar
+        assert sidebar.count("<section") == len(response.context["facets"]) > 3
+        assert '<option value="price" selected>' in sidebar
+        assert sidebar.count(" selected>") == 1
+        # The page's cards, in their order.
+        cards = response.context["cards"]
+        assert html.index(cards[0].html) < html.index(cards[-1].html)
 
     def test_bad_filter_value_is_an_error_not_a_500(self, client, shelf):
         response = client.get(PIECES, {"metal": "unobtainium"})

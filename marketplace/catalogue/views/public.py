@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -86,6 +87,8 @@ def catalogue_page(request, *, page_size: int = PAGE_SIZE) -> dict:
         "facets": facets,
         "page_obj": page,
         "cards": cards,
+        # Stored fragments, escaped when they were rendered.
+        "cards_html": mark_safe("".join(card.html for card in cards)),  # noqa: S308
         "querystring_base": query.urlencode(),
         "query": query,
     }
