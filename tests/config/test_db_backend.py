@@ -105,5 +105,9 @@ def test_a_baked_query_is_prepared_once_whatever_its_ids():
             "SELECT statement, parameter_types::text[] FROM pg_prepared_statements"
         )
         prepared = cursor.fetchall()
+    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        # DJANGO_DB_PREPARED_STATEMENTS=0, for a pooler that cannot keep them.
+        assert prepared == []
+        return
     assert [types for _, types in prepared] == [["bigint", "bigint", "bigint"]]
     assert '"marketplace_listing"."id" IN ($1, $2, $3)' in prepared[0][0]
