@@ -12,6 +12,12 @@ A stand-in that the compiled SQL does not carry as a parameter exactly where the
 argument was given (an argument folded into the SQL text, or transformed on the way)
 is refused when the query is baked, so a query that cannot be baked fails at once,
 in its tests, instead of running with the wrong values.
+
+On PostgreSQL the statements are prepared and bind their parameters on the server
+(``config.db.postgresql``): each parameter takes its type from where it stands (a
+column it is compared with, or a cast), and integers are sent as ``bigint``. A
+parameter with no such place (``%s IS NULL``) or given to a function taking ``int``
+fails there, and in the PostgreSQL run of the tests.
 """
 
 from __future__ import annotations

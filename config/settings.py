@@ -195,13 +195,16 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, health-checking only connections that have been idle and
-    # preparing the baked queries' statements (config/db/postgresql/base.py). Behind a
-    # pooler in transaction mode without prepared statement support, set
-    # DJANGO_DB_PREPARED_STATEMENTS=0.
+    # preparing the baked queries' statements (config/db/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "config.db.postgresql"
-    if os.environ.get("DJANGO_DB_PREPARED_STATEMENTS", "1") != "0":
-        # Only cursors that bind on the server prepare (Django's own do not).
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+# PostgreSQL: a reused connection is health-checked before a request's first query only
+# when its last answer is older than this (seconds; 0: before every request's first).
+DATABASE_HEALTHY_FOR = float(os.environ.get("DJANGO_DB_HEALTHY_FOR", "1"))
+# PostgreSQL: the baked queries run as prepared statements. Off (0) behind a pooler in
+# transaction mode that cannot keep them (PgBouncer before 1.22).
+DATABASE_PREPARED_STATEMENTS = (
+    os.environ.get("DJANGO_DB_PREPARED_STATEMENTS", "1") != "0"
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Connections persist here too (DJANGO_CONN_MAX_AGE): each thread keeps its own,
     # and with it SQLite's page cache and parsed schema, which a connection opened

@@ -17,7 +17,7 @@ pytestmark = [
 @pytest.fixture
 def db_connection():
     """A persistent connection of its own, health checks on, as a web process has."""
-    wrapper = connections.create_connection("default")
+    wrapper = connections["default"].copy()  # its own copy of the settings
     wrapper.settings_dict["CONN_HEALTH_CHECKS"] = True
     wrapper.settings_dict["CONN_MAX_AGE"] = 60
     yield wrapper
@@ -57,13 +57,21 @@ def test_a_connection_that_just_answered_is_not_checked(db_connection, monkeypat
 
 def test_an_idle_connection_is_checked(db_connection, monkeypatch):
     first, _ = one_request(db_connection, monkeypatch)
-    db_connection.answered_at = time.monotonic() - db_connection.HEALTHY_FOR - 0.1
+    db_connection.answered_at = time.monotonic() - db_connection.healthy_for - 0.1
     second, checks = one_request(db_connection, monkeypatch)
     assert checks == ["SELECT 1"]
     assert second == first  # healthy, so kept
     # The check's own answer counts: the next request is not checked again.
     _, checks = one_request(db_connection, monkeypatch)
     assert checks == []
+
+
+def test_with_no_window_every_request_is_checked(db_connection, monkeypatch, settings):
+    settings.DATABASE_HEALTHY_FOR = 0
+    first, _ = one_request(db_connection, monkeypatch)
+    second, checks = one_request(db_connection, monkeypatch)
+    assert checks == ["SELECT 1"]
+    assert second == first
 
 
 def test_a_dead_idle_connection_is_replaced_before_the_query(
@@ -73,7 +81,7 @@ def test_a_dead_idle_connection_is_replaced_before_the_query(
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [first])
         assert cursor.fetchone()[0] is True
-    db_connection.answered_at = time.monotonic() - db_connection.HEALTHY_FOR - 0.1
+    db_connection.answered_at = time.monotonic() - db_connection.healthy_for - 0.1
     second, checks = one_request(db_connection, monkeypatch)
     assert checks == ["SELECT 1"]
     assert second != first  # the query ran on a new connection, without an error
@@ -87,27 +95,40 @@ def test_a_failed_query_is_not_an_answer(db_connection, monkeypatch):
     assert db_connection.answered_at is None
 
 
-def test_a_baked_query_is_prepared_once_whatever_its_ids():
+@pytest.mark.parametrize("prepared", [True, False])
+def test_a_baked_query_is_prepared_once_whatever_its_ids(settings, prepared):
     """Run again and again with small and large ids, a baked query becomes one
-    prepared statement on the connection, not one per mix of integer sizes."""
+    prepared statement on the connection, not one per mix of integer sizes; Django's
+    own statements are not prepared. With prepared statements off, nothing is."""
     from config.baked import Baked
     from marketplace.catalogue.models import Listing
 
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
     baked = Baked(
         lambda ids: Listing.objects.filter(pk__in=ids).values_list("pk", "title")
     )
     for n in range(8):
         baked.rows(ids=[n + 1, 40_000 + n, 3_000_000_000 + n])
-        # Django's own cursors bind on the client and prepare nothing.
         list(Listing.objects.filter(pk__in=[n + 1, 40_000 + n]).values_list("pk"))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT statement, parameter_types::text[] FROM pg_prepared_statements"
         )
-        prepared = cursor.fetchall()
-    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
-        # DJANGO_DB_PREPARED_STATEMENTS=0, for a pooler that cannot keep them.
-        assert prepared == []
-        return
-    assert [types for _, types in prepared] == [["bigint", "bigint", "bigint"]]
-    assert '"marketplace_listing"."id" IN ($1, $2, $3)' in prepared[0][0]
+        prepared_now = cursor.fetchall()
+    baked_ones = [
+        types
+        for statement, types in prepared_now
+        if '"marketplace_listing"."id" IN ($1, $2, $3)' in statement
+    ]
+    assert baked_ones == ([["bigint", "bigint", "bigint"]] if prepared else [])
+    # Django's cursors bind on the client: no statement with its values in it.
+    assert all("$1" in statement for statement, _ in prepared_now)
+    assert connection.connection.prepare_threshold is None
+
+
+def test_prepared_cursor_sends_integers_as_bigint_by_name_or_place():
+    with connection.prepared_cursor() as cursor:
+        cursor.execute("SELECT pg_typeof(%s)::text, %s::text", [7, "x"])
+        assert cursor.fetchone() == ("bigint", "x")
+        cursor.execute("SELECT pg_typeof(%(n)s)::text", {"n": 7})
+        assert cursor.fetchone() == ("bigint",)
