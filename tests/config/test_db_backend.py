@@ -132,3 +132,15 @@ def test_prepared_cursor_sends_integers_as_bigint_by_name_or_place():
         assert cursor.fetchone() == ("bigint", "x")
         cursor.execute("SELECT pg_typeof(%(n)s)::text", {"n": 7})
         assert cursor.fetchone() == ("bigint",)
+
+
+def test_a_prepared_statement_is_logged_with_its_values(django_assert_num_queries):
+    """The query log and captured queries show a baked query's SQL, prepared or not."""
+    from config.baked import Baked
+    from marketplace.catalogue.models import Listing
+
+    baked = Baked(lambda slug: Listing.objects.filter(slug=slug).values_list("pk"))
+    for _ in range(3):  # prepared on its first run, then run prepared
+        with django_assert_num_queries(1) as captured:
+            baked.rows(slug="a-logged-slug")
+        assert "'a-logged-slug'" in captured.captured_queries[0]["sql"]

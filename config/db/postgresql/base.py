@@ -34,8 +34,8 @@ import time
 from collections.abc import Mapping
 
 from django.conf import settings
-from django.db.backends.postgresql import base
-from django.db.backends.postgresql.psycopg_any import register_tzloader
+from django.db.backends.postgresql import base, operations
+from django.db.backends.postgresql.psycopg_any import errors, register_tzloader
 from django.utils.asyncio import async_unsafe
 from psycopg.pq import Format
 from psycopg.types.numeric import Int8
@@ -65,7 +65,22 @@ class PreparedCursor(base.ServerBindingCursor):
             connection.prepare_threshold = kept
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor, sql, params):
+        """The statement with its values, for the query log and the tests' captured
+        queries: psycopg keeps no text for a prepared statement's run, so it is
+        composed as Django does for cursors that bind on the server."""
+        if isinstance(cursor, PreparedCursor):
+            try:
+                return self.compose_sql(sql, params)
+            except errors.DataError:
+                return None
+        return super().last_executed_query(cursor, sql, params)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.answered_at: float | None = None
