@@ -535,6 +535,11 @@ class TestQueryBudgets:
             others.append(other)
         f.ListingFactory(artisan=listing.artisan)  # a draft
         f.catalogue_listing()  # another artisan's piece
+        # A piece made privately for a buyer, newer than all of them: not shown.
+        private = f.catalogue_listing(artisan=listing.artisan)
+        Listing.objects.filter(pk=private.pk).update(
+            private_to=f.UserFactory(), published_at=now
+        )
         response = client.get(listing.get_absolute_url())
         shown = response.context["other_cards"]
         assert len(shown) == 4
@@ -544,6 +549,7 @@ class TestQueryBudgets:
         for piece in others[:4]:
             assert piece.get_absolute_url() in content
         assert others[4].get_absolute_url() not in content
+        assert private.get_absolute_url() not in content
 
 
 class TestCache:
